@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {PositionalMerkle} from "./PositionalMerkle.sol";
+
+/// @title Multi-party off-chain payment channel
+/// @notice Members lock ether, pay each other off-chain, and bring here only joins, deposits, checkpoints signed by
+/// every member, exits, disputes and the stale close. See DESIGN.md section 4.
+contract Channel is EIP712, ReentrancyGuardTransient {
+    uint256 public constant MAX_MEMBERS = 64;
+    /// Gas handed to a payee on a pushed payout; a payee that needs more (or reverts) is credited for withdraw().
+    uint256 public constant PAYOUT_GAS = 100_000;
+
+    bytes32 public constant TRANSFER_TYPEHASH =
+        keccak256("Transfer(bytes16 id,uint64 epoch,address from,address to,uint256 amount)");
+    bytes32 public constant RECEIPT_TYPEHASH = keccak256("Receipt(bytes32 transfer,uint64 epoch,uint32 seq)");
+    bytes32 public constant CHECKPOINT_TYPEHASH = keccak256(
+        "Checkpoint(uint64 epoch,uint32 leader,uint32 nextLeader,uint256[] balances,uint256[] deposited,uint256 exitMask,bytes32 txRoot,uint32 txCount)"
+    );
+
+    struct Transfer {
+        bytes16 id;
+        uint64 epoch;
+        address from;
+        address to;
+        uint256 amount;
+    }
+
+    /// A receipted transfer as dispute evidence.
+    struct Tx {
+        Transfer transfer;
+        uint32 seq;
+        bytes senderSig;
+        bytes receiverSig;
+        bytes leaderSig;
+    }
+
+    struct Checkpoint {
+        uint64 epoch;
+        uint32 leader;
+        uint32 nextLeader;
+        uint256[] balances;
+        uint256[] deposited;
+        uint256 exitMask;
+        bytes32 txRoot;
+        uint32 txCount;
+    }
+
+    /// One slot: a checkpoint reads the member's address, deposit and exit flag with a single SLOAD.
+    struct Member {
+        address account;
+        uint88 deposit; // cumulative deposit held for the member (after an exit: what was included)
+        bool exited;
+    }
+
+    enum DisputePhase {
+        None,
+        Open, // challenged, waiting for the leader
+        Responded, // leader answered, verdict known, waiting for resolve()
+        LeaderWon // resolved for the leader, waiting for its checkpoint without the challenger's vote
+    }
+
+    /// Everything a checkpoint reads and writes, packed in one slot.
+    struct Status {
+        uint64 epoch; // last checkpointed epoch; epoch + 1 is the one running
+        uint32 leader; // leader of the running epoch
+        uint32 included; // members covered by the last checkpoint
+        uint64 checkpointedAt; // time of the last checkpoint (deployment before the first)
+        DisputePhase disputePhase;
+        bool closed;
+    }
+
+    struct Dispute {
+        uint64 epoch;
+        uint32 challenger;
+        uint32 leader;
+        uint64 deadline;
+        uint32 challengerCount;
+        uint32 challengerLastBad; // index + 1 of the challenger's last bad entry, 0 if none
+        bool leaderRight;
+        bytes32 challengerRoot;
+        int256 challengerNet; // what the leader's valid entries move to (+) or from (-) the challenger
+    }
+
+    uint64 public immutable responseWindow;
+    uint64 public immutable staleAfter;
+    uint32 public immutable txCap;
+
+    Status public status;
+    /// keccak256(abi.encode(balances, deposited)) of the last checkpoint; callers that need them pass them back.
+    bytes32 public stateHash;
+    /// Cumulative checkpointed balances paid out to exited members.
+    uint256 public paidIncluded;
+    /// Leaders that lost a dispute in the running epoch (bit per member index).
+    uint256 public bannedLeaders;
+    Dispute public dispute;
+    bytes32[] private challengerLeaves;
+
+    Member[] private members;
+    bytes32[] private peerKeys;
+    mapping(address account => uint256) private indexPlusOne;
+    mapping(bytes32 peerKey => bool) private peerKeyTaken;
+    mapping(address account => uint256) public owed;
+
+    event Joined(uint32 indexed index, address indexed account, bytes32 peerKey, uint256 amount);
+    event Deposited(uint32 indexed index, uint256 amount, uint256 total);
+    event CheckpointSubmitted(
+        uint64 indexed epoch,
+        uint32 leader,
+        uint32 nextLeader,
+        bytes32 txRoot,
+        uint32 txCount,
+        uint256 exitMask,
+        uint256[] balances,
+        uint256[] deposited
+    );
+    event Exited(uint32 indexed index, address indexed account, uint256 amount);
+    event PaymentDeferred(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+    event Challenged(
+        uint64 indexed epoch, uint32 challenger, uint32 leader, bytes32 root, uint32 count, uint64 deadline
+    );
+    event Responded(uint64 indexed epoch, bytes32 root, uint32 count, bool leaderRight);
+    event DisputeResolved(uint64 indexed epoch, uint32 challenger, uint32 leader, bool leaderRight, uint32 nextLeader);
+    event ChannelClosed(uint64 epoch);
+
+    error ChannelIsClosed();
+    error AlreadyMember();
+    error NotMember(address account);
+    error MemberExited(uint32 index);
+    error InvalidPeerKey();
+    error ChannelFull();
+    error InvalidAmount();
+    error WrongEpoch(uint64 expected, uint64 got);
+    error LengthMismatch();
+    error WrongMemberCount(uint256 min, uint256 max, uint256 got);
+    error InvalidExitMask();
+    error InvalidLeader(uint32 index);
+    error InvalidNextLeader(uint32 index);
+    error ExitedMemberChanged(uint32 index);
+    error DepositExceeded(uint32 index, uint256 held, uint256 claimed);
+    error BadSignature(uint32 index);
+    error BalancesNotConserved(uint256 balancesPlusPaid, uint256 deposited);
+    error DisputePending();
+    error NoOpenDispute();
+    error NotDisputedLeader();
+    error ResponseWindowOver(uint64 deadline);
+    error ResponseWindowOpen(uint64 deadline);
+    error ListTooLong(uint256 cap, uint256 got);
+    error StateMismatch();
+    error ChallengerBalanceMismatch(uint256 expected, uint256 got);
+    error ChallengerCannotExit();
+    error NotStale(uint64 closableAt);
+    error NothingOwed();
+    error PaymentFailed();
+
+    constructor(uint64 responseWindow_, uint64 staleAfter_, uint32 txCap_) EIP712("OffchainChannel", "1") {
+        if (responseWindow_ == 0 || staleAfter_ <= responseWindow_ || txCap_ == 0) revert InvalidAmount();
+        responseWindow = responseWindow_;
+        staleAfter = staleAfter_;
+        txCap = txCap_;
+        status.checkpointedAt = uint64(block.timestamp);
+        stateHash = keccak256(abi.encode(new uint256[](0), new uint256[](0)));
+    }
+
+    // ---------------------------------------------------------------- membership and money in
+
+    function join(bytes32 peerKey) external payable nonReentrant {
+        if (status.closed) revert ChannelIsClosed();
+        if (indexPlusOne[msg.sender] != 0) revert AlreadyMember();
+        if (peerKey == bytes32(0) || peerKeyTaken[peerKey]) revert InvalidPeerKey();
+        if (members.length >= MAX_MEMBERS) revert ChannelFull();
+        if (msg.value > type(uint88).max) revert InvalidAmount();
+        members.push(Member(msg.sender, uint88(msg.value), false));
+        peerKeys.push(peerKey);
+        peerKeyTaken[peerKey] = true;
+        indexPlusOne[msg.sender] = members.length;
+        emit Joined(uint32(members.length - 1), msg.sender, peerKey, msg.value);
+    }
+
+    function deposit() external payable nonReentrant {
+        if (status.closed) revert ChannelIsClosed();
+        uint32 i = _activeIndexOf(msg.sender);
+        uint256 total = uint256(members[i].deposit) + msg.value;
+        if (msg.value == 0 || total > type(uint88).max) revert InvalidAmount();
+        members[i].deposit = uint88(total);
+        emit Deposited(i, msg.value, total);
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    /// @notice Closes the running epoch with a checkpoint signed by every included, non-exited member.
+    /// `sigs[i]` is member i's signature (ignored, and may be empty, for exited members).
+    function submitCheckpoint(Checkpoint calldata cp, bytes[] calldata sigs) external nonReentrant {
+        Status memory s = status;
+        if (s.closed) revert ChannelIsClosed();
+        if (s.disputePhase == DisputePhase.Open || s.disputePhase == DisputePhase.Responded) revert DisputePending();
+        _applyCheckpoint(s, cp, sigs, type(uint256).max);
+    }
+
+    /// @notice After a dispute the leader won: the leader's checkpoint without the challenger's vote. The
+    /// challenger's balance must be what the contract computed from the leader's list, so the caller passes the last
+    /// checkpoint's balances and deposits (checked against `stateHash`).
+    function submitContestedCheckpoint(
+        Checkpoint calldata cp,
+        bytes[] calldata sigs,
+        uint256[] calldata prevBalances,
+        uint256[] calldata prevDeposited
+    ) external nonReentrant {
+        Status memory s = status;
+        if (s.closed) revert ChannelIsClosed();
+        if (s.disputePhase != DisputePhase.LeaderWon) revert NoOpenDispute();
+        if (keccak256(abi.encode(prevBalances, prevDeposited)) != stateHash) revert StateMismatch();
+        Dispute memory d = dispute;
+        if (cp.leader != d.leader) revert InvalidLeader(cp.leader);
+        uint256 c = d.challenger;
+        if (c >= cp.balances.length || c >= cp.deposited.length) revert LengthMismatch();
+        if ((cp.exitMask >> c) & 1 == 1) revert ChallengerCannotExit();
+        int256 expected = int256(cp.deposited[c]) + d.challengerNet;
+        if (c < prevBalances.length) expected += int256(prevBalances[c]) - int256(prevDeposited[c]);
+        if (expected < 0 || uint256(expected) != cp.balances[c]) {
+            revert ChallengerBalanceMismatch(expected < 0 ? 0 : uint256(expected), cp.balances[c]);
+        }
+        _applyCheckpoint(s, cp, sigs, c);
+    }
+
+    function _applyCheckpoint(Status memory s, Checkpoint calldata cp, bytes[] calldata sigs, uint256 unsigned)
+        private
+    {
+        if (cp.epoch != s.epoch + 1) revert WrongEpoch(s.epoch + 1, cp.epoch);
+        uint256 n = cp.balances.length;
+        if (n != cp.deposited.length || n != sigs.length) revert LengthMismatch();
+        if (n < s.included || n > members.length) revert WrongMemberCount(s.included, members.length, n);
+        if (cp.exitMask >> n != 0) revert InvalidExitMask();
+        if (cp.leader >= n || members[cp.leader].exited || (bannedLeaders >> cp.leader) & 1 == 1) {
+            revert InvalidLeader(cp.leader);
+        }
+        if (cp.nextLeader >= n || members[cp.nextLeader].exited || (cp.exitMask >> cp.nextLeader) & 1 == 1) {
+            revert InvalidNextLeader(cp.nextLeader);
+        }
+
+        bytes32 digest = _hashTypedDataV4(_hashCheckpoint(cp));
+        uint256 sumBalances;
+        uint256 sumDeposited;
+        for (uint256 i = 0; i < n; ++i) {
+            Member memory m = members[i];
+            uint256 b = cp.balances[i];
+            uint256 dep = cp.deposited[i];
+            if (m.exited) {
+                if (b != 0 || dep != m.deposit || (cp.exitMask >> i) & 1 == 1) revert ExitedMemberChanged(uint32(i));
+                sumDeposited += dep;
+                continue;
+            }
+            if (dep > m.deposit) revert DepositExceeded(uint32(i), m.deposit, dep);
+            if (i != unsigned && !_signedBy(digest, sigs[i], m.account)) revert BadSignature(uint32(i));
+            sumBalances += b;
+            sumDeposited += dep;
+        }
+        uint256 paid = paidIncluded;
+        if (sumBalances + paid != sumDeposited) revert BalancesNotConserved(sumBalances + paid, sumDeposited);
+
+        status = Status(cp.epoch, cp.nextLeader, uint32(n), uint64(block.timestamp), DisputePhase.None, false);
+        stateHash = keccak256(abi.encode(cp.balances, cp.deposited));
+        if (bannedLeaders != 0) bannedLeaders = 0;
+        if (s.disputePhase != DisputePhase.None) delete dispute;
+        emit CheckpointSubmitted(
+            cp.epoch, cp.leader, cp.nextLeader, cp.txRoot, cp.txCount, cp.exitMask, cp.balances, cp.deposited
+        );
+
+        if (cp.exitMask != 0) _payExits(cp, paid);
+    }
+
+    /// Exiting members get their checkpointed balance plus any deposit the checkpoint did not include.
+    function _payExits(Checkpoint calldata cp, uint256 paid) private {
+        uint256 n = cp.balances.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if ((cp.exitMask >> i) & 1 == 0) continue;
+            Member storage m = members[i];
+            uint256 b = cp.balances[i];
+            uint256 amount = b + (m.deposit - cp.deposited[i]);
+            paid += b;
+            m.exited = true;
+            m.deposit = uint88(cp.deposited[i]);
+            emit Exited(uint32(i), m.account, amount);
+            _pay(m.account, amount);
+        }
+        paidIncluded = paid;
+    }
+
+    // ---------------------------------------------------------------- disputes
+
+    /// @notice A member disagreeing with the running epoch lists every receipted transfer of it that involves the
+    /// member, ordered by seq, carrying receipts of `leader`.
+    function challenge(uint64 epoch, uint32 leader, Tx[] calldata txs) external nonReentrant {
+        Status memory s = status;
+        if (s.closed) revert ChannelIsClosed();
+        if (s.disputePhase != DisputePhase.None) revert DisputePending();
+        if (epoch != s.epoch + 1) revert WrongEpoch(s.epoch + 1, epoch);
+        uint32 c = _activeIndexOf(msg.sender);
+        if (
+            leader >= members.length || leader == c || members[leader].exited || (bannedLeaders >> leader) & 1 == 1
+        ) revert InvalidLeader(leader);
+        if (txs.length > txCap) revert ListTooLong(txCap, txs.length);
+
+        (bytes32[] memory leaves, uint256 lastBad,) = _scanList(txs, epoch, msg.sender, members[leader].account);
+        for (uint256 i = 0; i < leaves.length; ++i) challengerLeaves.push(leaves[i]);
+        bytes32 root = PositionalMerkle.root(leaves);
+        uint64 deadline = uint64(block.timestamp) + responseWindow;
+        dispute = Dispute(epoch, c, leader, deadline, uint32(txs.length), uint32(lastBad), false, root, 0);
+        status.disputePhase = DisputePhase.Open;
+        emit Challenged(epoch, c, leader, root, uint32(txs.length), deadline);
+    }
+
+    /// @notice The challenged leader's own list of the epoch's receipted transfers involving the challenger.
+    /// The verdict is fixed here; resolve() applies it.
+    function respond(Tx[] calldata txs) external nonReentrant {
+        if (status.disputePhase != DisputePhase.Open) revert NoOpenDispute();
+        Dispute memory d = dispute;
+        if (msg.sender != members[d.leader].account) revert NotDisputedLeader();
+        if (block.timestamp > d.deadline) revert ResponseWindowOver(d.deadline);
+        if (txs.length > txCap) revert ListTooLong(txCap, txs.length);
+
+        (bytes32[] memory leaves, uint256 lastBad, int256 net) =
+            _scanList(txs, d.epoch, members[d.challenger].account, msg.sender);
+        bytes32 root = PositionalMerkle.root(leaves);
+        bool leaderRight = _decide(d, leaves, lastBad, root);
+        dispute.leaderRight = leaderRight;
+        dispute.challengerNet = net;
+        status.disputePhase = DisputePhase.Responded;
+        emit Responded(d.epoch, root, uint32(leaves.length), leaderRight);
+    }
+
+    /// @notice Applies the verdict, by anyone, after the response or after the window (a silent leader loses).
+    /// Challenger right: the epoch restarts from the last checkpoint under the next leader in rotation and the
+    /// loser may not checkpoint it. Leader right: its checkpoint may go on chain without the challenger's vote.
+    function resolve() external nonReentrant {
+        Status memory s = status;
+        Dispute memory d = dispute;
+        if (s.disputePhase == DisputePhase.Open) {
+            if (block.timestamp <= d.deadline) revert ResponseWindowOpen(d.deadline);
+        } else if (s.disputePhase != DisputePhase.Responded) {
+            revert NoOpenDispute();
+        }
+        delete challengerLeaves;
+        bool leaderRight = s.disputePhase == DisputePhase.Responded && d.leaderRight;
+        if (leaderRight) {
+            status.disputePhase = DisputePhase.LeaderWon;
+            emit DisputeResolved(d.epoch, d.challenger, d.leader, true, d.leader);
+        } else {
+            uint256 banned = bannedLeaders | (uint256(1) << d.leader);
+            bannedLeaders = banned;
+            uint32 next = _nextLeader(d.leader, banned);
+            status.leader = next;
+            status.disputePhase = DisputePhase.None;
+            delete dispute;
+            emit DisputeResolved(d.epoch, d.challenger, d.leader, false, next);
+        }
+    }
+
+    /// Leaf hashes (receipt struct hashes), the index + 1 of the last bad entry (0 if none), and the challenger's
+    /// net from the good entries. Bad: wrong epoch, not involving the challenger, out of seq order, or any of the
+    /// three signatures invalid.
+    function _scanList(Tx[] calldata txs, uint64 epoch, address challenger, address leader)
+        private
+        view
+        returns (bytes32[] memory leaves, uint256 lastBad, int256 net)
+    {
+        leaves = new bytes32[](txs.length);
+        for (uint256 i = 0; i < txs.length; ++i) {
+            Tx calldata t = txs[i];
+            Transfer calldata tr = t.transfer;
+            bytes32 th = _hashTransfer(tr);
+            bytes32 leaf = _hashReceipt(th, epoch, t.seq);
+            leaves[i] = leaf;
+            bool good = tr.epoch == epoch && tr.from != tr.to && (tr.from == challenger || tr.to == challenger)
+                && tr.amount <= type(uint88).max && (i == 0 || t.seq > txs[i - 1].seq)
+                && _signedBy(_hashTypedDataV4(th), t.senderSig, tr.from)
+                && _signedBy(_hashTypedDataV4(th), t.receiverSig, tr.to)
+                && _signedBy(_hashTypedDataV4(leaf), t.leaderSig, leader);
+            if (!good) lastBad = i + 1;
+            else if (tr.to == challenger) net += int256(tr.amount);
+            else net -= int256(tr.amount);
+        }
+    }
+
+    /// The seed's decision: equal roots, leader right. Else from the first index where the lists differ: a bad
+    /// challenger entry, leader right; else a bad leader entry, challenger right; else the longer challenger list
+    /// wins and a list not longer loses.
+    function _decide(Dispute memory d, bytes32[] memory leaves, uint256 leaderLastBad, bytes32 root)
+        private
+        view
+        returns (bool leaderRight)
+    {
+        if (root == d.challengerRoot) return true;
+        uint256 cLen = d.challengerCount;
+        uint256 first = 0;
+        while (first < cLen && first < leaves.length && challengerLeaves[first] == leaves[first]) ++first;
+        if (d.challengerLastBad > first) return true;
+        if (leaderLastBad > first) return false;
+        return cLen <= leaves.length;
+    }
+
+    function _nextLeader(uint32 from, uint256 banned) private view returns (uint32) {
+        uint256 n = members.length;
+        for (uint256 k = 1; k <= n; ++k) {
+            uint256 j = (from + k) % n;
+            if (!members[j].exited && (banned >> j) & 1 == 0) return uint32(j);
+        }
+        return from;
+    }
+
+    // ---------------------------------------------------------------- liveness and money out
+
+    /// @notice After `staleAfter` seconds without a checkpoint any member closes the channel: each member is owed
+    /// its last checkpointed balance plus the deposits that checkpoint did not include.
+    function close(uint256[] calldata balances, uint256[] calldata deposited) external nonReentrant {
+        Status memory s = status;
+        if (s.closed) revert ChannelIsClosed();
+        if (indexPlusOne[msg.sender] == 0) revert NotMember(msg.sender);
+        uint64 closableAt = s.checkpointedAt + staleAfter;
+        if (block.timestamp < closableAt) revert NotStale(closableAt);
+        if (keccak256(abi.encode(balances, deposited)) != stateHash) revert StateMismatch();
+        uint256 n = members.length;
+        for (uint256 i = 0; i < n; ++i) {
+            Member memory m = members[i];
+            if (m.exited) continue;
+            uint256 amount = i < balances.length ? balances[i] + m.deposit - deposited[i] : m.deposit;
+            if (amount != 0) owed[m.account] += amount;
+        }
+        status.closed = true;
+        if (s.disputePhase != DisputePhase.None) {
+            status.disputePhase = DisputePhase.None;
+            delete dispute;
+            delete challengerLeaves;
+        }
+        emit ChannelClosed(s.epoch);
+    }
+
+    /// @notice Pays what the caller is owed (a deferred payout or its share after a close).
+    function withdraw() external nonReentrant {
+        uint256 amount = owed[msg.sender];
+        if (amount == 0) revert NothingOwed();
+        owed[msg.sender] = 0;
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert PaymentFailed();
+        emit Withdrawn(msg.sender, amount);
+    }
+
+    /// Push with bounded gas so a hostile payee can neither re-enter (guarded) nor block a checkpoint.
+    function _pay(address to, uint256 amount) private {
+        if (amount == 0) return;
+        (bool ok,) = to.call{value: amount, gas: PAYOUT_GAS}("");
+        if (!ok) {
+            owed[to] += amount;
+            emit PaymentDeferred(to, amount);
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    function memberCount() external view returns (uint256) {
+        return members.length;
+    }
+
+    function member(uint256 index)
+        external
+        view
+        returns (address account, bytes32 peerKey, uint256 deposited, bool exited)
+    {
+        Member memory m = members[index];
+        return (m.account, peerKeys[index], m.deposit, m.exited);
+    }
+
+    function indexOf(address account) external view returns (uint32) {
+        uint256 i = indexPlusOne[account];
+        if (i == 0) revert NotMember(account);
+        return uint32(i - 1);
+    }
+
+    function challengerList() external view returns (bytes32[] memory) {
+        return challengerLeaves;
+    }
+
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// Hash helpers exposed so off-chain code can be checked against the contract byte for byte.
+    function hashTransfer(Transfer calldata t) external pure returns (bytes32) {
+        return _hashTransfer(t);
+    }
+
+    function hashReceipt(bytes32 transfer, uint64 epoch, uint32 seq) external pure returns (bytes32) {
+        return _hashReceipt(transfer, epoch, seq);
+    }
+
+    function hashCheckpoint(Checkpoint calldata cp) external pure returns (bytes32) {
+        return _hashCheckpoint(cp);
+    }
+
+    function typedDataDigest(bytes32 structHash) external view returns (bytes32) {
+        return _hashTypedDataV4(structHash);
+    }
+
+    function merkleRoot(bytes32[] calldata leaves) external pure returns (bytes32) {
+        return PositionalMerkle.root(leaves);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _activeIndexOf(address account) private view returns (uint32) {
+        uint256 i = indexPlusOne[account];
+        if (i == 0) revert NotMember(account);
+        if (members[i - 1].exited) revert MemberExited(uint32(i - 1));
+        return uint32(i - 1);
+    }
+
+    /// OpenZeppelin's tryRecover rejects malformed signatures (length, v) and malleable ones (high s).
+    function _signedBy(bytes32 digest, bytes calldata sig, address expected) private pure returns (bool) {
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, sig);
+        return err == ECDSA.RecoverError.NoError && signer == expected;
+    }
+
+    function _hashTransfer(Transfer calldata t) private pure returns (bytes32) {
+        return keccak256(abi.encode(TRANSFER_TYPEHASH, t.id, t.epoch, t.from, t.to, t.amount));
+    }
+
+    function _hashReceipt(bytes32 transfer, uint64 epoch, uint32 seq) private pure returns (bytes32) {
+        return keccak256(abi.encode(RECEIPT_TYPEHASH, transfer, epoch, seq));
+    }
+
+    function _hashCheckpoint(Checkpoint calldata cp) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                CHECKPOINT_TYPEHASH,
+                cp.epoch,
+                cp.leader,
+                cp.nextLeader,
+                keccak256(abi.encodePacked(cp.balances)),
+                keccak256(abi.encodePacked(cp.deposited)),
+                cp.exitMask,
+                cp.txRoot,
+                cp.txCount
+            )
+        );
+    }
+}

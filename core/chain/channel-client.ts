@@ -1,0 +1,405 @@
+// The ethers v6 adapter of the channel contract: one typed method per contract call, typed events, typed reads.
+// Every failure comes back as a ChainError naming the contract's revert.
+import {
+  Contract,
+  ContractFactory,
+  Interface,
+  type ContractRunner,
+  type Log,
+  type Provider,
+  type Signer,
+  type TransactionReceipt,
+} from 'ethers'
+import * as artifact from './generated/Channel.js'
+import { ChainError, toChainError } from './errors.js'
+import type { ChannelDomain, Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
+
+export const channelInterface = new Interface(artifact.abi)
+
+export interface ChannelParams {
+  /** Seconds the challenged leader has to respond. */
+  responseWindow: bigint
+  /** Seconds without a checkpoint after which any member may close the channel. */
+  staleAfter: bigint
+  /** Per-member transfers per epoch; bounds dispute lists. */
+  txCap: number
+}
+
+export type DisputePhase = 'none' | 'open' | 'responded' | 'leader-won'
+const PHASES: readonly DisputePhase[] = ['none', 'open', 'responded', 'leader-won']
+
+export interface ChannelStatus {
+  /** Last checkpointed epoch (0 before the first checkpoint). */
+  checkpointedEpoch: bigint
+  /** The epoch being traded in: checkpointedEpoch + 1. */
+  runningEpoch: bigint
+  /** Leader of the running epoch as the chain knows it. */
+  leader: number
+  /** Members covered by the last checkpoint. */
+  included: number
+  /** Unix seconds of the last checkpoint (deployment before the first). */
+  checkpointedAt: bigint
+  disputePhase: DisputePhase
+  closed: boolean
+}
+
+export interface MemberRecord {
+  index: number
+  account: string
+  peerKey: Hex
+  /** Cumulative deposit the contract holds for the member. */
+  deposit: bigint
+  exited: boolean
+}
+
+export interface DisputeRecord {
+  epoch: bigint
+  challenger: number
+  leader: number
+  /** Unix seconds; after it a silent leader loses. */
+  deadline: bigint
+  challengerCount: number
+  challengerRoot: Hex
+  /** Meaningful once the leader has responded. */
+  leaderRight: boolean
+  challengerNet: bigint
+}
+
+/** The last checkpoint's balances and deposits, which some calls must pass back (checked against its hash). */
+export interface CheckpointState {
+  balances: bigint[]
+  deposited: bigint[]
+}
+
+interface EventMeta {
+  blockNumber: number
+  transactionHash: Hex
+}
+
+export type ChannelEvent = EventMeta &
+  (
+    | { type: 'Joined'; index: number; account: string; peerKey: Hex; amount: bigint }
+    | { type: 'Deposited'; index: number; amount: bigint; total: bigint }
+    | {
+        type: 'CheckpointSubmitted'
+        epoch: bigint
+        leader: number
+        nextLeader: number
+        txRoot: Hex
+        txCount: number
+        exitMask: bigint
+        balances: bigint[]
+        deposited: bigint[]
+      }
+    | { type: 'Exited'; index: number; account: string; amount: bigint }
+    | { type: 'PaymentDeferred'; account: string; amount: bigint }
+    | { type: 'Withdrawn'; account: string; amount: bigint }
+    | { type: 'Challenged'; epoch: bigint; challenger: number; leader: number; root: Hex; count: number; deadline: bigint }
+    | { type: 'Responded'; epoch: bigint; root: Hex; count: number; leaderRight: boolean }
+    | { type: 'DisputeResolved'; epoch: bigint; challenger: number; leader: number; leaderRight: boolean; nextLeader: number }
+    | { type: 'ChannelClosed'; epoch: bigint }
+  )
+
+export interface TxResult {
+  hash: Hex
+  blockNumber: number
+  gasUsed: bigint
+  events: ChannelEvent[]
+}
+
+/** A Result from ethers, read positionally; the ABI fixes the order and types. */
+type Row = readonly unknown[]
+const num = (v: unknown): number => Number(v as bigint)
+const big = (v: unknown): bigint => v as bigint
+const hex = (v: unknown): Hex => v as Hex
+const bigs = (v: unknown): bigint[] => [...(v as bigint[])]
+
+function toEvent(log: Log): ChannelEvent | null {
+  let parsed
+  try {
+    parsed = channelInterface.parseLog(log)
+  } catch {
+    return null
+  }
+  if (!parsed) return null
+  const a: Row = parsed.args
+  const meta: EventMeta = { blockNumber: log.blockNumber, transactionHash: log.transactionHash as Hex }
+  switch (parsed.name) {
+    case 'Joined':
+      return { ...meta, type: 'Joined', index: num(a[0]), account: String(a[1]), peerKey: hex(a[2]), amount: big(a[3]) }
+    case 'Deposited':
+      return { ...meta, type: 'Deposited', index: num(a[0]), amount: big(a[1]), total: big(a[2]) }
+    case 'CheckpointSubmitted':
+      return {
+        ...meta,
+        type: 'CheckpointSubmitted',
+        epoch: big(a[0]),
+        leader: num(a[1]),
+        nextLeader: num(a[2]),
+        txRoot: hex(a[3]),
+        txCount: num(a[4]),
+        exitMask: big(a[5]),
+        balances: bigs(a[6]),
+        deposited: bigs(a[7]),
+      }
+    case 'Exited':
+      return { ...meta, type: 'Exited', index: num(a[0]), account: String(a[1]), amount: big(a[2]) }
+    case 'PaymentDeferred':
+      return { ...meta, type: 'PaymentDeferred', account: String(a[0]), amount: big(a[1]) }
+    case 'Withdrawn':
+      return { ...meta, type: 'Withdrawn', account: String(a[0]), amount: big(a[1]) }
+    case 'Challenged':
+      return {
+        ...meta,
+        type: 'Challenged',
+        epoch: big(a[0]),
+        challenger: num(a[1]),
+        leader: num(a[2]),
+        root: hex(a[3]),
+        count: num(a[4]),
+        deadline: big(a[5]),
+      }
+    case 'Responded':
+      return { ...meta, type: 'Responded', epoch: big(a[0]), root: hex(a[1]), count: num(a[2]), leaderRight: Boolean(a[3]) }
+    case 'DisputeResolved':
+      return {
+        ...meta,
+        type: 'DisputeResolved',
+        epoch: big(a[0]),
+        challenger: num(a[1]),
+        leader: num(a[2]),
+        leaderRight: Boolean(a[3]),
+        nextLeader: num(a[4]),
+      }
+    case 'ChannelClosed':
+      return { ...meta, type: 'ChannelClosed', epoch: big(a[0]) }
+    default:
+      return null
+  }
+}
+
+/** Contract struct arguments as ethers encodes them. */
+const checkpointArg = (cp: Checkpoint) => ({ ...cp })
+const txsArg = (txs: readonly ReceiptedTransfer[]) => txs.map((t) => ({ ...t, transfer: { ...t.transfer } }))
+
+export class ChannelClient {
+  private readonly contract: Contract
+
+  private constructor(
+    readonly address: string,
+    private readonly runner: ContractRunner,
+  ) {
+    this.contract = new Contract(address, channelInterface, runner)
+  }
+
+  /** Deploys a new channel from `deployer`. */
+  static async deploy(deployer: Signer, params: ChannelParams): Promise<ChannelClient> {
+    const factory = new ContractFactory(channelInterface, artifact.bytecode, deployer)
+    try {
+      const contract = await factory.deploy(params.responseWindow, params.staleAfter, params.txCap)
+      await contract.waitForDeployment()
+      return new ChannelClient(await contract.getAddress(), deployer)
+    } catch (err) {
+      throw toChainError(err, channelInterface)
+    }
+  }
+
+  static at(address: string, runner: ContractRunner): ChannelClient {
+    return new ChannelClient(address, runner)
+  }
+
+  /** The same channel, sending from another account. */
+  as(runner: ContractRunner): ChannelClient {
+    return new ChannelClient(this.address, runner)
+  }
+
+  private get provider(): Provider {
+    const p = this.runner.provider
+    if (!p) throw new ChainError('NETWORK', 'this channel client has no provider')
+    return p
+  }
+
+  // ------------------------------------------------------------ transactions
+
+  join(peerKey: Hex, amount: bigint): Promise<TxResult> {
+    return this.send('join', [peerKey], amount)
+  }
+
+  deposit(amount: bigint): Promise<TxResult> {
+    return this.send('deposit', [], amount)
+  }
+
+  submitCheckpoint(cp: Checkpoint, sigs: readonly Hex[]): Promise<TxResult> {
+    return this.send('submitCheckpoint', [checkpointArg(cp), [...sigs]])
+  }
+
+  submitContestedCheckpoint(cp: Checkpoint, sigs: readonly Hex[], prev: CheckpointState): Promise<TxResult> {
+    return this.send('submitContestedCheckpoint', [checkpointArg(cp), [...sigs], prev.balances, prev.deposited])
+  }
+
+  challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[]): Promise<TxResult> {
+    return this.send('challenge', [epoch, leader, txsArg(txs)])
+  }
+
+  respond(txs: readonly ReceiptedTransfer[]): Promise<TxResult> {
+    return this.send('respond', [txsArg(txs)])
+  }
+
+  resolve(): Promise<TxResult> {
+    return this.send('resolve', [])
+  }
+
+  close(last: CheckpointState): Promise<TxResult> {
+    return this.send('close', [last.balances, last.deposited])
+  }
+
+  withdraw(): Promise<TxResult> {
+    return this.send('withdraw', [])
+  }
+
+  private async send(method: string, args: unknown[], value?: bigint): Promise<TxResult> {
+    try {
+      const fn = this.contract.getFunction(method)
+      const tx = await fn(...args, value === undefined ? {} : { value })
+      const receipt = (await tx.wait()) as TransactionReceipt | null
+      if (!receipt) throw new ChainError('UNKNOWN', `${method}: the transaction was dropped`)
+      return {
+        hash: receipt.hash as Hex,
+        blockNumber: receipt.blockNumber,
+        gasUsed: receipt.gasUsed,
+        events: receipt.logs.flatMap((l) => toEvent(l) ?? []),
+      }
+    } catch (err) {
+      throw toChainError(err, channelInterface)
+    }
+  }
+
+  // ------------------------------------------------------------ reads
+
+  private async call<T>(method: string, args: unknown[], convert: (r: Row) => T): Promise<T> {
+    try {
+      return convert(await this.contract.getFunction(method).staticCallResult(...args))
+    } catch (err) {
+      throw toChainError(err, channelInterface)
+    }
+  }
+
+  async domain(): Promise<ChannelDomain> {
+    const { chainId } = await this.provider.getNetwork()
+    return { chainId, verifyingContract: this.address }
+  }
+
+  status(): Promise<ChannelStatus> {
+    return this.call('status', [], (r) => ({
+      checkpointedEpoch: big(r[0]),
+      runningEpoch: big(r[0]) + 1n,
+      leader: num(r[1]),
+      included: num(r[2]),
+      checkpointedAt: big(r[3]),
+      disputePhase: PHASES[num(r[4])] ?? 'none',
+      closed: Boolean(r[5]),
+    }))
+  }
+
+  params(): Promise<ChannelParams> {
+    return Promise.all([
+      this.call('responseWindow', [], (r) => big(r[0])),
+      this.call('staleAfter', [], (r) => big(r[0])),
+      this.call('txCap', [], (r) => num(r[0])),
+    ]).then(([responseWindow, staleAfter, txCap]) => ({ responseWindow, staleAfter, txCap }))
+  }
+
+  memberCount(): Promise<number> {
+    return this.call('memberCount', [], (r) => num(r[0]))
+  }
+
+  member(index: number): Promise<MemberRecord> {
+    return this.call('member', [index], (r) => ({
+      index,
+      account: String(r[0]),
+      peerKey: hex(r[1]),
+      deposit: big(r[2]),
+      exited: Boolean(r[3]),
+    }))
+  }
+
+  async members(): Promise<MemberRecord[]> {
+    const n = await this.memberCount()
+    return Promise.all(Array.from({ length: n }, (_, i) => this.member(i)))
+  }
+
+  indexOf(account: string): Promise<number> {
+    return this.call('indexOf', [account], (r) => num(r[0]))
+  }
+
+  dispute(): Promise<DisputeRecord> {
+    return this.call('dispute', [], (r) => ({
+      epoch: big(r[0]),
+      challenger: num(r[1]),
+      leader: num(r[2]),
+      deadline: big(r[3]),
+      challengerCount: num(r[4]),
+      // r[5] is the internal index of the challenger's last bad entry
+      leaderRight: Boolean(r[6]),
+      challengerRoot: hex(r[7]),
+      challengerNet: big(r[8]),
+    }))
+  }
+
+  owed(account: string): Promise<bigint> {
+    return this.call('owed', [account], (r) => big(r[0]))
+  }
+
+  stateHash(): Promise<Hex> {
+    return this.call('stateHash', [], (r) => hex(r[0]))
+  }
+
+  bannedLeaders(): Promise<bigint> {
+    return this.call('bannedLeaders', [], (r) => big(r[0]))
+  }
+
+  /** The channel's events in a block range, oldest first. */
+  async events(fromBlock = 0, toBlock: number | 'latest' = 'latest'): Promise<ChannelEvent[]> {
+    try {
+      const logs = await this.provider.getLogs({ address: this.address, fromBlock, toBlock })
+      return logs.flatMap((l) => toEvent(l) ?? [])
+    } catch (err) {
+      throw toChainError(err, channelInterface)
+    }
+  }
+
+  /** The balances and deposits of the last checkpoint, from its event (empty before the first). */
+  async lastCheckpointState(): Promise<CheckpointState> {
+    const events = await this.events()
+    const last = events.filter((e) => e.type === 'CheckpointSubmitted').at(-1)
+    return last && last.type === 'CheckpointSubmitted'
+      ? { balances: last.balances, deposited: last.deposited }
+      : { balances: [], deposited: [] }
+  }
+
+  // ------------------------------------------------------------ the contract's own hashing, for cross-checks
+
+  hashTransfer(t: ReceiptedTransfer['transfer']): Promise<Hex> {
+    return this.call('hashTransfer', [{ ...t }], (r) => hex(r[0]))
+  }
+
+  hashReceipt(transfer: Hex, epoch: bigint, seq: number): Promise<Hex> {
+    return this.call('hashReceipt', [transfer, epoch, seq], (r) => hex(r[0]))
+  }
+
+  hashCheckpoint(cp: Checkpoint): Promise<Hex> {
+    return this.call('hashCheckpoint', [checkpointArg(cp)], (r) => hex(r[0]))
+  }
+
+  typedDataDigest(structHash: Hex): Promise<Hex> {
+    return this.call('typedDataDigest', [structHash], (r) => hex(r[0]))
+  }
+
+  domainSeparator(): Promise<Hex> {
+    return this.call('domainSeparator', [], (r) => hex(r[0]))
+  }
+
+  merkleRoot(leaves: readonly Hex[]): Promise<Hex> {
+    return this.call('merkleRoot', [[...leaves]], (r) => hex(r[0]))
+  }
+}

@@ -1,0 +1,3 @@
+export * from './channel-client.js'
+export * from './devnet.js'
+export * from './errors.js'

@@ -1,0 +1,20 @@
+import { concat, keccak256 } from 'ethers'
+import type { Hex } from './types.js'
+
+const ZERO: Hex = `0x${'00'.repeat(32)}`
+
+/**
+ * Positional keccak Merkle root, byte-compatible with contracts/PositionalMerkle.sol: parent = keccak256(left ++ right)
+ * in list order, an odd last node is carried up unchanged, no leaves give zero.
+ */
+export function merkleRoot(leaves: readonly Hex[]): Hex {
+  if (leaves.length === 0) return ZERO
+  let level: Hex[] = [...leaves]
+  while (level.length > 1) {
+    const next: Hex[] = []
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(keccak256(concat([level[i] as Hex, level[i + 1] as Hex])) as Hex)
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as Hex)
+    level = next
+  }
+  return level[0] as Hex
+}

@@ -1,0 +1,51 @@
+// The signed messages of the channel (DESIGN.md section 3). Field order and widths match contracts/Channel.sol.
+
+/** A 0x-prefixed hex string. */
+export type Hex = `0x${string}`
+
+export interface Transfer {
+  /** Random 16-byte id, unique within the epoch. */
+  id: Hex
+  epoch: bigint
+  from: string
+  to: string
+  amount: bigint
+}
+
+/** The leader's soft confirmation that a transfer holds sequence number `seq` in its epoch. */
+export interface Receipt {
+  /** Struct hash of the transfer. */
+  transfer: Hex
+  epoch: bigint
+  seq: number
+}
+
+export interface Checkpoint {
+  epoch: bigint
+  leader: number
+  nextLeader: number
+  balances: bigint[]
+  /** Cumulative deposits included, per member index. */
+  deposited: bigint[]
+  /** Bit i set: member i exits and is paid by this checkpoint. */
+  exitMask: bigint
+  /** Positional Merkle root of the epoch's receipts (receipt struct hashes ordered by seq). */
+  txRoot: Hex
+  txCount: number
+}
+
+/** A receipted transfer as dispute evidence: the transfer, its seq and the three signatures. */
+export interface ReceiptedTransfer {
+  transfer: Transfer
+  seq: number
+  senderSig: Hex
+  receiverSig: Hex
+  leaderSig: Hex
+}
+
+/** What separates one channel's signatures from every other's (EIP-712 domain). */
+export interface ChannelDomain {
+  chainId: bigint
+  /** The channel contract's address. */
+  verifyingContract: string
+}
