@@ -134,6 +134,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error InvalidPeerKey();
     error ChannelFull();
     error InvalidAmount();
+    error InvalidParams();
     error WrongEpoch(uint64 expected, uint64 got);
     error LengthMismatch();
     error WrongMemberCount(uint256 min, uint256 max, uint256 got);
@@ -158,7 +159,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error PaymentFailed();
 
     constructor(uint64 responseWindow_, uint64 staleAfter_, uint32 txCap_) EIP712("OffchainChannel", "1") {
-        if (responseWindow_ == 0 || staleAfter_ <= responseWindow_ || txCap_ == 0) revert InvalidAmount();
+        if (responseWindow_ == 0 || staleAfter_ <= responseWindow_ || txCap_ == 0) revert InvalidParams();
         responseWindow = responseWindow_;
         staleAfter = staleAfter_;
         txCap = txCap_;

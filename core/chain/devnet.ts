@@ -29,6 +29,8 @@ export interface Devnet {
   /** Private keys of the funded accounts, in anvil's order. */
   readonly keys: readonly Hex[]
   readonly provider: JsonRpcProvider
+  /** The anvil process. */
+  readonly pid: number
   /** Moves the chain's clock forward and mines a block with the new time. */
   increaseTime(seconds: number): Promise<void>
   stop(): Promise<void>
@@ -93,6 +95,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     chainId: BigInt(chainId),
     keys: devKeys(accounts),
     provider,
+    pid: child.pid as number,
     async increaseTime(seconds: number) {
       await provider.send('evm_increaseTime', [seconds])
       await provider.send('evm_mine', [])

@@ -34,6 +34,7 @@ const EXPLAIN: Record<string, (args: readonly unknown[]) => string> = {
   InvalidPeerKey: () => 'the peer key is zero or already registered by another member',
   ChannelFull: () => 'the channel already has the maximum number of members',
   InvalidAmount: () => 'the amount is zero or too large',
+  InvalidParams: () => 'the channel needs a response window, staleAfter longer than it, and a transfer cap',
   WrongEpoch: ([expected, got]) => `epoch ${String(got)} was given but the channel expects epoch ${String(expected)}`,
   LengthMismatch: () => 'the checkpoint has different numbers of balances, deposits and signatures',
   WrongMemberCount: ([min, max, got]) =>
