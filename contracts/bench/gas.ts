@@ -1,0 +1,68 @@
+// Gas benchmark (a benchmark, not a test): submitCheckpoint for 2..64 members and a whole dispute
+// (challenge + respond + resolve) for 1..256 transfers per list, on a real anvil chain.
+// Usage: npm run bench:gas [-- --json FILE]
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { parseEther } from 'ethers'
+import { startDevnet } from '../../core/chain/index.js'
+import { openChannel, plainCheckpoint } from '../test/fixture.js'
+
+const MEMBER_COUNTS = [2, 4, 8, 16, 32, 64]
+const LIST_LENGTHS = [1, 16, 64, 256]
+const TX_CAP = 256
+const BLOCK_GAS = 30_000_000n
+const checkpointBudget = (n: number): bigint => 15_000n * BigInt(n) + 60_000n
+
+const { values } = parseArgs({ options: { json: { type: 'string' } } })
+const E = (n: string): bigint => parseEther(n)
+
+const devnet = await startDevnet({ accounts: Math.max(...MEMBER_COUNTS) + 2, balanceEth: 1000, gasLimit: BLOCK_GAS })
+try {
+  const checkpoint: Array<{ participants: number; gas: number }> = []
+  console.log('submitCheckpoint (epoch 2, every balance changed, all signatures checked)\n')
+  console.log('| members | gas | budget 15,000 n + 60,000 | gas ÷ members |')
+  console.log('|---:|---:|---:|---:|')
+  for (const n of MEMBER_COUNTS) {
+    const f = await openChannel(devnet, { members: n, deposit: E('1') })
+    const deposited = Array.from({ length: n }, () => E('1'))
+    const cp1 = plainCheckpoint(1n, deposited)
+    await f.as(0).submitCheckpoint(cp1, f.sign(cp1))
+    // Every member pays the next one a little: all balances change, as in a busy epoch.
+    const balances = deposited.map((d, i) => (i === 0 ? d - 1000n * BigInt(n - 1) : d + 1000n))
+    const cp2 = plainCheckpoint(2n, deposited, { leader: 1 % n, nextLeader: 2 % n, balances, txCount: n - 1, txRoot: `0x${'11'.repeat(32)}` })
+    const r = await f.as(1 % n).submitCheckpoint(cp2, f.sign(cp2))
+    const budget = checkpointBudget(n)
+    checkpoint.push({ participants: n, gas: Number(r.gasUsed) })
+    console.log(`| ${n} | ${fmt(r.gasUsed)} | ${fmt(budget)} ${r.gasUsed <= budget ? 'ok' : 'OVER'} | ${fmt(r.gasUsed / BigInt(n))} |`)
+  }
+
+  const dispute: Array<{ transfers: number; gas: number }> = []
+  console.log(`\nWhole dispute, both lists verified in full (challenger lists T, leader answers T - 1; cap ${TX_CAP})\n`)
+  console.log('| transfers | challenge | respond | resolve | total | fits a 30M block |')
+  console.log('|---:|---:|---:|---:|---:|:---:|')
+  for (const t of LIST_LENGTHS) {
+    const f = await openChannel(devnet, { members: 3, deposit: E('10'), params: { txCap: TX_CAP }, firstAccount: 0 })
+    const cp1 = plainCheckpoint(1n, [E('10'), E('10'), E('10')])
+    await f.as(0).submitCheckpoint(cp1, f.sign(cp1))
+    const txs = Array.from({ length: t }, (_, seq) =>
+      f.receipted({ epoch: 2n, from: seq % 2 === 0 ? 0 : 1, to: seq % 2 === 0 ? 1 : 0, amount: 1000n + BigInt(seq), leader: 1, seq }),
+    )
+    const c = await f.as(0).challenge(2n, 1, txs)
+    const r = await f.as(1).respond(txs.slice(0, -1))
+    const z = await f.channel.resolve()
+    const total = c.gasUsed + r.gasUsed + z.gasUsed
+    dispute.push({ transfers: t, gas: Number(total) })
+    console.log(`| ${t} | ${fmt(c.gasUsed)} | ${fmt(r.gasUsed)} | ${fmt(z.gasUsed)} | ${fmt(total)} | ${total <= BLOCK_GAS ? 'yes' : 'NO'} |`)
+  }
+
+  if (values.json) {
+    writeFileSync(values.json, `${JSON.stringify({ checkpoint, dispute }, null, 2)}\n`)
+    console.log(`\nwrote ${values.json}`)
+  }
+} finally {
+  await devnet.stop()
+}
+
+function fmt(v: bigint): string {
+  return v.toLocaleString('en-US')
+}
