@@ -1,5 +1,7 @@
 // The embedded devnet: a real anvil that answers on loopback with funded keys, and leaves no process behind.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { Wallet, parseEther } from 'ethers'
 import { ChainError, ChannelClient, devProvider, startDevnet } from './index.js'
@@ -62,4 +64,31 @@ describe('devnet', () => {
       await devnet.stop()
     }
   })
+})
+
+describe('devnet owner killed', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`takes its anvil down with it on ${signal}`, async () => {
+      const script = `
+        import { startDevnet } from ${JSON.stringify(new URL('./devnet.ts', import.meta.url).href)}
+        const d = await startDevnet({ accounts: 1 })
+        console.log('pid ' + d.pid)
+        setInterval(() => {}, 1000)
+      `
+      const owner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      let out = ''
+      owner.stdout.on('data', (c: Buffer) => (out += c.toString()))
+      const deadline = Date.now() + 30_000
+      while (!/pid (\d+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      const pid = Number(/pid (\d+)/.exec(out)?.[1])
+      assert.ok(running(pid), 'anvil runs while its owner does')
+      owner.kill(signal)
+      await once(owner, 'exit')
+      const until = Date.now() + 5_000
+      while (running(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+      assert.equal(running(pid), false, 'no orphan anvil')
+    })
+  }
 })

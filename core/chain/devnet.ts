@@ -75,17 +75,14 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     '--mnemonic', DEV_MNEMONIC,
   ]
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const killOnExit = (): void => {
-    child.kill('SIGKILL')
-  }
-  process.once('exit', killOnExit)
+  const releaseGuard = guardAgainstOrphan(child)
 
   let port: number
   try {
     port = await listeningPort(child, options.startTimeoutMs ?? 30_000)
   } catch (err) {
     await stopChild(child)
-    process.removeListener('exit', killOnExit)
+    releaseGuard()
     throw err
   }
   const rpcUrl = `http://127.0.0.1:${port}`
@@ -103,9 +100,35 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     async stop() {
       provider.destroy()
       await stopChild(child)
-      process.removeListener('exit', killOnExit)
+      releaseGuard()
     },
   }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+/**
+ * Kills anvil when this process ends: on exit, and on a terminating signal. A signal nobody else handles keeps its
+ * default meaning (the process ends), so the guard re-raises it after killing the chain. Returns the release.
+ */
+function guardAgainstOrphan(child: ChildProcess): () => void {
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    kill()
+    if (process.listenerCount(signal) === 1) {
+      release()
+      process.kill(process.pid, signal)
+    }
+  }
+  function release(): void {
+    process.removeListener('exit', kill)
+    for (const sig of SIGNALS) process.removeListener(sig, onSignal)
+  }
+  process.on('exit', kill)
+  for (const sig of SIGNALS) process.on(sig, onSignal)
+  return release
 }
 
 /** Waits for anvil's "Listening on 127.0.0.1:PORT" line. */
