@@ -25,8 +25,7 @@ try {
   for (const n of MEMBER_COUNTS) {
     const f = await openChannel(devnet, { members: n, deposit: E('1') })
     const deposited = Array.from({ length: n }, () => E('1'))
-    const cp1 = plainCheckpoint(1n, deposited)
-    await f.as(0).submitCheckpoint(cp1, f.sign(cp1))
+    await f.checkpointDeposits()
     // Every member pays the next one a little: all balances change, as in a busy epoch.
     const balances = deposited.map((d, i) => (i === 0 ? d - 1000n * BigInt(n - 1) : d + 1000n))
     const cp2 = plainCheckpoint(2n, deposited, { leader: 1 % n, nextLeader: 2 % n, balances, txCount: n - 1, txRoot: `0x${'11'.repeat(32)}` })
@@ -42,8 +41,7 @@ try {
   console.log('|---:|---:|---:|---:|---:|:---:|')
   for (const t of LIST_LENGTHS) {
     const f = await openChannel(devnet, { members: 3, deposit: E('10'), params: { txCap: TX_CAP }, firstAccount: 0 })
-    const cp1 = plainCheckpoint(1n, [E('10'), E('10'), E('10')])
-    await f.as(0).submitCheckpoint(cp1, f.sign(cp1))
+    await f.checkpointDeposits()
     const txs = Array.from({ length: t }, (_, seq) =>
       f.receipted({ epoch: 2n, from: seq % 2 === 0 ? 0 : 1, to: seq % 2 === 0 ? 1 : 0, amount: 1000n + BigInt(seq), leader: 1, seq }),
     )

@@ -16,8 +16,7 @@ const LEADER = 1
  */
 async function epochUnderDispute(devnet: Parameters<typeof openChannel>[0]) {
   const f = await openChannel(devnet, { members: 3, params: { responseWindow: WINDOW } })
-  const cp1 = plainCheckpoint(1n, [E('10'), E('10'), E('10')])
-  await f.as(0).submitCheckpoint(cp1, f.sign(cp1))
+  const cp1 = await f.checkpointDeposits()
   const tx = (from: number, to: number, amount: string, seq: number) =>
     f.receipted({ epoch: 2n, from, to, amount: E(amount), leader: LEADER, seq })
   const all = [tx(0, 1, '2', 0), tx(2, 0, '1', 1), tx(1, 2, '4', 2), tx(0, 2, '1', 3)]

@@ -49,6 +49,8 @@ export class ChannelFixture {
     readonly members: TestMember[],
     /** Funded accounts that are not members. */
     readonly outsiders: Wallet[],
+    /** What each member deposited on joining. */
+    readonly deposit: bigint,
   ) {
     this.digests = new ChannelDigests({ chainId: devnet.chainId, verifyingContract: channel.address })
   }
@@ -84,6 +86,13 @@ export class ChannelFixture {
         this.digests.receipt({ transfer: hashTransfer(transfer), epoch: opts.epoch, seq: opts.seq }),
       ),
     }
+  }
+
+  /** Lands epoch 1 (led by member 0, handing over to member 1) crediting every member's deposit. */
+  async checkpointDeposits(): Promise<Checkpoint> {
+    const cp = plainCheckpoint(1n, this.members.map(() => this.deposit))
+    await this.as(0).submitCheckpoint(cp, this.sign(cp))
+    return cp
   }
 
   /** Signatures of the checkpoint by the given members (default all); '0x' in the others' slots. */
@@ -128,7 +137,7 @@ export async function openChannel(
     members.push({ index, wallet, key: wallet.signingKey, address: wallet.address, peerKey })
   }
   const outsiders = wallets.filter((w) => !memberWallets.includes(w)).slice(0, opts.outsiders ?? 2)
-  return new ChannelFixture(devnet, channel, members, outsiders)
+  return new ChannelFixture(devnet, channel, members, outsiders, deposit)
 }
 
 /** A checkpoint for `epoch` that moves nothing: every balance equals the member's included deposit. */

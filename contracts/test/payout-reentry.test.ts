@@ -25,8 +25,7 @@ describe('payout to a hostile member', () => {
   it('re-entry from the payee during a pushed exit payout and during withdraw is refused; each is paid once', async () => {
     const f = await openChannel(devnet(), { members: 3 })
     const provider = devnet().provider
-    const cp1 = plainCheckpoint(1n, [E('10'), E('10'), E('10')])
-    await f.as(0).submitCheckpoint(cp1, f.sign(cp1))
+    const cp1 = await f.checkpointDeposits()
 
     const attacker = f.member(2)
     const payee = await delegate(attacker.address, reentrant, f.member(0).wallet)
@@ -48,8 +47,7 @@ describe('payout to a hostile member', () => {
   it('a payee that refuses payment cannot block the checkpoint; it is credited and withdraws later, once', async () => {
     const f = await openChannel(devnet(), { members: 3 })
     const provider = devnet().provider
-    const cp1 = plainCheckpoint(1n, [E('10'), E('10'), E('10')])
-    await f.as(0).submitCheckpoint(cp1, f.sign(cp1))
+    const cp1 = await f.checkpointDeposits()
 
     const stubborn = f.member(2)
     await delegate(stubborn.address, refusing, f.member(0).wallet)
