@@ -1,0 +1,176 @@
+// Trade-log entries: every message a member originates, as a versioned binary record (compact-encoding).
+// Decoding is strict: a wrong version or tag, a short or over-long record, a bad field: an EntryDecodeError, never
+// a throw of anything else, never a partly decoded value.
+import c from 'compact-encoding'
+import { getAddress, hexlify } from 'ethers'
+import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from './types.js'
+
+export const ENTRY_VERSION = 1
+/** Larger entries are refused before decoding; the largest real one (a 64-member proposal) is about 4.3 KiB. */
+export const MAX_ENTRY_BYTES = 8192
+const MAX_MEMBERS = 64
+
+export type Entry =
+  /** A sender asks the receiver to countersign. */
+  | { type: 'request'; transfer: Transfer; senderSig: Hex }
+  /** The receiver countersigns and hands the transfer to the leader. */
+  | { type: 'countersign'; transfer: Transfer; senderSig: Hex; receiverSig: Hex }
+  /** The leader receipts a doubly signed transfer with its seq; the leader's log fixes the order. */
+  | { type: 'receipt'; tx: ReceiptedTransfer }
+  /** The leader (or a receiver) refuses a transfer, with the ledger's rejection code. */
+  | { type: 'reject'; epoch: bigint; id: Hex; reason: string }
+  /** The leader proposes the epoch's checkpoint, signed like a vote. */
+  | { type: 'proposal'; checkpoint: Checkpoint; sig: Hex }
+  /** A member's signature on the proposal of `leader` for `epoch`. */
+  | { type: 'vote'; epoch: bigint; leader: number; sig: Hex }
+  /** The leader reports the checkpoint's chain transaction. */
+  | { type: 'confirm'; epoch: bigint; leader: number; txHash: Hex }
+  /** A member gives up on `leader` for `epoch` (leader timeout). */
+  | { type: 'view-change'; epoch: bigint; leader: number }
+  /** A member asks to leave with the checkpoint of `epoch`. */
+  | { type: 'exit'; epoch: bigint }
+
+export type EntryType = Entry['type']
+
+export class EntryDecodeError extends Error {
+  override readonly name = 'EntryDecodeError'
+}
+
+type Enc<T> = c.Encoder<T>
+
+/** Wraps a raw codec with a conversion; `decode` may throw to reject a value. */
+function mapped<Raw, T>(raw: Enc<Raw>, to: (v: T) => Raw, from: (r: Raw) => T): Enc<T> {
+  return {
+    preencode: (s, v) => raw.preencode(s, to(v)),
+    encode: (s, v) => raw.encode(s, to(v)),
+    decode: (s) => from(raw.decode(s)),
+  }
+}
+
+const bytesOf = (hex: string, n: number): Uint8Array => {
+  const b = Buffer.from(hex.slice(2), 'hex')
+  if (b.length !== n || hex.length !== 2 + 2 * n) throw new EntryDecodeError(`expected ${n} bytes`)
+  return b
+}
+
+const fixedHex = (n: number): Enc<Hex> =>
+  mapped<Uint8Array, Hex>(c.fixed(n), (v) => bytesOf(v, n), (b) => hexlify(b) as Hex)
+const address = mapped<Uint8Array, string>(c.fixed(20), (v) => bytesOf(getAddress(v), 20), (b) => getAddress(hexlify(b)))
+const uint256 = mapped<Uint8Array, bigint>(
+  c.fixed32,
+  (v) => {
+    if (v < 0n || v >= 1n << 256n) throw new RangeError('uint256 out of range')
+    return bytesOf(`0x${v.toString(16).padStart(64, '0')}`, 32)
+  },
+  (b) => BigInt(hexlify(b)),
+)
+const sig = fixedHex(65)
+const bytes16 = fixedHex(16)
+const bytes32 = fixedHex(32)
+const epoch = c.biguint64
+const u32 = c.uint32
+
+function boundedArray<T>(item: Enc<T>, max: number): Enc<T[]> {
+  const inner = c.array(item)
+  return {
+    preencode: inner.preencode,
+    encode: inner.encode,
+    decode(s) {
+      // Peek at the length so garbage cannot make us loop over a huge count.
+      const start = s.start
+      const n = c.uint.decode(s)
+      if (n > max) throw new EntryDecodeError(`list of ${n} exceeds ${max}`)
+      s.start = start
+      return inner.decode(s)
+    },
+  }
+}
+
+function struct<T extends object>(fields: { [K in keyof T]: Enc<T[K]> }): Enc<T> {
+  const keys = Object.keys(fields) as Array<keyof T>
+  return {
+    preencode(s, v) {
+      for (const k of keys) fields[k].preencode(s, v[k])
+    },
+    encode(s, v) {
+      for (const k of keys) fields[k].encode(s, v[k])
+    },
+    decode(s) {
+      const out = {} as T
+      for (const k of keys) out[k] = fields[k].decode(s)
+      return out
+    },
+  }
+}
+
+const transfer = struct<Transfer>({ id: bytes16, epoch, from: address, to: address, amount: uint256 })
+const receipted = struct<ReceiptedTransfer>({ transfer, seq: u32, senderSig: sig, receiverSig: sig, leaderSig: sig })
+const checkpoint = struct<Checkpoint>({
+  epoch,
+  leader: u32,
+  nextLeader: u32,
+  balances: boundedArray(uint256, MAX_MEMBERS),
+  deposited: boundedArray(uint256, MAX_MEMBERS),
+  exitMask: uint256,
+  txRoot: bytes32,
+  txCount: u32,
+})
+const reason: Enc<string> = {
+  preencode: c.string.preencode,
+  encode: c.string.encode,
+  decode(s) {
+    const v = c.string.decode(s)
+    if (v.length > 64 || !/^[A-Z_]*$/.test(v)) throw new EntryDecodeError('bad rejection code')
+    return v
+  },
+}
+
+type Body<T extends EntryType> = Omit<Extract<Entry, { type: T }>, 'type'>
+
+const BODIES: { [T in EntryType]: Enc<Body<T>> } = {
+  request: struct<Body<'request'>>({ transfer, senderSig: sig }),
+  countersign: struct<Body<'countersign'>>({ transfer, senderSig: sig, receiverSig: sig }),
+  receipt: struct<Body<'receipt'>>({ tx: receipted }),
+  reject: struct<Body<'reject'>>({ epoch, id: bytes16, reason }),
+  proposal: struct<Body<'proposal'>>({ checkpoint, sig }),
+  vote: struct<Body<'vote'>>({ epoch, leader: u32, sig }),
+  confirm: struct<Body<'confirm'>>({ epoch, leader: u32, txHash: bytes32 }),
+  'view-change': struct<Body<'view-change'>>({ epoch, leader: u32 }),
+  exit: struct<Body<'exit'>>({ epoch }),
+}
+
+/** Tags are part of the wire format: never renumber, only append. */
+const TAGS: readonly EntryType[] = ['request', 'countersign', 'receipt', 'reject', 'proposal', 'vote', 'confirm', 'view-change', 'exit']
+
+export function encodeEntry(entry: Entry): Uint8Array {
+  const tag = TAGS.indexOf(entry.type)
+  const body = BODIES[entry.type] as Enc<Entry>
+  const state = c.state()
+  c.uint8.preencode(state, ENTRY_VERSION)
+  c.uint8.preencode(state, tag)
+  body.preencode(state, entry)
+  state.buffer = new Uint8Array(state.end)
+  c.uint8.encode(state, ENTRY_VERSION)
+  c.uint8.encode(state, tag)
+  body.encode(state, entry)
+  return state.buffer
+}
+
+/** Decodes one entry or throws EntryDecodeError; nothing else escapes. */
+export function decodeEntry(bytes: Uint8Array): Entry {
+  if (!(bytes instanceof Uint8Array)) throw new EntryDecodeError('entry is not bytes')
+  if (bytes.length > MAX_ENTRY_BYTES) throw new EntryDecodeError(`entry of ${bytes.length} bytes exceeds ${MAX_ENTRY_BYTES}`)
+  const state = c.state(0, bytes.length, bytes)
+  try {
+    const version = c.uint8.decode(state)
+    if (version !== ENTRY_VERSION) throw new EntryDecodeError(`unknown entry version ${version}`)
+    const type = TAGS[c.uint8.decode(state)]
+    if (!type) throw new EntryDecodeError('unknown entry type')
+    const body = (BODIES[type] as Enc<Body<EntryType>>).decode(state)
+    if (state.start !== state.end) throw new EntryDecodeError(`${state.end - state.start} trailing bytes`)
+    return { type, ...body } as Entry
+  } catch (err) {
+    if (err instanceof EntryDecodeError) throw err
+    throw new EntryDecodeError(`malformed entry: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
