@@ -1,0 +1,248 @@
+// The state machine of one epoch: balances, used transfer ids, receipts in seq order and their Merkle root.
+// Deterministic and free of I/O and clocks. Every operation first checks everything and either returns a typed
+// rejection with nothing changed, or applies the message whole. The leader admits doubly signed transfers; every
+// other member replays the leader's receipts into its own copy, so all copies agree or the difference is evidence.
+import { getAddress } from 'ethers'
+import { hashReceipt, hashTransfer } from '../protocol/eip712.js'
+import { merkleRoot } from '../protocol/merkle.js'
+import type { ChannelDigests } from '../protocol/signatures.js'
+import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+
+export type Rejection =
+  | { code: 'WRONG_EPOCH'; expected: bigint; got: bigint }
+  | { code: 'NOT_MEMBER'; account: string }
+  | { code: 'MEMBER_EXITED'; index: number }
+  | { code: 'SELF_TRANSFER' }
+  | { code: 'ZERO_AMOUNT' }
+  | { code: 'BAD_SENDER_SIGNATURE' }
+  | { code: 'BAD_RECEIVER_SIGNATURE' }
+  | { code: 'BAD_LEADER_SIGNATURE' }
+  | { code: 'DUPLICATE_ID'; id: Hex }
+  | { code: 'OVERDRAFT'; balance: bigint; amount: bigint }
+  | { code: 'CAP_REACHED'; index: number; cap: number }
+  | { code: 'WRONG_SEQ'; expected: number; got: number }
+  | { code: 'CLOSED' }
+
+export type RejectionCode = Rejection['code']
+
+export type Result<T> = { ok: true; value: T } | { ok: false; rejection: Rejection }
+
+/** What an epoch starts from: the last checkpoint (plus members that joined since, at zero). */
+export interface EpochOpening {
+  epoch: bigint
+  /** Index of the member leading this attempt of the epoch. */
+  leader: number
+  /** Every member's account, by index. */
+  members: readonly string[]
+  /** Members that have left; they neither send nor receive. */
+  exited: readonly boolean[]
+  /** Spendable balance of each member at the start (0 for members the last checkpoint did not include). */
+  balances: readonly bigint[]
+  /** Transfers one member may be part of in one epoch; bounds dispute lists. */
+  txCap: number
+}
+
+/** Signature checking, injected so the ledger stays free of key material and of a particular backend. */
+export interface SignatureCheck {
+  digests: ChannelDigests
+  recover(digest: Hex, signature: string): string | null
+}
+
+export interface Admitted {
+  seq: number
+  transferHash: Hex
+  /** The receipt's struct hash: the leaf of the epoch's Merkle tree. */
+  receiptHash: Hex
+}
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value })
+const no = <T>(rejection: Rejection): Result<T> => ({ ok: false, rejection })
+
+export class EpochLedger {
+  readonly epoch: bigint
+  readonly leader: number
+  private readonly members: readonly string[]
+  private readonly index = new Map<string, number>()
+  private readonly balances: bigint[]
+  private readonly involvement: number[]
+  private readonly ids = new Set<string>()
+  private readonly txs: ReceiptedTransfer[] = []
+  /** Sender and receiver index of each receipt, by seq. */
+  private readonly parties: Array<readonly [number, number]> = []
+  private readonly leaves: Hex[] = []
+  private closed = false
+
+  constructor(
+    private readonly opening: EpochOpening,
+    private readonly sigs: SignatureCheck,
+  ) {
+    if (opening.members.length !== opening.balances.length || opening.members.length !== opening.exited.length) {
+      throw new RangeError('opening: members, balances and exited differ in length')
+    }
+    this.epoch = opening.epoch
+    this.leader = opening.leader
+    this.members = opening.members.map((m) => getAddress(m))
+    this.members.forEach((m, i) => this.index.set(m, i))
+    this.balances = [...opening.balances]
+    this.involvement = opening.members.map(() => 0)
+  }
+
+  get memberCount(): number {
+    return this.opening.members.length
+  }
+
+  get seq(): number {
+    return this.txs.length
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  balanceOf(index: number): bigint {
+    return this.balances[index] ?? 0n
+  }
+
+  /** Transfers member `index` has been part of this epoch. */
+  involvementOf(index: number): number {
+    return this.involvement[index] ?? 0
+  }
+
+  /** True once some member has reached the per-epoch cap: the leader should close the epoch. */
+  get capReached(): boolean {
+    return this.involvement.some((n) => n >= this.opening.txCap)
+  }
+
+  indexOf(account: string): number | undefined {
+    try {
+      return this.index.get(getAddress(account))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Receipted transfers in seq order. */
+  receipts(): readonly ReceiptedTransfer[] {
+    return this.txs
+  }
+
+  /** The dispute list of member `index`: every receipted transfer involving it, in seq order. */
+  involving(index: number): ReceiptedTransfer[] {
+    return this.txs.filter((_, seq) => this.parties[seq]?.includes(index))
+  }
+
+  /** What a receiver checks before countersigning: the sender's signature and spendable balance. */
+  checkRequest(t: Transfer, senderSig: string): Rejection | null {
+    const parties = this.checkParties(t)
+    if ('code' in parties) return parties
+    if (this.sigs.recover(this.sigs.digests.transfer(t), senderSig) !== this.members[parties.from]) {
+      return { code: 'BAD_SENDER_SIGNATURE' }
+    }
+    return this.checkFunds(t, parties.from)
+  }
+
+  /** The leader's admission of a doubly signed transfer: it gets the next seq. */
+  admit(t: Transfer, senderSig: Hex, receiverSig: Hex): Result<Admitted> {
+    const parties = this.checkParties(t)
+    if ('code' in parties) return no(parties)
+    const digest = this.sigs.digests.transfer(t)
+    if (this.sigs.recover(digest, senderSig) !== this.members[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
+    if (this.sigs.recover(digest, receiverSig) !== this.members[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
+    const funds = this.checkFunds(t, parties.from)
+    if (funds) return no(funds)
+    const tx = { transfer: t, seq: this.txs.length, senderSig, receiverSig, leaderSig: '0x' as Hex }
+    return ok(this.apply(tx, parties.from, parties.to, hashTransfer(t)))
+  }
+
+  /** A member replaying the leader's log: the receipt must be the next seq and carry three good signatures. */
+  applyReceipt(tx: ReceiptedTransfer): Result<Admitted> {
+    if (tx.seq !== this.txs.length) return no({ code: 'WRONG_SEQ', expected: this.txs.length, got: tx.seq })
+    const parties = this.checkParties(tx.transfer)
+    if ('code' in parties) return no(parties)
+    const transferHash = hashTransfer(tx.transfer)
+    const digest = this.sigs.digests.transfer(tx.transfer)
+    if (this.sigs.recover(digest, tx.senderSig) !== this.members[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
+    if (this.sigs.recover(digest, tx.receiverSig) !== this.members[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
+    const receiptDigest = this.sigs.digests.receipt({ transfer: transferHash, epoch: this.epoch, seq: tx.seq })
+    if (this.sigs.recover(receiptDigest, tx.leaderSig) !== this.members[this.leader]) {
+      return no({ code: 'BAD_LEADER_SIGNATURE' })
+    }
+    const funds = this.checkFunds(tx.transfer, parties.from)
+    if (funds) return no(funds)
+    return ok(this.apply(tx, parties.from, parties.to, transferHash))
+  }
+
+  /** Records the leader's signature on a transfer it admitted (the leader's own copy). */
+  attachReceipt(seq: number, leaderSig: Hex): void {
+    const tx = this.txs[seq]
+    if (tx) this.txs[seq] = { ...tx, leaderSig }
+  }
+
+  /** No more transfers: the epoch is being closed. */
+  close(): void {
+    this.closed = true
+  }
+
+  /**
+   * The checkpoint this ledger implies: balances after every receipted transfer, plus the deposits newly included
+   * (`deposited[i] - prevDeposited[i]`), the receipts' root and count.
+   */
+  checkpoint(next: { nextLeader: number; deposited: readonly bigint[]; prevDeposited: readonly bigint[]; exitMask: bigint }): Checkpoint {
+    const n = next.deposited.length
+    if (n < this.memberCount && this.balances.slice(n).some((b) => b !== 0n)) {
+      throw new RangeError('a checkpoint must cover every member with a balance')
+    }
+    const balances = Array.from({ length: n }, (_, i) => {
+      const added = (next.deposited[i] ?? 0n) - (next.prevDeposited[i] ?? 0n)
+      return (this.balances[i] ?? 0n) + added
+    })
+    return {
+      epoch: this.epoch,
+      leader: this.leader,
+      nextLeader: next.nextLeader,
+      balances,
+      deposited: [...next.deposited],
+      exitMask: next.exitMask,
+      txRoot: merkleRoot(this.leaves),
+      txCount: this.leaves.length,
+    }
+  }
+
+  private checkParties(t: Transfer): Rejection | { from: number; to: number } {
+    if (this.closed) return { code: 'CLOSED' }
+    if (t.epoch !== this.epoch) return { code: 'WRONG_EPOCH', expected: this.epoch, got: t.epoch }
+    const from = this.indexOf(t.from)
+    if (from === undefined) return { code: 'NOT_MEMBER', account: t.from }
+    const to = this.indexOf(t.to)
+    if (to === undefined) return { code: 'NOT_MEMBER', account: t.to }
+    if (this.opening.exited[from]) return { code: 'MEMBER_EXITED', index: from }
+    if (this.opening.exited[to]) return { code: 'MEMBER_EXITED', index: to }
+    if (from === to) return { code: 'SELF_TRANSFER' }
+    if (t.amount <= 0n) return { code: 'ZERO_AMOUNT' }
+    if (this.ids.has(t.id.toLowerCase())) return { code: 'DUPLICATE_ID', id: t.id }
+    for (const i of [from, to]) {
+      if ((this.involvement[i] ?? 0) >= this.opening.txCap) return { code: 'CAP_REACHED', index: i, cap: this.opening.txCap }
+    }
+    return { from, to }
+  }
+
+  private checkFunds(t: Transfer, from: number): Rejection | null {
+    const balance = this.balances[from] ?? 0n
+    return balance < t.amount ? { code: 'OVERDRAFT', balance, amount: t.amount } : null
+  }
+
+  private apply(tx: ReceiptedTransfer, from: number, to: number, transferHash: Hex): Admitted {
+    const t = tx.transfer
+    const seq = this.txs.length
+    const receiptHash = hashReceipt({ transfer: transferHash, epoch: this.epoch, seq })
+    this.balances[from] = (this.balances[from] ?? 0n) - t.amount
+    this.balances[to] = (this.balances[to] ?? 0n) + t.amount
+    this.involvement[from] = (this.involvement[from] ?? 0) + 1
+    this.involvement[to] = (this.involvement[to] ?? 0) + 1
+    this.ids.add(t.id.toLowerCase())
+    this.txs.push(tx)
+    this.parties.push([from, to])
+    this.leaves.push(receiptHash)
+    return { seq, transferHash, receiptHash }
+  }
+}
