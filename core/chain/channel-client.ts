@@ -358,6 +358,14 @@ export class ChannelClient {
     return this.call('bannedLeaders', [], (r) => big(r[0]))
   }
 
+  async blockNumber(): Promise<number> {
+    try {
+      return await this.provider.getBlockNumber()
+    } catch (err) {
+      throw toChainError(err, channelInterface)
+    }
+  }
+
   /** The channel's events in a block range, oldest first. */
   async events(fromBlock = 0, toBlock: number | 'latest' = 'latest'): Promise<ChannelEvent[]> {
     try {

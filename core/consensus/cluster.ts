@@ -1,0 +1,54 @@
+// Test and benchmark helper: a channel on a devnet with N participants over one in-memory bus, in one call.
+import { Wallet } from 'ethers'
+import type { ChannelClient, Devnet } from '../chain/index.js'
+import type { Hex } from '../protocol/types.js'
+import type { Byzantine } from './byzantine.js'
+import { Participant, type Timing } from './participant.js'
+import { MemoryBus } from './transport.js'
+
+export interface Cluster {
+  bus: MemoryBus
+  participants: Participant[]
+  /** Waits until a checkpoint for `epoch` is on chain (or throws after `ms`). */
+  untilCheckpoint(epoch: bigint, ms?: number): Promise<void>
+  stop(): Promise<void>
+}
+
+export const FAST: Timing = { epochMs: 600, leaderTimeoutMs: 1500, chainPollMs: 40 }
+
+/** Starts a participant for every member of `channel` (member i holds `keys[i]`). */
+export async function startCluster(
+  channel: ChannelClient,
+  devnet: Devnet,
+  keys: readonly Hex[],
+  opts: { timing?: Timing; byzantine?: Record<number, Byzantine>; verbose?: boolean } = {},
+): Promise<Cluster> {
+  const bus = new MemoryBus()
+  const participants = keys.map(
+    (privateKey, index) =>
+      new Participant({
+        index,
+        privateKey,
+        chain: channel.as(new Wallet(privateKey, devnet.provider)),
+        transport: bus.connect(index),
+        timing: opts.timing ?? FAST,
+        ...(opts.byzantine?.[index] ? { byzantine: opts.byzantine[index] } : {}),
+        log: opts.verbose ? (line) => console.log(`[${index}] ${line}`) : () => {},
+      }),
+  )
+  await Promise.all(participants.map((p) => p.start()))
+  return {
+    bus,
+    participants,
+    async untilCheckpoint(epoch, ms = 30_000) {
+      const deadline = Date.now() + ms
+      while ((await channel.status()).checkpointedEpoch < epoch) {
+        if (Date.now() > deadline) throw new Error(`no checkpoint for epoch ${epoch} within ${ms} ms`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    },
+    async stop() {
+      await Promise.all(participants.map((p) => p.stop()))
+    },
+  }
+}

@@ -1,0 +1,55 @@
+// Many concurrent transfers across several epochs: every leader takes its turn, every checkpoint lands on chain,
+// and the chain's balances equal an independent recount of what the members saw checkpointed.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { parseEther } from 'ethers'
+import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
+import type { Hex } from '../protocol/types.js'
+import { startCluster } from './cluster.js'
+import { TransferRejected } from './participant.js'
+
+describe('epochs rotate', () => {
+  const devnet = useDevnet()
+
+  it('4 members, concurrent transfers over several epochs, each leader in turn, chain equals recount', async () => {
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    const cluster = await startCluster(f.channel, devnet(), keys)
+    try {
+      await cluster.untilCheckpoint(1n) // credits the deposits
+      const sends: Array<Promise<unknown>> = []
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 60; i++) {
+          const from = cluster.participants[i % 4]!
+          const to = (i * 3 + 1 + round) % 4
+          if (to === from.index) continue
+          sends.push(from.send(to, 1000n + BigInt(i)).catch((e: unknown) => (e instanceof TransferRejected ? e : Promise.reject(e))))
+        }
+        await new Promise((r) => setTimeout(r, 400))
+      }
+      await Promise.all(sends)
+      const { checkpointedEpoch } = await f.channel.status()
+      await cluster.untilCheckpoint(checkpointedEpoch + 2n)
+
+      const events = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+      const leaders = events.map((e) => e.leader)
+      assert.deepEqual(leaders.slice(0, 4), [0, 1, 2, 3], 'each member led in turn')
+      const recount = f.members.map(() => parseEther('1'))
+      let checkpointed = 0
+      for (const p of cluster.participants) {
+        for (const r of p.transfers()) {
+          if (r.direction !== 'out' || r.status !== 'checkpointed') continue
+          checkpointed++
+          recount[p.index] = (recount[p.index] ?? 0n) - r.transfer.amount
+          const to = f.members.findIndex((m) => m.address === r.transfer.to)
+          recount[to] = (recount[to] ?? 0n) + r.transfer.amount
+        }
+      }
+      assert.ok(checkpointed > 100, `only ${checkpointed} transfers checkpointed`)
+      assert.deepEqual(events.at(-1)?.balances, recount)
+      for (const p of cluster.participants) assert.equal(p.misbehaviour.size, 0, `member ${p.index} saw misbehaviour`)
+    } finally {
+      await cluster.stop()
+    }
+  })
+})

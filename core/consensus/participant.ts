@@ -1,0 +1,756 @@
+// One member of a channel, in both roles (DESIGN.md sections 1, 3 and 5). As a member it builds and signs
+// transfers, countersigns valid requests addressed to it, replays the leader's receipts, checks the leader's
+// proposal against them and votes or challenges. As the leader it receipts doubly signed transfers, closes the
+// epoch (time limit or transfer cap), proposes, collects votes, submits the checkpoint and confirms. Leaders rotate;
+// a silent leader is replaced by a view change; disputes follow the contract's verdict.
+//
+// Everything a participant reacts to (log entries, chain events, timers) runs through one serial queue, so its
+// state changes one message at a time.
+import { EventEmitter } from 'node:events'
+import { computeAddress, getAddress } from 'ethers'
+import type { ChannelClient, ChannelEvent, CheckpointState, MemberRecord } from '../chain/channel-client.js'
+import { EpochLedger } from '../ledger/epoch-ledger.js'
+import { decodeEntry, encodeEntry, EntryDecodeError, type Entry } from '../protocol/entries.js'
+import { hashTransfer } from '../protocol/eip712.js'
+import { recover, sign } from '../protocol/fast-ecdsa.js'
+import { ChannelDigests, randomTransferId } from '../protocol/signatures.js'
+import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import { corruptAnswer, corruptProposal, hideOutgoing, type Byzantine } from './byzantine.js'
+import { nextLeader } from './rotation.js'
+import type { Transport } from './transport.js'
+
+/** The chain calls a participant makes: the channel contract through its adapter. */
+export type ChainPort = Pick<
+  ChannelClient,
+  | 'domain'
+  | 'params'
+  | 'status'
+  | 'members'
+  | 'bannedLeaders'
+  | 'blockNumber'
+  | 'lastCheckpointState'
+  | 'events'
+  | 'dispute'
+  | 'submitCheckpoint'
+  | 'submitContestedCheckpoint'
+  | 'challenge'
+  | 'respond'
+  | 'resolve'
+>
+
+export interface Timing {
+  /** The leader closes the epoch this long after it starts (or earlier, when a member reaches the transfer cap). */
+  epochMs: number
+  /** Members give up on a leader that has proposed nothing this long after the epoch's time limit. */
+  leaderTimeoutMs: number
+  /** How often the chain is read for checkpoints, disputes and deposits. */
+  chainPollMs: number
+}
+
+export type TransferStatus = 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
+
+export interface TransferRecord {
+  transfer: Transfer
+  direction: 'out' | 'in'
+  status: TransferStatus
+  /** The seq of its receipt in the epoch, once receipted. */
+  seq?: number
+  /** Why it was rejected (a ledger rejection code, or EPOCH_ENDED). */
+  reason?: string
+  /** How often it was re-issued because its epoch closed first. */
+  retries?: number
+}
+
+export interface ParticipantOptions {
+  index: number
+  /** The member's account key; signs transfers, receipts and checkpoints. Never leaves this object. */
+  privateKey: Hex
+  chain: ChainPort
+  transport: Transport
+  timing: Timing
+  byzantine?: Byzantine
+  /** A line of what happened, for logs; never carries a key. */
+  log?: (line: string) => void
+}
+
+export interface ParticipantEvents {
+  epoch: [{ epoch: bigint; leader: number }]
+  transfer: [TransferRecord]
+  checkpoint: [{ epoch: bigint; leader: number; txHash: Hex; balances: bigint[] }]
+  'view-change': [{ epoch: bigint; from: number; to: number }]
+  dispute: [{ epoch: bigint; challenger: number; leader: number; leaderRight?: boolean }]
+}
+
+export class TransferRejected extends Error {
+  override readonly name = 'TransferRejected'
+  constructor(
+    readonly code: string,
+    readonly transfer: Transfer,
+  ) {
+    super(`transfer ${transfer.id} rejected: ${code}`)
+  }
+}
+
+interface Proposal {
+  cp: Checkpoint
+  digest: Hex
+  votes: Map<number, Hex>
+  submitted: boolean
+  /** After a dispute the leader won: the challenger whose vote is not needed. */
+  contestedBy?: number
+}
+
+interface Countersigned {
+  transfer: Transfer
+  senderSig: Hex
+  receiverSig: Hex
+}
+
+const MAX_PENDING = 100_000
+/** A payment that misses this many epochs in a row is given up. */
+const MAX_REISSUES = 3
+
+export class Participant extends EventEmitter<ParticipantEvents> {
+  readonly index: number
+  readonly address: string
+  /** Invalid entries seen from each author (undecodable, wrongly signed, not theirs to send). */
+  readonly misbehaviour = new Map<number, number>()
+
+  private readonly chain: ChainPort
+  private readonly transport: Transport
+  private readonly timing: Timing
+  private readonly byzantine: Byzantine
+  private readonly log: (line: string) => void
+  private digests!: ChannelDigests
+  private txCap = 0
+  private members: MemberRecord[] = []
+  private memberIndex = new Map<string, number>()
+  private last: CheckpointState & { epoch: bigint } = { epoch: 0n, balances: [], deposited: [] }
+
+  private epoch = 0n
+  private leader = 0
+  /** Leaders this epoch may no longer have: replaced by a view change or beaten in a dispute. */
+  private excluded = new Set<number>()
+  private ledger!: EpochLedger
+  private countersigned = new Map<string, Countersigned>()
+  private exitRequests = new Set<number>()
+  private viewChanges = new Map<number, Set<number>>()
+  private proposal: Proposal | undefined
+  private voted = false
+  private disputeOpen = false
+  private challengedAs: { challenger: number; deadline: bigint } | undefined
+
+  private readonly nextPosition: number[] = []
+  private pending: Array<{ author: number; entry: Entry }> = []
+  private readonly history = new Map<string, TransferRecord>()
+  /** Payments asked for while the epoch was closing. */
+  private held: TransferRecord[] = []
+  private readonly waiters = new Map<string, { resolve: (r: TransferRecord) => void; reject: (e: Error) => void }>()
+
+  private queue: Promise<void> = Promise.resolve()
+  private unsubscribe: (() => void) | undefined
+  private epochTimer: NodeJS.Timeout | undefined
+  private pollTimer: NodeJS.Timeout | undefined
+  private nextBlock = 0
+  private stopped = false
+
+  constructor(private readonly opts: ParticipantOptions) {
+    super()
+    this.index = opts.index
+    this.chain = opts.chain
+    this.transport = opts.transport
+    this.timing = opts.timing
+    this.byzantine = opts.byzantine ?? {}
+    this.log = opts.log ?? (() => {})
+    this.address = getAddress(computeAddress(opts.privateKey))
+  }
+
+  // ------------------------------------------------------------------ life cycle
+
+  async start(): Promise<void> {
+    this.digests = new ChannelDigests(await this.chain.domain())
+    this.txCap = (await this.chain.params()).txCap
+    const status = await this.chain.status()
+    await this.refreshMembers()
+    const last = await this.chain.lastCheckpointState()
+    this.last = { epoch: status.checkpointedEpoch, ...last }
+    const banned = await this.chain.bannedLeaders()
+    this.nextBlock = (await this.chain.blockNumber()) + 1
+    this.beginEpoch(status.runningEpoch, status.leader)
+    for (let i = 0; i < 64; i++) if ((banned >> BigInt(i)) & 1n) this.excluded.add(i)
+    this.unsubscribe = this.transport.subscribe((author, position, bytes) => this.receive(author, position, bytes))
+    this.pollTimer = setInterval(() => this.enqueue(() => this.pollChain()), this.timing.chainPollMs)
+  }
+
+  /** Stops reacting; what the logs and the chain hold stays. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.unsubscribe?.()
+    clearInterval(this.pollTimer)
+    clearTimeout(this.epochTimer)
+    await this.queue.catch(() => {})
+    for (const w of this.waiters.values()) w.reject(new Error('participant stopped'))
+    this.waiters.clear()
+  }
+
+  get runningEpoch(): bigint {
+    return this.epoch
+  }
+
+  get currentLeader(): number {
+    return this.leader
+  }
+
+  balanceOf(index: number): bigint {
+    return this.ledger.balanceOf(index)
+  }
+
+  /** This member's own transfers, sent and received, newest last. */
+  transfers(): TransferRecord[] {
+    return [...this.history.values()]
+  }
+
+  // ------------------------------------------------------------------ member actions
+
+  /** Sends `amount` wei to member `to`; resolves when the leader receipts it, rejects if anyone refuses it. */
+  send(to: number, amount: bigint): Promise<TransferRecord> {
+    const receiver = this.members[to]
+    if (!receiver) return Promise.reject(new RangeError(`no member ${to}`))
+    if (amount <= 0n) return Promise.reject(new RangeError('the amount must be positive'))
+    const record: TransferRecord = {
+      transfer: { id: randomTransferId(), epoch: this.epoch, from: this.address, to: receiver.account, amount },
+      direction: 'out',
+      status: 'requested',
+    }
+    const done = new Promise<TransferRecord>((resolve, reject) => this.waiters.set(record.transfer.id, { resolve, reject }))
+    this.history.set(record.transfer.id, record)
+    // While the epoch is closing the request would only be refused: it goes out with the next epoch.
+    if (this.ledger.isClosed || this.disputeOpen) this.held.push(record)
+    else this.request(record)
+    return done
+  }
+
+  private request(record: TransferRecord): void {
+    const senderSig = sign(this.opts.privateKey, this.digests.transfer(record.transfer))
+    this.append({ type: 'request', transfer: record.transfer, senderSig })
+  }
+
+  /** Re-issues an unreceipted payment of a finished epoch in the running one (a new id, the same waiter). */
+  private reissue(record: TransferRecord): void {
+    const old = record.transfer.id
+    record.retries = (record.retries ?? 0) + 1
+    if (record.retries > MAX_REISSUES) return this.settle(record, 'rejected', 'EPOCH_ENDED')
+    record.transfer = { ...record.transfer, id: randomTransferId(), epoch: this.epoch }
+    record.status = 'requested'
+    this.history.delete(old)
+    this.history.set(record.transfer.id, record)
+    const waiter = this.waiters.get(old)
+    this.waiters.delete(old)
+    if (waiter) this.waiters.set(record.transfer.id, waiter)
+    this.request(record)
+  }
+
+  /** Asks to leave the channel with the checkpoint of the running epoch. */
+  requestExit(): void {
+    this.append({ type: 'exit', epoch: this.epoch })
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private enqueue(task: () => Promise<void> | void): void {
+    this.queue = this.queue
+      .then(async () => {
+        if (!this.stopped) await task()
+      })
+      .catch((err: unknown) => this.log(`error: ${err instanceof Error ? err.message : String(err)}`))
+  }
+
+  private append(...entries: Entry[]): void {
+    if (this.stopped) return
+    this.transport.append(entries.map(encodeEntry)).catch((err: unknown) => {
+      this.log(`append failed: ${err instanceof Error ? err.message : String(err)}`)
+    })
+  }
+
+  private blame(author: number, why: string): void {
+    this.misbehaviour.set(author, (this.misbehaviour.get(author) ?? 0) + 1)
+    this.log(`ignored an entry of member ${author}: ${why}`)
+  }
+
+  private receive(author: number, position: number, bytes: Uint8Array): void {
+    const expected = this.nextPosition[author] ?? 0
+    if (position < expected) return // already seen (history replay overlapping live delivery)
+    this.nextPosition[author] = position + 1
+    let entry: Entry
+    try {
+      entry = decodeEntry(bytes)
+    } catch (err) {
+      if (err instanceof EntryDecodeError) return this.blame(author, err.message)
+      throw err
+    }
+    this.enqueue(() => this.handle(author, entry))
+  }
+
+  private sign(digest: Hex): Hex {
+    return sign(this.opts.privateKey, digest)
+  }
+
+  private isLeader(): boolean {
+    return this.leader === this.index
+  }
+
+  private exited(i: number): boolean {
+    return this.members[i]?.exited ?? true
+  }
+
+  // ------------------------------------------------------------------ epochs
+
+  /**
+   * Moves to `epoch`. `caughtUp` says whether this node saw every receipt of the finished epoch: only then can it
+   * know which of its payments missed the epoch and re-issue them without risk of paying twice.
+   */
+  private beginEpoch(epoch: bigint, leader: number, caughtUp = true): void {
+    this.epoch = epoch
+    this.excluded = new Set()
+    this.countersigned = new Map()
+    this.exitRequests = new Set()
+    this.startAttempt(leader)
+    // Payments held while the last epoch closed, and those it never receipted, go out in this one (once each:
+    // a re-issued payment carries the new epoch).
+    for (const r of this.held.splice(0)) this.reissue(r)
+    const unfinished = [...this.history.values()].filter(
+      (r) => r.direction === 'out' && r.transfer.epoch < epoch && (r.status === 'requested' || r.status === 'countersigned'),
+    )
+    for (const r of unfinished) {
+      if (caughtUp) this.reissue(r)
+      else this.settle(r, 'rejected', 'EPOCH_ENDED')
+    }
+    this.emit('epoch', { epoch, leader })
+  }
+
+  /** A (re)start of the running epoch under `leader`, from the last checkpoint. */
+  private startAttempt(leader: number): void {
+    this.leader = leader
+    this.viewChanges = new Map()
+    this.proposal = undefined
+    this.voted = false
+    this.disputeOpen = false
+    this.challengedAs = undefined
+    this.ledger = new EpochLedger(
+      {
+        epoch: this.epoch,
+        leader,
+        members: this.members.map((m) => m.account),
+        exited: this.members.map((m) => m.exited),
+        balances: this.members.map((m, i) => (m.exited ? 0n : (this.last.balances[i] ?? 0n))),
+        txCap: this.txCap,
+      },
+      { digests: this.digests, recover },
+    )
+    for (const r of this.history.values()) {
+      if (r.transfer.epoch === this.epoch && r.status === 'receipted') r.status = 'countersigned'
+    }
+    clearTimeout(this.epochTimer)
+    if (this.isLeader()) {
+      // A restarted epoch keeps every transfer both parties already signed.
+      for (const c of this.countersigned.values()) this.admit(c)
+      this.epochTimer = setTimeout(() => this.enqueue(() => this.closeEpoch()), this.timing.epochMs)
+    } else {
+      this.epochTimer = setTimeout(
+        () => this.enqueue(() => this.leaderTimedOut()),
+        this.timing.epochMs + this.timing.leaderTimeoutMs,
+      )
+    }
+    const waiting = this.pending
+    this.pending = []
+    for (const p of waiting) this.enqueue(() => this.handle(p.author, p.entry))
+  }
+
+  private async refreshMembers(): Promise<void> {
+    this.members = await this.chain.members()
+    this.memberIndex = new Map(this.members.map((m) => [getAddress(m.account), m.index]))
+  }
+
+  private indexOf(account: string): number | undefined {
+    return this.memberIndex.get(account)
+  }
+
+  // ------------------------------------------------------------------ entries
+
+  private entryEpoch(e: Entry): bigint {
+    switch (e.type) {
+      case 'request':
+      case 'countersign':
+        return e.transfer.epoch
+      case 'receipt':
+        return e.tx.transfer.epoch
+      case 'proposal':
+        return e.checkpoint.epoch
+      default:
+        return e.epoch
+    }
+  }
+
+  /** Entries only the leader of the running attempt may write. */
+  private leaderOnly(e: Entry): boolean {
+    return e.type === 'receipt' || e.type === 'proposal' || e.type === 'confirm'
+  }
+
+  private async handle(author: number, e: Entry): Promise<void> {
+    const epoch = this.entryEpoch(e)
+    if (epoch < this.epoch) return
+    if (author >= this.members.length) await this.refreshMembers() // a member that joined since we last looked
+    if (author >= this.members.length) return this.blame(author, 'not a member')
+    if (this.leaderOnly(e) && author !== this.leader && this.excluded.has(author)) return // a replaced leader's late word
+    if (epoch > this.epoch || (this.leaderOnly(e) && author !== this.leader)) {
+      // A later epoch, or a leader we have not switched to yet: keep it until we get there.
+      if (this.pending.length < MAX_PENDING) this.pending.push({ author, entry: e })
+      return
+    }
+    switch (e.type) {
+      case 'request':
+        return this.onRequest(author, e.transfer, e.senderSig)
+      case 'countersign':
+        return this.onCountersign(author, e)
+      case 'receipt':
+        return this.onReceipt(author, e.tx)
+      case 'reject':
+        return this.onReject(author, e.id, e.reason)
+      case 'proposal':
+        return this.onProposal(author, e.checkpoint, e.sig)
+      case 'vote':
+        return this.onVote(author, e.leader, e.sig)
+      case 'confirm':
+        return this.pollChain()
+      case 'view-change':
+        return this.onViewChange(author, e.leader)
+      case 'exit':
+        this.exitRequests.add(author)
+        return
+    }
+  }
+
+  private onRequest(author: number, transfer: Transfer, senderSig: Hex): void {
+    if (this.indexOf(transfer.from) !== author) return this.blame(author, 'request for someone else\'s transfer')
+    if (this.indexOf(transfer.to) !== this.index) return
+    const refused = this.ledger.checkRequest(transfer, senderSig)
+    if (refused) {
+      this.append({ type: 'reject', epoch: this.epoch, id: transfer.id, reason: refused.code })
+      return
+    }
+    const receiverSig = this.sign(this.digests.transfer(transfer))
+    this.history.set(transfer.id, { transfer, direction: 'in', status: 'countersigned' })
+    this.append({ type: 'countersign', transfer, senderSig, receiverSig })
+  }
+
+  private onCountersign(author: number, c: Countersigned): void {
+    if (this.indexOf(c.transfer.to) !== author) return this.blame(author, 'countersign of someone else\'s transfer')
+    this.countersigned.set(c.transfer.id, { transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
+    const own = this.history.get(c.transfer.id)
+    if (own && own.status === 'requested') this.update(own, 'countersigned')
+    if (this.isLeader()) this.admit(c)
+  }
+
+  /** Leader: receipt a doubly signed transfer, or say why not. */
+  private admit(c: Countersigned): void {
+    if (this.disputeOpen || this.proposal) return
+    const r = this.ledger.admit(c.transfer, c.senderSig, c.receiverSig)
+    if (!r.ok) {
+      if (r.rejection.code !== 'DUPLICATE_ID') {
+        this.append({ type: 'reject', epoch: this.epoch, id: c.transfer.id, reason: r.rejection.code })
+      }
+      return
+    }
+    const leaderSig = this.sign(this.digests.receipt({ transfer: r.value.transferHash, epoch: this.epoch, seq: r.value.seq }))
+    this.ledger.attachReceipt(r.value.seq, leaderSig)
+    const tx = this.ledger.receipts()[r.value.seq] as ReceiptedTransfer
+    this.append({ type: 'receipt', tx })
+    this.noteReceipt(tx)
+    if (this.ledger.capReached) void this.closeEpoch()
+  }
+
+  private onReceipt(author: number, tx: ReceiptedTransfer): void {
+    if (this.isLeader()) return // our own, already applied
+    const r = this.ledger.applyReceipt(tx)
+    if (!r.ok) return this.blame(author, `receipt refused: ${r.rejection.code}`)
+    this.noteReceipt(tx)
+  }
+
+  private noteReceipt(tx: ReceiptedTransfer): void {
+    const own = this.history.get(tx.transfer.id)
+    if (own) {
+      own.seq = tx.seq
+      this.update(own, 'receipted')
+    }
+  }
+
+  private onReject(author: number, id: Hex, reason: string): void {
+    const own = this.history.get(id)
+    if (!own || own.direction !== 'out' || own.status === 'receipted' || own.status === 'checkpointed') return
+    const receiver = this.indexOf(own.transfer.to)
+    if (author !== this.leader && author !== receiver) return this.blame(author, 'rejection of a transfer not its to judge')
+    // Refused only because the epoch was closing: it goes out again with the next one.
+    if (reason === 'CLOSED') return
+    this.settle(own, 'rejected', reason)
+  }
+
+  private update(record: TransferRecord, status: TransferStatus): void {
+    record.status = status
+    this.emit('transfer', record)
+    if (status === 'receipted') {
+      this.waiters.get(record.transfer.id)?.resolve(record)
+      this.waiters.delete(record.transfer.id)
+    }
+  }
+
+  private settle(record: TransferRecord, status: 'rejected', reason: string): void {
+    record.status = status
+    record.reason = reason
+    this.emit('transfer', record)
+    this.waiters.get(record.transfer.id)?.reject(new TransferRejected(reason, record.transfer))
+    this.waiters.delete(record.transfer.id)
+  }
+
+  // ------------------------------------------------------------------ closing an epoch (leader)
+
+  private async closeEpoch(): Promise<void> {
+    if (!this.isLeader() || this.proposal || this.disputeOpen) return
+    this.ledger.close()
+    await this.refreshMembers()
+    const n = this.members.length
+    const exitMask = [...this.exitRequests].filter((i) => i < n && !this.exited(i)).reduce((m, i) => m | (1n << BigInt(i)), 0n)
+    const leaving = (i: number): boolean => this.exited(i) || ((exitMask >> BigInt(i)) & 1n) === 1n
+    const honest = this.ledger.checkpoint({
+      nextLeader: nextLeader(this.index, n, leaving),
+      deposited: this.members.map((m) => m.deposit),
+      prevDeposited: this.last.deposited,
+      exitMask,
+    })
+    const cp = corruptProposal(honest, this.ledger.receipts(), this.members.map((m) => m.account), this.index, this.byzantine)
+    const digest = this.digests.checkpoint(cp)
+    const sig = this.sign(digest)
+    this.proposal = { cp, digest, votes: new Map([[this.index, sig]]), submitted: false }
+    this.log(`epoch ${this.epoch}: proposing ${cp.txCount} transfers`)
+    this.append({ type: 'proposal', checkpoint: cp, sig })
+    await this.submitIfComplete()
+  }
+
+  private async onVote(author: number, leader: number, sig: Hex): Promise<void> {
+    const p = this.proposal
+    if (!this.isLeader() || leader !== this.index || !p) return
+    if (recover(p.digest, sig) !== this.members[author]?.account) return this.blame(author, 'vote with a bad signature')
+    p.votes.set(author, sig)
+    await this.submitIfComplete()
+  }
+
+  private async submitIfComplete(): Promise<void> {
+    const p = this.proposal
+    if (!p || p.submitted || this.disputeOpen) return
+    const n = p.cp.balances.length
+    const needed = Array.from({ length: n }, (_, i) => i).filter((i) => !this.exited(i) && i !== p.contestedBy)
+    if (!needed.every((i) => p.votes.has(i))) return
+    p.submitted = true
+    const sigs = Array.from({ length: n }, (_, i) => p.votes.get(i) ?? ('0x' as Hex))
+    try {
+      const r =
+        p.contestedBy === undefined
+          ? await this.chain.submitCheckpoint(p.cp, sigs)
+          : await this.chain.submitContestedCheckpoint(p.cp, sigs, { balances: this.last.balances, deposited: this.last.deposited })
+      this.append({ type: 'confirm', epoch: this.epoch, leader: this.index, txHash: r.hash })
+      await this.pollChain()
+    } catch (err) {
+      p.submitted = false
+      this.log(`checkpoint ${this.epoch} not submitted: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  // ------------------------------------------------------------------ checking a proposal (member)
+
+  private async onProposal(author: number, cp: Checkpoint, sig: Hex): Promise<void> {
+    if (this.isLeader() || this.voted || this.disputeOpen) return
+    if (cp.leader !== author || recover(this.digests.checkpoint(cp), sig) !== this.members[author]?.account) {
+      return this.blame(author, 'proposal not signed by its leader')
+    }
+    this.ledger.close()
+    await this.refreshMembers()
+    const n = cp.balances.length
+    const exiting = (i: number): boolean => ((cp.exitMask >> BigInt(i)) & 1n) === 1n
+    const problems: string[] = []
+    if (n !== cp.deposited.length || n < this.last.balances.length || n > this.members.length) problems.push('member count')
+    for (let i = 0; i < n; i++) {
+      const d = cp.deposited[i] ?? 0n
+      if (d < (this.last.deposited[i] ?? 0n) || d > (this.members[i]?.deposit ?? 0n)) problems.push(`deposit of ${i}`)
+      if (exiting(i) && !this.exitRequests.has(i)) problems.push(`exit of ${i} nobody asked for`)
+    }
+    if (cp.nextLeader !== nextLeader(cp.leader, n, (i) => this.exited(i) || exiting(i))) problems.push('next leader')
+    const expected = problems.length
+      ? undefined
+      : this.ledger.checkpoint({ nextLeader: cp.nextLeader, deposited: cp.deposited, prevDeposited: this.last.deposited, exitMask: cp.exitMask })
+    if (expected && !this.byzantine.falseChallenge && sameCheckpoint(expected, cp)) {
+      this.voted = true
+      this.append({ type: 'vote', epoch: this.epoch, leader: author, sig: this.sign(this.digests.checkpoint(cp)) })
+      return
+    }
+    const mine = this.ledger.involving(this.index)
+    const wronged =
+      this.byzantine.falseChallenge ||
+      (expected !== undefined &&
+        (expected.balances[this.index] !== cp.balances[this.index] || expected.txRoot !== cp.txRoot || expected.txCount !== cp.txCount))
+    this.log(`epoch ${this.epoch}: proposal of member ${author} disagrees with our ledger (${problems.join(', ') || 'balances or receipts'})`)
+    if (!wronged) return // not ours to challenge; without our vote it cannot land
+    const list = this.byzantine.falseChallenge ? hideOutgoing(mine, this.address) : mine
+    try {
+      await this.chain.challenge(this.epoch, author, list)
+      this.log(`epoch ${this.epoch}: challenged leader ${author} with ${list.length} transfers`)
+    } catch (err) {
+      this.log(`challenge not made: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  // ------------------------------------------------------------------ view change
+
+  private leaderTimedOut(): void {
+    if (this.isLeader() || this.disputeOpen) return
+    this.log(`epoch ${this.epoch}: leader ${this.leader} timed out; voting to replace it`)
+    this.append({ type: 'view-change', epoch: this.epoch, leader: this.leader })
+    // Ask again later if the view change does not complete (votes may come from members still catching up).
+    this.epochTimer = setTimeout(() => this.enqueue(() => this.leaderTimedOut()), this.timing.leaderTimeoutMs)
+  }
+
+  private onViewChange(author: number, leader: number): void {
+    if (leader !== this.leader) return
+    const votes = this.viewChanges.get(leader) ?? new Set<number>()
+    votes.add(author)
+    this.viewChanges.set(leader, votes)
+    const voters = this.members.filter((m) => !m.exited && m.index !== leader && !this.excluded.has(m.index))
+    if (!voters.every((m) => votes.has(m.index))) return
+    this.excluded.add(leader)
+    const next = nextLeader(leader, this.members.length, (i) => this.exited(i) || this.excluded.has(i))
+    this.log(`epoch ${this.epoch}: view change from leader ${leader} to ${next}`)
+    this.emit('view-change', { epoch: this.epoch, from: leader, to: next })
+    this.startAttempt(next)
+  }
+
+  // ------------------------------------------------------------------ the chain
+
+  private async pollChain(): Promise<void> {
+    let events: ChannelEvent[]
+    let head: number
+    try {
+      head = await this.chain.blockNumber()
+      events = head >= this.nextBlock ? await this.chain.events(this.nextBlock, head) : []
+    } catch (err) {
+      this.log(`chain read failed: ${err instanceof Error ? err.message : String(err)}`)
+      return
+    }
+    this.nextBlock = Math.max(this.nextBlock, head + 1)
+    for (const ev of events) await this.onChainEvent(ev)
+    await this.resolveIfLeaderSilent()
+  }
+
+  private async onChainEvent(ev: ChannelEvent): Promise<void> {
+    switch (ev.type) {
+      case 'CheckpointSubmitted': {
+        if (ev.epoch < this.epoch) return
+        for (const r of this.history.values()) {
+          if (r.transfer.epoch === ev.epoch && r.status === 'receipted') this.update(r, 'checkpointed')
+        }
+        const caughtUp = ev.epoch === this.epoch && ev.leader === this.leader && this.ledger.seq === ev.txCount
+        this.last = { epoch: ev.epoch, balances: ev.balances, deposited: ev.deposited }
+        this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
+        await this.refreshMembers()
+        this.beginEpoch(ev.epoch + 1n, ev.nextLeader, caughtUp)
+        return
+      }
+      case 'Challenged': {
+        if (ev.epoch !== this.epoch) return
+        this.disputeOpen = true
+        this.ledger.close()
+        this.emit('dispute', { epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader })
+        if (ev.challenger === this.index) this.challengedAs = { challenger: ev.challenger, deadline: ev.deadline }
+        if (ev.leader === this.index) await this.answerChallenge(ev.challenger)
+        return
+      }
+      case 'Responded': {
+        if (this.challengedAs) await this.tryResolve()
+        return
+      }
+      case 'DisputeResolved': {
+        if (ev.epoch !== this.epoch) return
+        this.emit('dispute', { epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader, leaderRight: ev.leaderRight })
+        this.disputeOpen = false
+        this.challengedAs = undefined
+        if (ev.leaderRight) {
+          if (ev.leader === this.index && this.proposal) {
+            this.proposal.contestedBy = ev.challenger
+            await this.submitIfComplete()
+          }
+          return
+        }
+        this.excluded.add(ev.leader)
+        this.log(`epoch ${this.epoch}: leader ${ev.leader} lost the dispute; restarting under ${ev.nextLeader}`)
+        this.startAttempt(ev.nextLeader)
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  private async answerChallenge(challenger: number): Promise<void> {
+    const honest = this.ledger.involving(challenger)
+    const list = corruptAnswer(honest, this.ledger.receipts(), this.byzantine, (victimList) => this.forgePayment(challenger, victimList))
+    try {
+      await this.chain.respond(list)
+      this.log(`epoch ${this.epoch}: answered the challenge of member ${challenger} with ${list.length} transfers`)
+    } catch (err) {
+      this.log(`response not made: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  /** Byzantine only: a payment from the victim to this leader "signed" by the leader in the victim's place. */
+  private forgePayment(victim: number, list: ReceiptedTransfer[]): ReceiptedTransfer | null {
+    const amount = this.byzantine.inflateOwnBalance
+    const from = this.members[victim]
+    if (!amount || !from) return null
+    const transfer: Transfer = { id: randomTransferId(), epoch: this.epoch, from: from.account, to: this.address, amount }
+    const seq = (list.at(-1)?.seq ?? -1) + 1
+    const d = this.digests.transfer(transfer)
+    return {
+      transfer,
+      seq,
+      senderSig: this.sign(d),
+      receiverSig: this.sign(d),
+      leaderSig: this.sign(this.digests.receipt({ transfer: hashTransfer(transfer), epoch: this.epoch, seq })),
+    }
+  }
+
+  private async resolveIfLeaderSilent(): Promise<void> {
+    if (!this.challengedAs) return
+    if (BigInt(Math.floor(Date.now() / 1000)) > this.challengedAs.deadline) await this.tryResolve()
+  }
+
+  private async tryResolve(): Promise<void> {
+    try {
+      await this.chain.resolve()
+    } catch (err) {
+      this.log(`resolve not made: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+}
+
+function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
+  return (
+    a.epoch === b.epoch &&
+    a.leader === b.leader &&
+    a.nextLeader === b.nextLeader &&
+    a.exitMask === b.exitMask &&
+    a.txRoot === b.txRoot &&
+    a.txCount === b.txCount &&
+    a.balances.length === b.balances.length &&
+    a.balances.every((v, i) => v === b.balances[i]) &&
+    a.deposited.length === b.deposited.length &&
+    a.deposited.every((v, i) => v === b.deposited[i])
+  )
+}
+
