@@ -9,6 +9,8 @@ import { MemoryBus } from './transport.js'
 export interface Cluster {
   bus: MemoryBus
   participants: Participant[]
+  /** Stops member i's participant, as a crash would, and starts a fresh one on the same log. */
+  restart(i: number): Promise<Participant>
   /** Waits until a checkpoint for `epoch` is on chain (or throws after `ms`). */
   untilCheckpoint(epoch: bigint, ms?: number): Promise<void>
   stop(): Promise<void>
@@ -24,22 +26,28 @@ export async function startCluster(
   opts: { timing?: Timing; byzantine?: Record<number, Byzantine>; verbose?: boolean } = {},
 ): Promise<Cluster> {
   const bus = new MemoryBus()
-  const participants = keys.map(
-    (privateKey, index) =>
-      new Participant({
-        index,
-        privateKey,
-        chain: channel.as(new Wallet(privateKey, devnet.provider)),
-        transport: bus.connect(index),
-        timing: opts.timing ?? FAST,
-        ...(opts.byzantine?.[index] ? { byzantine: opts.byzantine[index] } : {}),
-        log: opts.verbose ? (line) => console.log(`[${index}] ${line}`) : () => {},
-      }),
-  )
+  const make = (privateKey: Hex, index: number): Participant =>
+    new Participant({
+      index,
+      privateKey,
+      chain: channel.as(new Wallet(privateKey, devnet.provider)),
+      transport: bus.connect(index),
+      timing: opts.timing ?? FAST,
+      ...(opts.byzantine?.[index] ? { byzantine: opts.byzantine[index] } : {}),
+      log: opts.verbose ? (line) => console.log(`[${index}] ${line}`) : () => {},
+    })
+  const participants = keys.map(make)
   await Promise.all(participants.map((p) => p.start()))
   return {
     bus,
     participants,
+    async restart(i) {
+      await participants[i]?.stop()
+      const fresh = make(keys[i] as Hex, i)
+      participants[i] = fresh
+      await fresh.start()
+      return fresh
+    },
     async untilCheckpoint(epoch, ms = 30_000) {
       const deadline = Date.now() + ms
       while ((await channel.status()).checkpointedEpoch < epoch) {

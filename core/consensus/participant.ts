@@ -141,6 +141,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private challengedAs: { challenger: number; deadline: bigint } | undefined
 
   private readonly nextPosition: number[] = []
+  /** Keys of every entry in our own log (see entryKey). */
+  private readonly said = new Set<string>()
   private pending: Array<{ author: number; entry: Entry }> = []
   private readonly history = new Map<string, TransferRecord>()
   /** Payments asked for while the epoch was closing. */
@@ -265,9 +267,17 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       .catch((err: unknown) => this.log(`error: ${err instanceof Error ? err.message : String(err)}`))
   }
 
+  /** Appends to our log, skipping what the log already holds (after a restart we may decide the same again). */
   private append(...entries: Entry[]): void {
     if (this.stopped) return
-    this.transport.append(entries.map(encodeEntry)).catch((err: unknown) => {
+    const fresh = entries.filter((e) => {
+      const key = entryKey(e)
+      if (this.said.has(key)) return false
+      this.said.add(key)
+      return true
+    })
+    if (fresh.length === 0) return
+    this.transport.append(fresh.map(encodeEntry)).catch((err: unknown) => {
       this.log(`append failed: ${err instanceof Error ? err.message : String(err)}`)
     })
   }
@@ -288,7 +298,41 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       if (err instanceof EntryDecodeError) return this.blame(author, err.message)
       throw err
     }
-    this.enqueue(() => this.handle(author, entry))
+    if (author === this.index) this.said.add(entryKey(entry))
+    this.enqueue(() => (author === this.index ? this.recall(entry) : this.handle(author, entry)))
+  }
+
+  /**
+   * Our own entries coming back: live ones are already applied; after a restart they rebuild what we had said
+   * (payments, receipts, proposal, vote) before anyone else's entries are heard.
+   */
+  private async recall(e: Entry): Promise<void> {
+    if (this.entryEpoch(e) < this.epoch) return
+    switch (e.type) {
+      case 'request':
+        if (!this.history.has(e.transfer.id)) this.history.set(e.transfer.id, { transfer: e.transfer, direction: 'out', status: 'requested' })
+        return
+      case 'countersign':
+        if (!this.history.has(e.transfer.id)) this.history.set(e.transfer.id, { transfer: e.transfer, direction: 'in', status: 'countersigned' })
+        return this.handle(this.index, e)
+      case 'receipt':
+        if (this.isLeader() && e.tx.seq === this.ledger.seq && e.tx.transfer.epoch === this.epoch) {
+          if (this.ledger.applyReceipt(e.tx).ok) this.noteReceipt(e.tx)
+        }
+        return
+      case 'proposal':
+        if (this.isLeader() && !this.proposal && e.checkpoint.epoch === this.epoch) {
+          const digest = this.digests.checkpoint(e.checkpoint)
+          this.ledger.close()
+          this.proposal = { cp: e.checkpoint, digest, votes: new Map([[this.index, e.sig]]), submitted: false }
+        }
+        return
+      case 'vote':
+        if (e.epoch === this.epoch && e.leader === this.leader) this.voted = true
+        return
+      default:
+        return this.handle(this.index, e)
+    }
   }
 
   private sign(digest: Hex): Hex {
@@ -736,6 +780,28 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     } catch (err) {
       this.log(`resolve not made: ${err instanceof Error ? err.message : String(err)}`)
     }
+  }
+}
+
+/** Identifies an entry's decision, so the same decision is never written twice. */
+function entryKey(e: Entry): string {
+  switch (e.type) {
+    case 'request':
+    case 'countersign':
+      return `${e.type}:${e.transfer.id}`
+    case 'receipt':
+      return `receipt:${e.tx.transfer.id}:${e.tx.seq}`
+    case 'reject':
+      return `reject:${e.id}:${e.reason}`
+    case 'proposal':
+      return `proposal:${e.checkpoint.epoch}:${e.checkpoint.leader}`
+    case 'vote':
+    case 'view-change':
+      return `${e.type}:${e.epoch}:${e.leader}`
+    case 'confirm':
+      return `confirm:${e.epoch}`
+    case 'exit':
+      return `exit:${e.epoch}`
   }
 }
 

@@ -6,7 +6,10 @@ export type EntryHandler = (author: number, position: number, entry: Uint8Array)
 export interface Transport {
   /** Appends to this member's own log; resolves once the entry is stored. */
   append(entries: readonly Uint8Array[]): Promise<void>
-  /** Delivers every log's entries from the start, each log in order, own log included. Returns an unsubscribe. */
+  /**
+   * Delivers every log's entries from the start, each log in order. The own log's stored entries come first, so
+   * a restarted member knows what it already said before it hears anyone else. Returns an unsubscribe.
+   */
   subscribe(handler: EntryHandler): () => void
 }
 
@@ -32,9 +35,10 @@ export class MemoryBus {
         }
       },
       subscribe: (handler) => {
-        const history = this.logs.map((log) => [...log])
+        const history = [...this.logs.entries()].map(([author, log]) => ({ author, log: [...(log ?? [])] }))
+        const ordered = [...history.filter((h) => h.author === index), ...history.filter((h) => h.author !== index)]
         this.handlers.add(handler)
-        setImmediate(() => history.forEach((log, author) => log.forEach((e, i) => handler(author, i, e))))
+        setImmediate(() => ordered.forEach(({ author, log }) => log.forEach((e, i) => handler(author, i, e))))
         return () => {
           this.handlers.delete(handler)
         }

@@ -1,0 +1,56 @@
+// A leader that stops mid-epoch: the members' view change hands the epoch to the next member, which restarts it
+// from the last checkpoint with every transfer both parties signed; the stopped member comes back and votes;
+// nothing is counted twice.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { describe, it } from 'node:test'
+import { parseEther } from 'ethers'
+import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
+import type { Hex } from '../protocol/types.js'
+import { startCluster } from './cluster.js'
+
+describe('leader stops mid-epoch', () => {
+  const devnet = useDevnet()
+
+  it('view change, the epoch restarts under the next member, nothing double counted', async () => {
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    const cluster = await startCluster(f.channel, devnet(), keys, {
+      timing: { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 },
+    })
+    try {
+      await cluster.untilCheckpoint(1n)
+      const [p0, , p2, p3] = cluster.participants
+      assert.ok(p0 && p2 && p3)
+      while (p0.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(p0.currentLeader, 1)
+
+      // 12 payments receipted by leader 1, then leader 1 stops before proposing.
+      const sent = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => cluster.participants[[0, 2, 3][i % 3] as number]!.send([1, 3, 0][i % 3] as number, 1000n + BigInt(i))),
+      )
+      assert.ok(sent.every((r) => r.status === 'receipted'))
+      await cluster.participants[1]!.stop()
+
+      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+      assert.deepEqual([change.from, change.to], [1, 2])
+      await cluster.restart(1) // it comes back, replays the logs, follows leader 2 and votes
+
+      await cluster.untilCheckpoint(2n, 20_000)
+      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      assert.ok(cp)
+      assert.equal(cp.leader, 2, 'the epoch was checkpointed by the next leader')
+      assert.equal(cp.txCount, 12, 'every receipted payment once')
+      const expected = f.members.map(() => parseEther('1'))
+      for (const r of sent) {
+        const from = f.members.findIndex((m) => m.address === r.transfer.from)
+        const to = f.members.findIndex((m) => m.address === r.transfer.to)
+        expected[from]! -= r.transfer.amount
+        expected[to]! += r.transfer.amount
+      }
+      assert.deepEqual(cp.balances, expected)
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
