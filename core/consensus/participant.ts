@@ -137,6 +137,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private viewChanges = new Map<number, Set<number>>()
   private proposal: Proposal | undefined
   private voted = false
+  /** Counts (re)starts of epochs, so a delayed action can tell that its moment has passed. */
+  private attempt = 0
   private disputeOpen = false
   private challengedAs: { challenger: number; deadline: bigint } | undefined
 
@@ -374,6 +376,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /** A (re)start of the running epoch under `leader`, from the last checkpoint. */
   private startAttempt(leader: number): void {
+    this.attempt++
     this.leader = leader
     this.viewChanges = new Map()
     this.proposal = undefined
@@ -616,6 +619,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       return this.blame(author, 'proposal not signed by its leader')
     }
     this.ledger.close()
+    // The leader spoke: give the vote (or a challenge, which may wait up to two timeouts) time before a view change.
+    clearTimeout(this.epochTimer)
+    this.epochTimer = setTimeout(() => this.enqueue(() => this.leaderTimedOut()), 3 * this.timing.leaderTimeoutMs)
     await this.refreshMembers()
     const n = cp.balances.length
     const exiting = (i: number): boolean => ((cp.exitMask >> BigInt(i)) & 1n) === 1n
@@ -635,17 +641,25 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       this.append({ type: 'vote', epoch: this.epoch, leader: author, sig: this.sign(this.digests.checkpoint(cp)) })
       return
     }
-    const mine = this.ledger.involving(this.index)
-    const wronged =
-      this.byzantine.falseChallenge ||
-      (expected !== undefined &&
-        (expected.balances[this.index] !== cp.balances[this.index] || expected.txRoot !== cp.txRoot || expected.txCount !== cp.txCount))
     this.log(`epoch ${this.epoch}: proposal of member ${author} disagrees with our ledger (${problems.join(', ') || 'balances or receipts'})`)
-    if (!wronged) return // not ours to challenge; without our vote it cannot land
-    const list = this.byzantine.falseChallenge ? hideOutgoing(mine, this.address) : mine
+    const mine = this.ledger.involving(this.index)
+    if (this.byzantine.falseChallenge) return this.challenge(author, hideOutgoing(mine, this.address))
+    if (!expected) return // not ours to challenge; without our vote it cannot land
+    // A member whose own balance is wrong challenges at once. One whose balance is right but who sees another
+    // receipt root can prove it only with two or more receipts of its own (an order); it waits, so a wronged
+    // member's challenge comes first, and acts only if nobody has.
+    if (expected.balances[this.index] !== cp.balances[this.index]) return this.challenge(author, mine)
+    const rootDiffers = expected.txRoot !== cp.txRoot || expected.txCount !== cp.txCount
+    if (!rootDiffers || mine.length < 2) return
+    const attempt = this.attempt
+    const delay = this.timing.leaderTimeoutMs * (1 + this.index / Math.max(1, this.members.length))
+    setTimeout(() => this.enqueue(() => (this.attempt === attempt && !this.disputeOpen ? this.challenge(author, mine) : undefined)), delay)
+  }
+
+  private async challenge(leader: number, list: ReceiptedTransfer[]): Promise<void> {
     try {
-      await this.chain.challenge(this.epoch, author, list)
-      this.log(`epoch ${this.epoch}: challenged leader ${author} with ${list.length} transfers`)
+      await this.chain.challenge(this.epoch, leader, list)
+      this.log(`epoch ${this.epoch}: challenged leader ${leader} with ${list.length} transfers`)
     } catch (err) {
       this.log(`challenge not made: ${err instanceof Error ? err.message : String(err)}`)
     }
