@@ -254,6 +254,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.request(record)
   }
 
+  /** As leader, closes the running epoch now instead of at its time limit (no effect for a member). */
+  closeEpochNow(): void {
+    this.enqueue(() => this.closeEpoch())
+  }
+
   /** Asks to leave the channel with the checkpoint of the running epoch. */
   requestExit(): void {
     this.append({ type: 'exit', epoch: this.epoch })
@@ -509,8 +514,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       return
     }
     const leaderSig = this.sign(this.digests.receipt({ transfer: r.value.transferHash, epoch: this.epoch, seq: r.value.seq }))
-    this.ledger.attachReceipt(r.value.seq, leaderSig)
-    const tx = this.ledger.receipts()[r.value.seq] as ReceiptedTransfer
+    const tx = this.ledger.attachReceipt(r.value.seq, leaderSig) ?? { ...r.value.tx, leaderSig }
     this.append({ type: 'receipt', tx })
     this.noteReceipt(tx)
     if (this.ledger.capReached) void this.closeEpoch()
@@ -518,7 +522,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   private onReceipt(author: number, tx: ReceiptedTransfer): void {
     if (this.isLeader()) return // our own, already applied
-    const r = this.ledger.applyReceipt(tx)
+    const mine = tx.transfer.from === this.address || tx.transfer.to === this.address
+    const r = this.ledger.applyReceipt(tx, mine)
     if (!r.ok) return this.blame(author, `receipt refused: ${r.rejection.code}`)
     this.noteReceipt(tx)
   }

@@ -49,6 +49,7 @@ export interface SignatureCheck {
 }
 
 export interface Admitted {
+  tx: ReceiptedTransfer
   seq: number
   transferHash: Hex
   /** The receipt's struct hash: the leaf of the epoch's Merkle tree. */
@@ -70,6 +71,8 @@ export class EpochLedger {
   /** Sender and receiver index of each receipt, by seq. */
   private readonly parties: Array<readonly [number, number]> = []
   private readonly leaves: Hex[] = []
+  /** The next seq: receipts applied plus those a member refused (the leader's log numbers them all). */
+  private nextSeq = 0
   private closed = false
 
   constructor(
@@ -91,8 +94,9 @@ export class EpochLedger {
     return this.opening.members.length
   }
 
+  /** Receipts seen so far, applied or refused: the seq the next one must carry. */
   get seq(): number {
-    return this.txs.length
+    return this.nextSeq
   }
 
   get isClosed(): boolean {
@@ -150,16 +154,31 @@ export class EpochLedger {
     if (this.sigs.recover(digest, receiverSig) !== this.members[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
     const funds = this.checkFunds(t, parties.from)
     if (funds) return no(funds)
-    const tx = { transfer: t, seq: this.txs.length, senderSig, receiverSig, leaderSig: '0x' as Hex }
+    const tx = { transfer: t, seq: this.nextSeq, senderSig, receiverSig, leaderSig: '0x' as Hex }
     return ok(this.apply(tx, parties.from, parties.to, hashTransfer(t)))
   }
 
-  /** A member replaying the leader's log: the receipt must be the next seq and carry three good signatures. */
-  applyReceipt(tx: ReceiptedTransfer): Result<Admitted> {
-    if (tx.seq !== this.txs.length) return no({ code: 'WRONG_SEQ', expected: this.txs.length, got: tx.seq })
+  /**
+   * A member replaying the leader's log. The receipt must carry the next seq. With `verify` (a member's own
+   * transfers: its dispute evidence) all three signatures are checked; a member not party to the transfer leaves
+   * that to the two who are, since only they can be wronged by it. A refused receipt still uses up its seq, so the
+   * leader's later receipts apply; the refusal shows as a different root and balance at the proposal.
+   */
+  applyReceipt(tx: ReceiptedTransfer, verify = true): Result<Admitted> {
+    if (tx.seq !== this.nextSeq) return no({ code: 'WRONG_SEQ', expected: this.nextSeq, got: tx.seq })
+    const r = this.checkReceipt(tx, verify)
+    if (!r.ok) this.nextSeq++
+    return r
+  }
+
+  private checkReceipt(tx: ReceiptedTransfer, verify: boolean): Result<Admitted> {
     const parties = this.checkParties(tx.transfer)
     if ('code' in parties) return no(parties)
     const transferHash = hashTransfer(tx.transfer)
+    if (!verify) {
+      const funds = this.checkFunds(tx.transfer, parties.from)
+      return funds ? no(funds) : ok(this.apply(tx, parties.from, parties.to, transferHash))
+    }
     const digest = this.sigs.digests.transfer(tx.transfer)
     if (this.sigs.recover(digest, tx.senderSig) !== this.members[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
     if (this.sigs.recover(digest, tx.receiverSig) !== this.members[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
@@ -172,10 +191,12 @@ export class EpochLedger {
     return ok(this.apply(tx, parties.from, parties.to, transferHash))
   }
 
-  /** Records the leader's signature on a transfer it admitted (the leader's own copy). */
-  attachReceipt(seq: number, leaderSig: Hex): void {
-    const tx = this.txs[seq]
-    if (tx) this.txs[seq] = { ...tx, leaderSig }
+  /** Records the leader's signature on the transfer it admitted last (the leader's own copy). */
+  attachReceipt(seq: number, leaderSig: Hex): ReceiptedTransfer | undefined {
+    const at = this.txs.length - 1
+    const tx = this.txs[at]
+    if (!tx || tx.seq !== seq) return undefined
+    return (this.txs[at] = { ...tx, leaderSig })
   }
 
   /** No more transfers: the epoch is being closed. */
@@ -233,16 +254,17 @@ export class EpochLedger {
 
   private apply(tx: ReceiptedTransfer, from: number, to: number, transferHash: Hex): Admitted {
     const t = tx.transfer
-    const seq = this.txs.length
+    const seq = this.nextSeq++
     const receiptHash = hashReceipt({ transfer: transferHash, epoch: this.epoch, seq })
     this.balances[from] = (this.balances[from] ?? 0n) - t.amount
     this.balances[to] = (this.balances[to] ?? 0n) + t.amount
     this.involvement[from] = (this.involvement[from] ?? 0) + 1
     this.involvement[to] = (this.involvement[to] ?? 0) + 1
     this.ids.add(t.id.toLowerCase())
-    this.txs.push(tx)
+    const stored = tx.seq === seq ? tx : { ...tx, seq }
+    this.txs.push(stored)
     this.parties.push([from, to])
     this.leaves.push(receiptHash)
-    return { seq, transferHash, receiptHash }
+    return { tx: stored, seq, transferHash, receiptHash }
   }
 }

@@ -1,0 +1,188 @@
+// Core benchmark (a benchmark, not a test): receipted transfers per second through one leader with 4 members over
+// the in-memory bus against a real anvil chain, request-to-receipt latency, the libsecp256k1 recovery rate and the
+// ceiling it sets, the leader's own pipeline alone, and a 16-member epoch close without the chain call.
+// Usage: npm run bench:core [-- --json FILE] [-- --transfers N]
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { Wallet, hexlify, parseEther, randomBytes } from 'ethers'
+import { openChannel } from '../../contracts/test/fixture.js'
+import { startDevnet } from '../chain/index.js'
+import { startCluster } from '../consensus/cluster.js'
+import { EpochLedger, type EpochOpening } from '../ledger/epoch-ledger.js'
+import {
+  ChannelDigests,
+  decodeEntry,
+  encodeEntry,
+  randomTransferId,
+  type Checkpoint,
+  type Hex,
+  type Transfer,
+} from '../protocol/index.js'
+import { recover, sign } from '../protocol/fast-ecdsa.js'
+
+const { values } = parseArgs({ options: { json: { type: 'string' }, transfers: { type: 'string', default: '4000' } } })
+const TOTAL = Number(values.transfers)
+
+const now = (): number => performance.now()
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+function recoveriesPerSecond(): number {
+  const key = hexlify(randomBytes(32)) as Hex
+  const samples = Array.from({ length: 2000 }, () => {
+    const digest = hexlify(randomBytes(32)) as Hex
+    return { digest, sig: sign(key, digest) }
+  })
+  let n = 0
+  const start = now()
+  while (now() - start < 2000) for (const s of samples) (recover(s.digest, s.sig), n++)
+  return n / ((now() - start) / 1000)
+}
+
+/** The leader's work per transfer alone: admit (two recoveries), sign the receipt, encode the entry. */
+function leaderPipeline(count: number, digests: ChannelDigests, wallets: Wallet[]): number {
+  const opening: EpochOpening = {
+    epoch: 2n,
+    leader: 0,
+    members: wallets.map((w) => w.address),
+    exited: wallets.map(() => false),
+    balances: wallets.map(() => 10n ** 30n),
+    txCap: count * 2,
+  }
+  const ready = Array.from({ length: count }, (_, i) => {
+    const from = wallets[i % wallets.length] as Wallet
+    const to = wallets[(i + 1) % wallets.length] as Wallet
+    const transfer: Transfer = { id: randomTransferId(), epoch: 2n, from: from.address, to: to.address, amount: 1n }
+    const d = digests.transfer(transfer)
+    return { transfer, senderSig: sign(from.privateKey as Hex, d), receiverSig: sign(to.privateKey as Hex, d) }
+  })
+  const ledger = new EpochLedger(opening, { digests, recover })
+  const leaderKey = (wallets[0] as Wallet).privateKey as Hex
+  const start = now()
+  for (const c of ready) {
+    const r = ledger.admit(c.transfer, c.senderSig, c.receiverSig)
+    if (!r.ok) throw new Error(r.rejection.code)
+    const leaderSig = sign(leaderKey, digests.receipt({ transfer: r.value.transferHash, epoch: 2n, seq: r.value.seq }))
+    encodeEntry({ type: 'receipt', tx: { ...r.value.tx, leaderSig } })
+  }
+  return count / ((now() - start) / 1000)
+}
+
+/** Propose, every vote, confirmation, for 16 members in one process (each member's checks done in turn). */
+function epochClose16(digests: ChannelDigests): number {
+  const wallets = Array.from({ length: 16 }, () => new Wallet(hexlify(randomBytes(32))))
+  const opening: EpochOpening = {
+    epoch: 2n,
+    leader: 0,
+    members: wallets.map((w) => w.address),
+    exited: wallets.map(() => false),
+    balances: wallets.map(() => 10n ** 20n),
+    txCap: 1000,
+  }
+  const ledgers = wallets.map(() => new EpochLedger(opening, { digests, recover }))
+  for (let i = 0; i < 256; i++) {
+    const from = wallets[i % 16] as Wallet
+    const to = wallets[(i * 5 + 3) % 16] as Wallet
+    if (from === to) continue
+    const transfer: Transfer = { id: randomTransferId(), epoch: 2n, from: from.address, to: to.address, amount: 7n }
+    const d = digests.transfer(transfer)
+    const r = (ledgers[0] as EpochLedger).admit(transfer, sign(from.privateKey as Hex, d), sign(to.privateKey as Hex, d))
+    if (!r.ok) throw new Error(r.rejection.code)
+    for (const l of ledgers.slice(1)) l.applyReceipt(r.value.tx, false)
+  }
+  const deposited = wallets.map(() => 10n ** 20n)
+  const next = { nextLeader: 1, deposited, prevDeposited: deposited, exitMask: 0n }
+  const runs: number[] = []
+  for (let run = 0; run < 15; run++) {
+    const start = now()
+    const cp: Checkpoint = (ledgers[0] as EpochLedger).checkpoint(next)
+    const proposal = encodeEntry({ type: 'proposal', checkpoint: cp, sig: sign(wallets[0]!.privateKey as Hex, digests.checkpoint(cp)) })
+    const votes: Uint8Array[] = []
+    for (let m = 1; m < 16; m++) {
+      const e = decodeEntry(proposal)
+      if (e.type !== 'proposal') throw new Error('not a proposal')
+      const digest = digests.checkpoint(e.checkpoint)
+      if (recover(digest, e.sig) !== wallets[0]!.address) throw new Error('bad proposal signature')
+      const mine = (ledgers[m] as EpochLedger).checkpoint(next)
+      if (mine.txRoot !== e.checkpoint.txRoot || mine.balances.some((b, i) => b !== e.checkpoint.balances[i])) throw new Error('disagree')
+      votes.push(encodeEntry({ type: 'vote', epoch: 2n, leader: 0, sig: sign(wallets[m]!.privateKey as Hex, digest) }))
+    }
+    const digest = digests.checkpoint(cp)
+    for (const [i, v] of votes.entries()) {
+      const e = decodeEntry(v)
+      if (e.type !== 'vote' || recover(digest, e.sig) !== wallets[i + 1]!.address) throw new Error('bad vote')
+    }
+    encodeEntry({ type: 'confirm', epoch: 2n, leader: 0, txHash: hexlify(randomBytes(32)) as Hex })
+    runs.push(now() - start)
+  }
+  return percentile(runs.sort((a, b) => a - b), 50)
+}
+
+async function endToEnd(): Promise<{ transfersPerSecond: number; p50Ms: number; p99Ms: number }> {
+  const devnet = await startDevnet({ accounts: 6 })
+  try {
+    const f = await openChannel(devnet, { members: 4, deposit: parseEther('1'), params: { txCap: 1_000_000 } })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    // One long epoch: the measurement is the transfer path, not epoch closes.
+    const cluster = await startCluster(f.channel, devnet, keys, { timing: { epochMs: 600_000, leaderTimeoutMs: 600_000, chainPollMs: 100 } })
+    try {
+      cluster.participants[0]?.closeEpochNow() // epoch 1 credits the deposits
+      await cluster.untilCheckpoint(1n)
+      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      const latencies: number[] = []
+      const window = 64
+      let issued = 0
+      const start = now()
+      await Promise.all(
+        cluster.participants.map(async (p) => {
+          const inflight = new Set<Promise<void>>()
+          while (issued < TOTAL) {
+            issued++
+            const to = (p.index + 1 + (issued % 3)) % 4
+            const t0 = now()
+            const done: Promise<void> = p.send(to, 1n).then(() => {
+              latencies.push(now() - t0)
+              inflight.delete(done)
+            })
+            inflight.add(done)
+            if (inflight.size >= window) await Promise.race(inflight)
+          }
+          await Promise.all(inflight)
+        }),
+      )
+      const seconds = (now() - start) / 1000
+      latencies.sort((a, b) => a - b)
+      return { transfersPerSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }
+    } finally {
+      await cluster.stop()
+    }
+  } finally {
+    await devnet.stop()
+  }
+}
+
+const digests = new ChannelDigests({ chainId: 31337n, verifyingContract: Wallet.createRandom().address })
+const rps = recoveriesPerSecond()
+const ceiling = rps / 2
+const e2e = await endToEnd()
+const leaderOnly = leaderPipeline(4000, digests, Array.from({ length: 4 }, () => new Wallet(hexlify(randomBytes(32)))))
+const close16 = epochClose16(digests)
+
+const fmt = (v: number, d = 0): string => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+console.log(`libsecp256k1 recoveries per second        ${fmt(rps)}`)
+console.log(`ceiling (half of that: 2 per transfer)    ${fmt(ceiling)} transfers/s`)
+console.log(`4 members, one process, in-memory bus     ${fmt(e2e.transfersPerSecond)} receipted transfers/s (${TOTAL} transfers)`)
+console.log(`  request to receipt                      p50 ${fmt(e2e.p50Ms, 1)} ms, p99 ${fmt(e2e.p99Ms, 1)} ms`)
+console.log(`leader pipeline alone (admit+sign+encode) ${fmt(leaderOnly)} transfers/s (${fmt((100 * leaderOnly) / ceiling)}% of the ceiling)`)
+console.log(`epoch close, 16 members, chain excluded   ${fmt(close16, 1)} ms (target < 50 ms)`)
+if (values.json) {
+  const out = {
+    transfersPerSecond: e2e.transfersPerSecond,
+    p50Ms: e2e.p50Ms,
+    p99Ms: e2e.p99Ms,
+    recoveriesPerSecond: rps,
+    epochCloseMs16: close16,
+    leaderOnlyTransfersPerSecond: leaderOnly,
+  }
+  writeFileSync(values.json, `${JSON.stringify(out, null, 2)}\n`)
+  console.log(`wrote ${values.json}`)
+}
