@@ -101,7 +101,7 @@ function epochClose16(digests: ChannelDigests): number {
       const e = decodeEntry(proposal)
       if (e.type !== 'proposal') throw new Error('not a proposal')
       const digest = digests.checkpoint(e.checkpoint)
-      if (recover(digest, e.sig) !== wallets[0]!.address) throw new Error('bad proposal signature')
+      if (recover(digest, e.sig) !== wallets[0]!.address.toLowerCase()) throw new Error('bad proposal signature')
       const mine = (ledgers[m] as EpochLedger).checkpoint(next)
       if (mine.txRoot !== e.checkpoint.txRoot || mine.balances.some((b, i) => b !== e.checkpoint.balances[i])) throw new Error('disagree')
       votes.push(encodeEntry({ type: 'vote', epoch: 2n, leader: 0, sig: sign(wallets[m]!.privateKey as Hex, digest) }))
@@ -109,7 +109,7 @@ function epochClose16(digests: ChannelDigests): number {
     const digest = digests.checkpoint(cp)
     for (const [i, v] of votes.entries()) {
       const e = decodeEntry(v)
-      if (e.type !== 'vote' || recover(digest, e.sig) !== wallets[i + 1]!.address) throw new Error('bad vote')
+      if (e.type !== 'vote' || recover(digest, e.sig) !== wallets[i + 1]!.address.toLowerCase()) throw new Error('bad vote')
     }
     encodeEntry({ type: 'confirm', epoch: 2n, leader: 0, txHash: hexlify(randomBytes(32)) as Hex })
     runs.push(now() - start)

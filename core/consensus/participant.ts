@@ -590,7 +590,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private async onVote(author: number, leader: number, sig: Hex): Promise<void> {
     const p = this.proposal
     if (!this.isLeader() || leader !== this.index || !p) return
-    if (recover(p.digest, sig) !== this.members[author]?.account) return this.blame(author, 'vote with a bad signature')
+    if (recover(p.digest, sig) !== this.members[author]?.account.toLowerCase()) return this.blame(author, 'vote with a bad signature')
     p.votes.set(author, sig)
     await this.submitIfComplete()
   }
@@ -620,7 +620,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   private async onProposal(author: number, cp: Checkpoint, sig: Hex): Promise<void> {
     if (this.isLeader() || this.voted || this.disputeOpen) return
-    if (cp.leader !== author || recover(this.digests.checkpoint(cp), sig) !== this.members[author]?.account) {
+    if (cp.leader !== author || recover(this.digests.checkpoint(cp), sig) !== this.members[author]?.account.toLowerCase()) {
       return this.blame(author, 'proposal not signed by its leader')
     }
     this.ledger.close()

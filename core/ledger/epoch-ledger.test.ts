@@ -8,15 +8,15 @@ import {
   hashTransfer,
   merkleRoot,
   randomTransferId,
-  recoverSigner,
   signDigest,
   type ReceiptedTransfer,
   type Transfer,
 } from '../protocol/index.js'
+import { recover } from '../protocol/fast-ecdsa.js'
 import { EpochLedger, type EpochOpening, type RejectionCode } from './epoch-ledger.js'
 
 const digests = new ChannelDigests({ chainId: 31337n, verifyingContract: Wallet.createRandom().address })
-const sigs = { digests, recover: recoverSigner }
+const sigs = { digests, recover }
 const wallets = Array.from({ length: 4 }, () => new Wallet(hexlify(randomBytes(32))))
 const outsider = new Wallet(hexlify(randomBytes(32)))
 

@@ -2,7 +2,7 @@
 // Deterministic and free of I/O and clocks. Every operation first checks everything and either returns a typed
 // rejection with nothing changed, or applies the message whole. The leader admits doubly signed transfers; every
 // other member replays the leader's receipts into its own copy, so all copies agree or the difference is evidence.
-import { getAddress } from 'ethers'
+import { checksum } from '../protocol/bytes.js'
 import { hashReceipt, hashTransfer } from '../protocol/eip712.js'
 import { merkleRoot } from '../protocol/merkle.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
@@ -45,6 +45,7 @@ export interface EpochOpening {
 /** Signature checking, injected so the ledger stays free of key material and of a particular backend. */
 export interface SignatureCheck {
   digests: ChannelDigests
+  /** The signer's address in lower case, or null for an invalid signature. */
   recover(digest: Hex, signature: string): string | null
 }
 
@@ -63,6 +64,8 @@ export class EpochLedger {
   readonly epoch: bigint
   readonly leader: number
   private readonly members: readonly string[]
+  /** Members' addresses in lower case, as signature recovery returns them. */
+  private readonly signers: readonly string[]
   private readonly index = new Map<string, number>()
   private readonly balances: bigint[]
   private readonly involvement: number[]
@@ -84,7 +87,8 @@ export class EpochLedger {
     }
     this.epoch = opening.epoch
     this.leader = opening.leader
-    this.members = opening.members.map((m) => getAddress(m))
+    this.members = opening.members.map((m) => checksum(m))
+    this.signers = this.members.map((m) => m.toLowerCase())
     this.members.forEach((m, i) => this.index.set(m, i))
     this.balances = [...opening.balances]
     this.involvement = opening.members.map(() => 0)
@@ -119,7 +123,7 @@ export class EpochLedger {
 
   indexOf(account: string): number | undefined {
     try {
-      return this.index.get(getAddress(account))
+      return this.index.get(checksum(account))
     } catch {
       return undefined
     }
@@ -139,7 +143,7 @@ export class EpochLedger {
   checkRequest(t: Transfer, senderSig: string): Rejection | null {
     const parties = this.checkParties(t)
     if ('code' in parties) return parties
-    if (this.sigs.recover(this.sigs.digests.transfer(t), senderSig) !== this.members[parties.from]) {
+    if (this.sigs.recover(this.sigs.digests.transfer(t), senderSig) !== this.signers[parties.from]) {
       return { code: 'BAD_SENDER_SIGNATURE' }
     }
     return this.checkFunds(t, parties.from)
@@ -150,8 +154,8 @@ export class EpochLedger {
     const parties = this.checkParties(t)
     if ('code' in parties) return no(parties)
     const digest = this.sigs.digests.transfer(t)
-    if (this.sigs.recover(digest, senderSig) !== this.members[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
-    if (this.sigs.recover(digest, receiverSig) !== this.members[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
+    if (this.sigs.recover(digest, senderSig) !== this.signers[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
+    if (this.sigs.recover(digest, receiverSig) !== this.signers[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
     const funds = this.checkFunds(t, parties.from)
     if (funds) return no(funds)
     const tx = { transfer: t, seq: this.nextSeq, senderSig, receiverSig, leaderSig: '0x' as Hex }
@@ -180,10 +184,10 @@ export class EpochLedger {
       return funds ? no(funds) : ok(this.apply(tx, parties.from, parties.to, transferHash))
     }
     const digest = this.sigs.digests.transfer(tx.transfer)
-    if (this.sigs.recover(digest, tx.senderSig) !== this.members[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
-    if (this.sigs.recover(digest, tx.receiverSig) !== this.members[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
+    if (this.sigs.recover(digest, tx.senderSig) !== this.signers[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
+    if (this.sigs.recover(digest, tx.receiverSig) !== this.signers[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
     const receiptDigest = this.sigs.digests.receipt({ transfer: transferHash, epoch: this.epoch, seq: tx.seq })
-    if (this.sigs.recover(receiptDigest, tx.leaderSig) !== this.members[this.leader]) {
+    if (this.sigs.recover(receiptDigest, tx.leaderSig) !== this.signers[this.leader]) {
       return no({ code: 'BAD_LEADER_SIGNATURE' })
     }
     const funds = this.checkFunds(tx.transfer, parties.from)

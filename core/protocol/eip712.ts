@@ -1,6 +1,7 @@
 // EIP-712 hashing of the channel's messages with precomputed type hashes: one keccak over a fixed-width encoding per
 // struct, instead of ethers' generic TypedDataEncoder (tests check both agree byte for byte).
-import { concat, getAddress, getBytes, keccak256, toUtf8Bytes, zeroPadValue, toBeHex } from 'ethers'
+import { getAddress, keccak256, toUtf8Bytes } from 'ethers'
+import { checksum, fromHex, keccakHex } from './bytes.js'
 import type { TypedDataDomain, TypedDataField } from 'ethers'
 import type { ChannelDomain, Checkpoint, Hex, Receipt, Transfer } from './types.js'
 
@@ -45,40 +46,62 @@ const DOMAIN_TYPEHASH = typeHash(
 )
 
 const MAX_UINT256 = (1n << 256n) - 1n
+const WORD = 32
 
-/** One ABI word of an unsigned integer; out-of-range values throw rather than wrap. */
-function uintWord(value: bigint | number, bits: number): Hex {
-  const v = BigInt(value)
-  if (v < 0n || v > (bits === 256 ? MAX_UINT256 : (1n << BigInt(bits)) - 1n)) {
-    throw new RangeError(`value ${v} does not fit uint${bits}`)
+/** Fixed-width EIP-712 encoding into one buffer: each struct is a run of 32-byte words. */
+class Words {
+  readonly buf: Buffer
+  private at = 0
+
+  constructor(count: number) {
+    this.buf = Buffer.alloc(count * WORD)
   }
-  return toBeHex(v, 32) as Hex
+
+  /** An unsigned integer, big-endian in its word; out-of-range values throw rather than wrap. */
+  uint(value: bigint | number, bits: number): this {
+    const v = BigInt(value)
+    if (v < 0n || v > (bits === 256 ? MAX_UINT256 : (1n << BigInt(bits)) - 1n)) {
+      throw new RangeError(`value ${v} does not fit uint${bits}`)
+    }
+    const hex = v.toString(16)
+    this.buf.write(hex.length % 2 ? `0${hex}` : hex, this.at + WORD - Math.ceil(hex.length / 2), 'hex')
+    this.at += WORD
+    return this
+  }
+
+  /** An address, right-aligned. */
+  address(a: string): this {
+    fromHex(checksum(a), 20).copy(this.buf, this.at + 12)
+    this.at += WORD
+    return this
+  }
+
+  /** A bytesN value, left-aligned. */
+  fixed(value: string, size: number): this {
+    fromHex(value, size).copy(this.buf, this.at)
+    this.at += WORD
+    return this
+  }
+
+  hash(): Hex {
+    return keccakHex(this.buf)
+  }
 }
 
-const addressWord = (a: string): Hex => zeroPadValue(getAddress(a), 32) as Hex
-
-/** A bytesN value is left-aligned in its word. */
-function fixedBytesWord(value: string, size: number): Hex {
-  const b = getBytes(value)
-  if (b.length !== size) throw new RangeError(`expected ${size} bytes, got ${b.length}`)
-  const word = new Uint8Array(32)
-  word.set(b)
-  return concat([word]) as Hex
+function uintArrayHash(values: readonly bigint[]): Hex {
+  const w = new Words(values.length)
+  for (const v of values) w.uint(v, 256)
+  return w.hash()
 }
-
-const uintArrayHash = (values: readonly bigint[]): Hex =>
-  keccak256(values.length === 0 ? '0x' : concat(values.map((v) => uintWord(v, 256)))) as Hex
 
 export function domainSeparator(domain: ChannelDomain): Hex {
-  return keccak256(
-    concat([
-      DOMAIN_TYPEHASH,
-      keccak256(toUtf8Bytes(DOMAIN_NAME)),
-      keccak256(toUtf8Bytes(DOMAIN_VERSION)),
-      uintWord(domain.chainId, 256),
-      addressWord(domain.verifyingContract),
-    ]),
-  ) as Hex
+  return new Words(5)
+    .fixed(DOMAIN_TYPEHASH, 32)
+    .fixed(keccak256(toUtf8Bytes(DOMAIN_NAME)), 32)
+    .fixed(keccak256(toUtf8Bytes(DOMAIN_VERSION)), 32)
+    .uint(domain.chainId, 256)
+    .address(domain.verifyingContract)
+    .hash()
 }
 
 export function ethersDomain(domain: ChannelDomain): TypedDataDomain {
@@ -91,41 +114,37 @@ export function ethersDomain(domain: ChannelDomain): TypedDataDomain {
 }
 
 export function hashTransfer(t: Transfer): Hex {
-  return keccak256(
-    concat([
-      TRANSFER_TYPEHASH,
-      fixedBytesWord(t.id, 16),
-      uintWord(t.epoch, 64),
-      addressWord(t.from),
-      addressWord(t.to),
-      uintWord(t.amount, 256),
-    ]),
-  ) as Hex
+  return new Words(6)
+    .fixed(TRANSFER_TYPEHASH, 32)
+    .fixed(t.id, 16)
+    .uint(t.epoch, 64)
+    .address(t.from)
+    .address(t.to)
+    .uint(t.amount, 256)
+    .hash()
 }
 
 export function hashReceipt(r: Receipt): Hex {
-  return keccak256(
-    concat([RECEIPT_TYPEHASH, fixedBytesWord(r.transfer, 32), uintWord(r.epoch, 64), uintWord(r.seq, 32)]),
-  ) as Hex
+  return new Words(4).fixed(RECEIPT_TYPEHASH, 32).fixed(r.transfer, 32).uint(r.epoch, 64).uint(r.seq, 32).hash()
 }
 
 export function hashCheckpoint(cp: Checkpoint): Hex {
-  return keccak256(
-    concat([
-      CHECKPOINT_TYPEHASH,
-      uintWord(cp.epoch, 64),
-      uintWord(cp.leader, 32),
-      uintWord(cp.nextLeader, 32),
-      uintArrayHash(cp.balances),
-      uintArrayHash(cp.deposited),
-      uintWord(cp.exitMask, 256),
-      fixedBytesWord(cp.txRoot, 32),
-      uintWord(cp.txCount, 32),
-    ]),
-  ) as Hex
+  return new Words(9)
+    .fixed(CHECKPOINT_TYPEHASH, 32)
+    .uint(cp.epoch, 64)
+    .uint(cp.leader, 32)
+    .uint(cp.nextLeader, 32)
+    .fixed(uintArrayHash(cp.balances), 32)
+    .fixed(uintArrayHash(cp.deposited), 32)
+    .uint(cp.exitMask, 256)
+    .fixed(cp.txRoot, 32)
+    .uint(cp.txCount, 32)
+    .hash()
 }
 
 /** The digest a signer signs: keccak256(0x1901 ++ domainSeparator ++ structHash). */
+const PREFIX = Buffer.from([0x19, 0x01])
+
 export function typedDataDigest(separator: Hex, structHash: Hex): Hex {
-  return keccak256(concat(['0x1901', separator, structHash])) as Hex
+  return keccakHex(Buffer.concat([PREFIX, fromHex(separator, 32), fromHex(structHash, 32)]))
 }

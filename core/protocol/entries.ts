@@ -2,7 +2,7 @@
 // Decoding is strict: a wrong version or tag, a short or over-long record, a bad field: an EntryDecodeError, never
 // a throw of anything else, never a partly decoded value.
 import c from 'compact-encoding'
-import { getAddress, hexlify } from 'ethers'
+import { checksum, fromHex, toHex } from './bytes.js'
 import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from './types.js'
 
 export const ENTRY_VERSION = 1
@@ -47,22 +47,17 @@ function mapped<Raw, T>(raw: Enc<Raw>, to: (v: T) => Raw, from: (r: Raw) => T): 
   }
 }
 
-const bytesOf = (hex: string, n: number): Uint8Array => {
-  const b = Buffer.from(hex.slice(2), 'hex')
-  if (b.length !== n || hex.length !== 2 + 2 * n) throw new EntryDecodeError(`expected ${n} bytes`)
-  return b
-}
 
 const fixedHex = (n: number): Enc<Hex> =>
-  mapped<Uint8Array, Hex>(c.fixed(n), (v) => bytesOf(v, n), (b) => hexlify(b) as Hex)
-const address = mapped<Uint8Array, string>(c.fixed(20), (v) => bytesOf(getAddress(v), 20), (b) => getAddress(hexlify(b)))
+  mapped<Uint8Array, Hex>(c.fixed(n), (v) => fromHex(v, n), (b) => toHex(b))
+const address = mapped<Uint8Array, string>(c.fixed(20), (v) => fromHex(checksum(v), 20), (b) => checksum(toHex(b)))
 const uint256 = mapped<Uint8Array, bigint>(
   c.fixed32,
   (v) => {
     if (v < 0n || v >= 1n << 256n) throw new RangeError('uint256 out of range')
-    return bytesOf(`0x${v.toString(16).padStart(64, '0')}`, 32)
+    return fromHex(`0x${v.toString(16).padStart(64, '0')}`, 32)
   },
-  (b) => BigInt(hexlify(b)),
+  (b) => BigInt(toHex(b)),
 )
 const sig = fixedHex(65)
 const bytes16 = fixedHex(16)

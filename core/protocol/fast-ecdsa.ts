@@ -2,7 +2,8 @@
 // package): about 30x the recoveries per second of ethers' JavaScript. Where the binding cannot load, ethers does
 // the same work, slower; `backend` says which one runs.
 import { createRequire } from 'node:module'
-import { SigningKey, getBytes, hexlify, keccak256, recoverAddress, getAddress } from 'ethers'
+import { SigningKey, recoverAddress } from 'ethers'
+import { fromHex, keccak } from './bytes.js'
 import type { Hex } from './types.js'
 
 interface Native {
@@ -23,34 +24,36 @@ const native = loadNative()
 export const backend: 'libsecp256k1' | 'ethers' = native ? 'libsecp256k1' : 'ethers'
 
 /** Half the group order: a signature with a larger s is malleable and the contract refuses it. */
-const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+const HALF_ORDER = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0', 'hex')
+const ZERO = Buffer.alloc(32)
 
 /** Signs a 32-byte digest: 65 bytes r ++ s ++ v with low s and v in {27, 28}, as the contract accepts. */
 export function sign(privateKey: Hex, digest: Hex): Hex {
   if (!native) return new SigningKey(privateKey).sign(digest).serialized as Hex
-  const { signature, recid } = native.ecdsaSign(getBytes(digest), getBytes(privateKey)) // libsecp256k1 emits low s
-  const out = new Uint8Array(65)
-  out.set(signature)
-  out[64] = 27 + recid
-  return hexlify(out) as Hex
+  const { signature, recid } = native.ecdsaSign(fromHex(digest, 32), fromHex(privateKey, 32)) // low s
+  return `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}`
 }
 
-/** The signer's address, or null for a malformed or malleable signature (the contract's rule). */
+/**
+ * The signer's address in lower case (compare it with lowercased addresses), or null for a malformed or malleable
+ * signature (the contract's rule).
+ */
 export function recover(digest: Hex, signature: string): string | null {
-  let bytes: Uint8Array
+  let sig: Buffer
+  let msg: Buffer
   try {
-    bytes = getBytes(signature)
+    sig = fromHex(signature, 65)
+    msg = fromHex(digest, 32)
   } catch {
     return null
   }
-  if (bytes.length !== 65) return null
-  const v = bytes[64] as number
-  const s = BigInt(hexlify(bytes.subarray(32, 64)))
-  if ((v !== 27 && v !== 28) || s === 0n || s > HALF_ORDER) return null
+  const v = sig[64] as number
+  const s = sig.subarray(32, 64)
+  if ((v !== 27 && v !== 28) || s.equals(ZERO) || Buffer.compare(s, HALF_ORDER) > 0) return null
   try {
-    if (!native) return recoverAddress(digest, hexlify(bytes))
-    const pub = native.ecdsaRecover(bytes.subarray(0, 64), v - 27, getBytes(digest), false)
-    return getAddress(`0x${keccak256(pub.subarray(1)).slice(-40)}`)
+    if (!native) return recoverAddress(digest, signature).toLowerCase()
+    const pub = native.ecdsaRecover(sig.subarray(0, 64), v - 27, msg, false)
+    return `0x${keccak(pub.subarray(1)).subarray(12).toString('hex')}`
   } catch {
     return null
   }

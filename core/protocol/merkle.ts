@@ -1,4 +1,4 @@
-import { concat, keccak256 } from 'ethers'
+import { fromHex, keccak, toHex } from './bytes.js'
 import type { Hex } from './types.js'
 
 const ZERO: Hex = `0x${'00'.repeat(32)}`
@@ -9,12 +9,12 @@ const ZERO: Hex = `0x${'00'.repeat(32)}`
  */
 export function merkleRoot(leaves: readonly Hex[]): Hex {
   if (leaves.length === 0) return ZERO
-  let level: Hex[] = [...leaves]
+  let level: Buffer[] = leaves.map((l) => fromHex(l, 32))
   while (level.length > 1) {
-    const next: Hex[] = []
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(keccak256(concat([level[i] as Hex, level[i + 1] as Hex])) as Hex)
-    if (level.length % 2 === 1) next.push(level[level.length - 1] as Hex)
+    const next: Buffer[] = []
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(keccak(Buffer.concat([level[i] as Buffer, level[i + 1] as Buffer])))
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as Buffer)
     level = next
   }
-  return level[0] as Hex
+  return toHex(level[0] as Buffer)
 }

@@ -1,5 +1,6 @@
 // Signing and strict recovery of the channel's EIP-712 messages, bound to one channel's domain.
 import { hexlify, randomBytes, type SigningKey } from 'ethers'
+import { checksum } from './bytes.js'
 import { recover, sign } from './fast-ecdsa.js'
 import { domainSeparator, hashCheckpoint, hashReceipt, hashTransfer, typedDataDigest } from './eip712.js'
 import type { ChannelDomain, Checkpoint, Hex, Receipt, Transfer } from './types.js'
@@ -32,7 +33,8 @@ export function signDigest(key: SigningKey, digest: Hex): Hex {
 
 /** The signer of `digest`, or null for a malformed or malleable signature (the same rule as the contract). */
 export function recoverSigner(digest: Hex, signature: string): string | null {
-  return recover(digest, signature)
+  const signer = recover(digest, signature)
+  return signer && checksum(signer)
 }
 
 export function randomTransferId(): Hex {

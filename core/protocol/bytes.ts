@@ -1,0 +1,59 @@
+// Hot-path byte helpers: keccak-256 through the `keccak` package's native binding (prebuilt inside the package;
+// its JavaScript fallback elsewhere), hex <-> bytes without ethers' generic parsing, and memoized checksummed
+// addresses (a channel has at most 64 members, so the cache stays tiny).
+import { createRequire } from 'node:module'
+import { getAddress, keccak256 as ethersKeccak } from 'ethers'
+import type { Hex } from './types.js'
+
+type HashFactory = (algorithm: 'keccak256') => { update(data: Uint8Array): { digest(): Buffer } }
+
+function loadNative(): HashFactory | null {
+  try {
+    // The binding itself, not the package entry: that one silently falls back to JavaScript.
+    return createRequire(import.meta.url)('keccak/bindings') as HashFactory
+  } catch {
+    return null
+  }
+}
+
+const native = loadNative()
+export const keccakBackend: 'native' | 'javascript' = native ? 'native' : 'javascript'
+
+export function keccak(data: Uint8Array): Buffer {
+  if (!native) return Buffer.from(ethersKeccak(data).slice(2), 'hex')
+  // The binding takes Buffers only; a Buffer view over the same memory costs nothing.
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  return native('keccak256').update(buf).digest()
+}
+
+export function keccakHex(data: Uint8Array): Hex {
+  return `0x${keccak(data).toString('hex')}`
+}
+
+/** Bytes of a 0x-prefixed hex string of exactly `length` bytes (when given); throws on anything else. */
+export function fromHex(hex: string, length?: number): Buffer {
+  if (typeof hex !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new TypeError('not a 0x hex string')
+  const b = Buffer.from(hex.slice(2), 'hex')
+  if (length !== undefined && b.length !== length) throw new RangeError(`expected ${length} bytes, got ${b.length}`)
+  return b
+}
+
+export function toHex(bytes: Uint8Array): Hex {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
+}
+
+const checksums = new Map<string, string>()
+
+/** The checksummed form of an address, memoized; throws on a malformed one. */
+export function checksum(address: string): string {
+  const key = address.toLowerCase()
+  let cached = checksums.get(key)
+  if (cached === undefined) {
+    cached = getAddress(address)
+    if (checksums.size > 10_000) checksums.clear()
+    checksums.set(key, cached)
+  } else if (address !== key && address !== cached) {
+    getAddress(address) // mixed case that is not the checksum: let ethers refuse it
+  }
+  return cached
+}
