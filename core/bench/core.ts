@@ -3,6 +3,7 @@
 // ceiling it sets, the leader's own pipeline alone, and a 16-member epoch close without the chain call.
 // Usage: npm run bench:core [-- --json FILE] [-- --transfers N]
 import { writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
 import { Wallet, hexlify, parseEther, randomBytes } from 'ethers'
 import { openChannel } from '../../contracts/test/fixture.js'
@@ -26,15 +27,20 @@ const TOTAL = Number(values.transfers)
 const now = (): number => performance.now()
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
+/** libsecp256k1's own recovery rate, through the secp256k1 package's binding (no checks or hashing of ours). */
 function recoveriesPerSecond(): number {
-  const key = hexlify(randomBytes(32)) as Hex
+  const native = createRequire(import.meta.url)('secp256k1/bindings') as {
+    ecdsaSign(m: Uint8Array, k: Uint8Array): { signature: Uint8Array; recid: number }
+    ecdsaRecover(s: Uint8Array, r: number, m: Uint8Array, c: boolean): Uint8Array
+  }
+  const key = randomBytes(32)
   const samples = Array.from({ length: 2000 }, () => {
-    const digest = hexlify(randomBytes(32)) as Hex
-    return { digest, sig: sign(key, digest) }
+    const msg = randomBytes(32)
+    return { msg, ...native.ecdsaSign(msg, key) }
   })
   let n = 0
   const start = now()
-  while (now() - start < 2000) for (const s of samples) (recover(s.digest, s.sig), n++)
+  while (now() - start < 2000) for (const s of samples) (native.ecdsaRecover(s.signature, s.recid, s.msg, false), n++)
   return n / ((now() - start) / 1000)
 }
 
@@ -68,7 +74,7 @@ function leaderPipeline(count: number, digests: ChannelDigests, wallets: Wallet[
 }
 
 /** Propose, every vote, confirmation, for 16 members in one process (each member's checks done in turn). */
-function epochClose16(digests: ChannelDigests): number {
+function epochClose16(digests: ChannelDigests): { sequential: number; critical: number } {
   const wallets = Array.from({ length: 16 }, () => new Wallet(hexlify(randomBytes(32))))
   const opening: EpochOpening = {
     epoch: 2n,
@@ -91,13 +97,19 @@ function epochClose16(digests: ChannelDigests): number {
   }
   const deposited = wallets.map(() => 10n ** 20n)
   const next = { nextLeader: 1, deposited, prevDeposited: deposited, exitMask: 0n }
-  const runs: number[] = []
+  // Sequential: all sixteen members' work on one core. Critical path: members check and vote in parallel on their
+  // own machines, so only one member's share counts, plus the leader's before and after.
+  const sequential: number[] = []
+  const critical: number[] = []
   for (let run = 0; run < 15; run++) {
-    const start = now()
+    const t0 = now()
     const cp: Checkpoint = (ledgers[0] as EpochLedger).checkpoint(next)
     const proposal = encodeEntry({ type: 'proposal', checkpoint: cp, sig: sign(wallets[0]!.privateKey as Hex, digests.checkpoint(cp)) })
+    const t1 = now()
     const votes: Uint8Array[] = []
+    let slowestMember = 0
     for (let m = 1; m < 16; m++) {
+      const m0 = now()
       const e = decodeEntry(proposal)
       if (e.type !== 'proposal') throw new Error('not a proposal')
       const digest = digests.checkpoint(e.checkpoint)
@@ -105,16 +117,25 @@ function epochClose16(digests: ChannelDigests): number {
       const mine = (ledgers[m] as EpochLedger).checkpoint(next)
       if (mine.txRoot !== e.checkpoint.txRoot || mine.balances.some((b, i) => b !== e.checkpoint.balances[i])) throw new Error('disagree')
       votes.push(encodeEntry({ type: 'vote', epoch: 2n, leader: 0, sig: sign(wallets[m]!.privateKey as Hex, digest) }))
+      slowestMember = Math.max(slowestMember, now() - m0)
     }
+    const t2 = now()
     const digest = digests.checkpoint(cp)
     for (const [i, v] of votes.entries()) {
       const e = decodeEntry(v)
       if (e.type !== 'vote' || recover(digest, e.sig) !== wallets[i + 1]!.address.toLowerCase()) throw new Error('bad vote')
     }
     encodeEntry({ type: 'confirm', epoch: 2n, leader: 0, txHash: hexlify(randomBytes(32)) as Hex })
-    runs.push(now() - start)
+    const t3 = now()
+    sequential.push(t3 - t0)
+    critical.push(t1 - t0 + slowestMember + (t3 - t2))
+    // A fresh member ledger each run would recompute its root; keep the cached one honest by forcing a recompute.
+    for (const l of ledgers) l.forgetRoot()
   }
-  return percentile(runs.sort((a, b) => a - b), 50)
+  return {
+    sequential: percentile(sequential.sort((a, b) => a - b), 50),
+    critical: percentile(critical.sort((a, b) => a - b), 50),
+  }
 }
 
 async function endToEnd(): Promise<{ transfersPerSecond: number; p50Ms: number; p99Ms: number }> {
@@ -173,14 +194,15 @@ console.log(`ceiling (half of that: 2 per transfer)    ${fmt(ceiling)} transfers
 console.log(`4 members, one process, in-memory bus     ${fmt(e2e.transfersPerSecond)} receipted transfers/s (${TOTAL} transfers)`)
 console.log(`  request to receipt                      p50 ${fmt(e2e.p50Ms, 1)} ms, p99 ${fmt(e2e.p99Ms, 1)} ms`)
 console.log(`leader pipeline alone (admit+sign+encode) ${fmt(leaderOnly)} transfers/s (${fmt((100 * leaderOnly) / ceiling)}% of the ceiling)`)
-console.log(`epoch close, 16 members, chain excluded   ${fmt(close16, 1)} ms (target < 50 ms)`)
+console.log(`epoch close, 16 members, chain excluded   ${fmt(close16.critical, 1)} ms critical path (members in parallel), ${fmt(close16.sequential, 1)} ms all on one core (target < 50 ms)`)
 if (values.json) {
   const out = {
     transfersPerSecond: e2e.transfersPerSecond,
     p50Ms: e2e.p50Ms,
     p99Ms: e2e.p99Ms,
     recoveriesPerSecond: rps,
-    epochCloseMs16: close16,
+    epochCloseMs16: close16.critical,
+    epochCloseMs16OneCore: close16.sequential,
     leaderOnlyTransfersPerSecond: leaderOnly,
   }
   writeFileSync(values.json, `${JSON.stringify(out, null, 2)}\n`)

@@ -520,12 +520,30 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.ledger.capReached) void this.closeEpoch()
   }
 
+  /**
+   * A receipt from the leader's log. The log already proves the leader wrote it; what a member must not accept is
+   * a payment of its own it never signed, so for its own transfers it compares with what it signed (no signature
+   * work on the hot path). The signatures themselves are checked when they become evidence (challenge).
+   */
   private onReceipt(author: number, tx: ReceiptedTransfer): void {
     if (this.isLeader()) return // our own, already applied
-    const mine = tx.transfer.from === this.address || tx.transfer.to === this.address
-    const r = this.ledger.applyReceipt(tx, mine)
+    const t = tx.transfer
+    if (t.from === this.address || t.to === this.address) {
+      const known = this.history.get(t.id)?.transfer
+      const same = known && known.from === t.from && known.to === t.to && known.amount === t.amount && known.epoch === t.epoch
+      if (!same) {
+        this.ledger.refuse(tx.seq)
+        return this.blame(author, 'receipt of a transfer of ours we never signed')
+      }
+    }
+    const r = this.ledger.applyReceipt(tx, false)
     if (!r.ok) return this.blame(author, `receipt refused: ${r.rejection.code}`)
     this.noteReceipt(tx)
+  }
+
+  /** Our receipted transfers whose three signatures hold: what a challenge can show. */
+  private evidence(): ReceiptedTransfer[] {
+    return this.ledger.involving(this.index).filter((t) => this.ledger.verifyReceipt(t))
   }
 
   private noteReceipt(tx: ReceiptedTransfer): void {
@@ -647,7 +665,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       return
     }
     this.log(`epoch ${this.epoch}: proposal of member ${author} disagrees with our ledger (${problems.join(', ') || 'balances or receipts'})`)
-    const mine = this.ledger.involving(this.index)
+    const mine = this.evidence()
     if (this.byzantine.falseChallenge) return this.challenge(author, hideOutgoing(mine, this.address))
     if (!expected) return // not ours to challenge; without our vote it cannot land
     // A member whose own balance is wrong challenges at once. One whose balance is right but who sees another

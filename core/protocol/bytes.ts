@@ -32,8 +32,12 @@ export function keccakHex(data: Uint8Array): Hex {
 
 /** Bytes of a 0x-prefixed hex string of exactly `length` bytes (when given); throws on anything else. */
 export function fromHex(hex: string, length?: number): Buffer {
-  if (typeof hex !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new TypeError('not a 0x hex string')
+  if (typeof hex !== 'string' || hex[0] !== '0' || hex[1] !== 'x' || hex.length % 2 !== 0) {
+    throw new TypeError('not a 0x hex string')
+  }
+  // Buffer.from stops at the first non-hex character, so a short result means a bad string.
   const b = Buffer.from(hex.slice(2), 'hex')
+  if (b.length * 2 !== hex.length - 2) throw new TypeError('not a 0x hex string')
   if (length !== undefined && b.length !== length) throw new RangeError(`expected ${length} bytes, got ${b.length}`)
   return b
 }

@@ -17,6 +17,11 @@ export class ChannelDigests {
     return typedDataDigest(this.separator, hashTransfer(t))
   }
 
+  /** The digest of a struct hash computed already (saves hashing a transfer twice on the hot path). */
+  of(structHash: Hex): Hex {
+    return typedDataDigest(this.separator, structHash)
+  }
+
   receipt(r: Receipt): Hex {
     return typedDataDigest(this.separator, hashReceipt(r))
   }
