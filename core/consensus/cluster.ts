@@ -9,6 +9,8 @@ import { MemoryBus } from './transport.js'
 export interface Cluster {
   bus: MemoryBus
   participants: Participant[]
+  /** Starts a participant for a member that joined on chain after the cluster started. */
+  add(privateKey: Hex): Promise<Participant>
   /** Stops member i's participant, as a crash would, and starts a fresh one on the same log. */
   restart(i: number): Promise<Participant>
   /** Waits until a checkpoint for `epoch` is on chain (or throws after `ms`). */
@@ -22,9 +24,10 @@ export const FAST: Timing = { epochMs: 600, leaderTimeoutMs: 1500, chainPollMs: 
 export async function startCluster(
   channel: ChannelClient,
   devnet: Devnet,
-  keys: readonly Hex[],
+  initialKeys: readonly Hex[],
   opts: { timing?: Timing; byzantine?: Record<number, Byzantine>; verbose?: boolean } = {},
 ): Promise<Cluster> {
+  let keys = initialKeys
   const bus = new MemoryBus()
   const make = (privateKey: Hex, index: number): Participant =>
     new Participant({
@@ -41,6 +44,13 @@ export async function startCluster(
   return {
     bus,
     participants,
+    async add(privateKey) {
+      const p = make(privateKey, participants.length)
+      keys = [...keys, privateKey]
+      participants.push(p)
+      await p.start()
+      return p
+    },
     async restart(i) {
       await participants[i]?.stop()
       const fresh = make(keys[i] as Hex, i)

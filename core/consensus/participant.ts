@@ -79,6 +79,8 @@ export interface ParticipantEvents {
   checkpoint: [{ epoch: bigint; leader: number; txHash: Hex; balances: bigint[] }]
   'view-change': [{ epoch: bigint; from: number; to: number }]
   dispute: [{ epoch: bigint; challenger: number; leader: number; leaderRight?: boolean }]
+  /** This member left the channel with that checkpoint and stops. */
+  exited: [{ epoch: bigint }]
 }
 
 export class TransferRejected extends Error {
@@ -188,11 +190,15 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /** Stops reacting; what the logs and the chain hold stays. */
   async stop(): Promise<void> {
+    this.halt()
+    await this.queue.catch(() => {})
+  }
+
+  private halt(): void {
     this.stopped = true
     this.unsubscribe?.()
     clearInterval(this.pollTimer)
     clearTimeout(this.epochTimer)
-    await this.queue.catch(() => {})
     for (const w of this.waiters.values()) w.reject(new Error('participant stopped'))
     this.waiters.clear()
   }
@@ -740,6 +746,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         this.last = { epoch: ev.epoch, balances: ev.balances, deposited: ev.deposited }
         this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
         await this.refreshMembers()
+        if (this.exited(this.index)) {
+          this.log(`exited with checkpoint ${ev.epoch}`)
+          this.emit('exited', { epoch: ev.epoch })
+          return this.halt()
+        }
         this.beginEpoch(ev.epoch + 1n, ev.nextLeader, caughtUp)
         return
       }
