@@ -1,16 +1,28 @@
-// Hot-path byte helpers: keccak-256 through the `keccak` package's native binding (prebuilt inside the package;
-// its JavaScript fallback elsewhere), hex <-> bytes without ethers' generic parsing, and memoized checksummed
+// Hot-path byte helpers: keccak-256 through the `keccak` package's native binding (prebuilt inside the package for
+// Linux, Windows and Intel macOS; ethers' JavaScript keccak elsewhere), hex <-> bytes without ethers' generic parsing, and memoized checksummed
 // addresses (a channel has at most 64 members, so the cache stays tiny).
 import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import { getAddress, keccak256 as ethersKeccak } from 'ethers'
 import type { Hex } from './types.js'
 
-type HashFactory = (algorithm: 'keccak256') => { update(data: Uint8Array): { digest(): Buffer } }
+interface KeccakState {
+  initialize(rate: number, capacity: number): void
+  absorb(data: Buffer): void
+  absorbLastFewBits(bits: number): void
+  squeeze(length: number): Buffer
+}
 
-function loadNative(): HashFactory | null {
+/**
+ * The `keccak` package's native sponge, used directly: its public API wraps every hash in a stream object, which
+ * costs more than the hash. One state is reused; hashing is synchronous, so calls never interleave.
+ */
+function loadNative(): KeccakState | null {
   try {
-    // The binding itself, not the package entry: that one silently falls back to JavaScript.
-    return createRequire(import.meta.url)('keccak/bindings') as HashFactory
+    const require = createRequire(import.meta.url)
+    const pkg = require.resolve('keccak/package.json')
+    const State = createRequire(pkg)('node-gyp-build')(dirname(pkg)) as new () => KeccakState
+    return new State()
   } catch {
     return null
   }
@@ -21,9 +33,10 @@ export const keccakBackend: 'native' | 'javascript' = native ? 'native' : 'javas
 
 export function keccak(data: Uint8Array): Buffer {
   if (!native) return Buffer.from(ethersKeccak(data).slice(2), 'hex')
-  // The binding takes Buffers only; a Buffer view over the same memory costs nothing.
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  return native('keccak256').update(buf).digest()
+  native.initialize(1088, 512) // keccak-256: rate 1088, capacity 512, suffix 0x01
+  native.absorb(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+  native.absorbLastFewBits(0x01)
+  return native.squeeze(32)
 }
 
 export function keccakHex(data: Uint8Array): Hex {
