@@ -565,8 +565,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!own || own.direction !== 'out' || own.status === 'receipted' || own.status === 'checkpointed') return
     const receiver = this.indexOf(own.transfer.to)
     if (author !== this.leader && author !== receiver) return this.blame(author, 'rejection of a transfer not its to judge')
-    // Refused only because the epoch was closing: it goes out again with the next one.
-    if (reason === 'CLOSED') return
+    // Refused only for want of room in this epoch (closing, or a party at the cap): it goes out again next epoch.
+    if (reason === 'CLOSED' || reason === 'CAP_REACHED') return
     this.settle(own, 'rejected', reason)
   }
 
