@@ -224,8 +224,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /** Sends `amount` wei to member `to`; resolves when the leader receipts it, rejects if anyone refuses it. */
   send(to: number, amount: bigint): Promise<TransferRecord> {
+    if (this.stopped) return Promise.reject(new Error('participant stopped'))
     const receiver = this.members[to]
-    if (!receiver) return Promise.reject(new RangeError(`no member ${to}`))
+    if (!receiver || receiver.exited || to === this.index) return Promise.reject(new RangeError(`member ${to} cannot be paid`))
     if (amount <= 0n) return Promise.reject(new RangeError('the amount must be positive'))
     const record: TransferRecord = {
       transfer: { id: randomTransferId(), epoch: this.epoch, from: this.address, to: receiver.account, amount },
