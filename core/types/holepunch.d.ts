@@ -1,0 +1,115 @@
+// The parts of the Holepunch modules this project uses; they ship no TypeScript declarations.
+
+declare module 'hypercore' {
+  import type { EventEmitter } from 'node:events'
+  import type { Readable } from 'node:stream'
+
+  export interface KeyPair {
+    publicKey: Buffer
+    secretKey: Buffer
+  }
+
+  export interface Manifest {
+    version: number
+    signers: Array<{ publicKey: Buffer }>
+  }
+
+  export default class Hypercore extends EventEmitter {
+    static key(manifest: Manifest): Buffer
+    readonly key: Buffer
+    readonly discoveryKey: Buffer
+    readonly length: number
+    readonly writable: boolean
+    readonly closed: boolean
+    ready(): Promise<void>
+    append(blocks: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
+    get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
+    update(opts?: { wait?: boolean }): Promise<boolean>
+    createReadStream(opts?: { start?: number; end?: number; live?: boolean }): Readable
+    close(): Promise<void>
+  }
+}
+
+declare module 'corestore' {
+  import type { Duplex } from 'node:stream'
+  import type Hypercore from 'hypercore'
+  import type { KeyPair, Manifest } from 'hypercore'
+
+  export default class Corestore {
+    constructor(storage: string, opts?: Record<string, unknown>)
+    ready(): Promise<void>
+    get(opts: { keyPair?: KeyPair; manifest?: Manifest; key?: Buffer; name?: string }): Hypercore
+    replicate(stream: Duplex | boolean): Duplex
+    close(): Promise<void>
+  }
+}
+
+declare module 'hyperdht' {
+  export interface KeyPair {
+    publicKey: Buffer
+    secretKey: Buffer
+  }
+  export default class HyperDHT {
+    constructor(opts?: { bootstrap?: Array<string | { host: string; port: number }>; host?: string; ephemeral?: boolean; port?: number })
+    static keyPair(seed?: Buffer): KeyPair
+    ready(): Promise<void>
+    destroy(): Promise<void>
+  }
+}
+
+declare module 'hyperdht/testnet.js' {
+  import type HyperDHT from 'hyperdht'
+  export interface Testnet {
+    nodes: HyperDHT[]
+    bootstrap: Array<{ host: string; port: number }>
+    createNode(opts?: Record<string, unknown>): HyperDHT
+    destroy(): Promise<void>
+  }
+  export default function createTestnet(size?: number, opts?: { host?: string; port?: number }): Promise<Testnet>
+}
+
+declare module 'hyperswarm' {
+  import type { EventEmitter } from 'node:events'
+  import type { Duplex } from 'node:stream'
+  import type HyperDHT from 'hyperdht'
+  import type { KeyPair } from 'hyperdht'
+
+  export interface PeerInfo {
+    publicKey: Buffer
+  }
+
+  export interface Connection extends Duplex {
+    remotePublicKey: Buffer
+  }
+
+  export interface Discovery {
+    flushed(): Promise<void>
+    destroy(): Promise<void>
+  }
+
+  export default class Hyperswarm extends EventEmitter {
+    constructor(opts?: {
+      keyPair?: KeyPair
+      dht?: HyperDHT
+      bootstrap?: Array<string | { host: string; port: number }>
+      firewall?: (remotePublicKey: Buffer) => boolean
+      maxPeers?: number
+    })
+    readonly connections: Set<Connection>
+    readonly keyPair: KeyPair
+    join(topic: Buffer, opts?: { server?: boolean; client?: boolean }): Discovery
+    flush(): Promise<void>
+    destroy(): Promise<void>
+    on(event: 'connection', listener: (conn: Connection, info: PeerInfo) => void): this
+    on(event: string, listener: (...args: unknown[]) => void): this
+  }
+}
+
+declare module 'sodium-native' {
+  export const crypto_sign_PUBLICKEYBYTES: number
+  export const crypto_sign_SECRETKEYBYTES: number
+  export const crypto_sign_SEEDBYTES: number
+  export function crypto_sign_keypair(pk: Buffer, sk: Buffer): void
+  export function crypto_sign_seed_keypair(pk: Buffer, sk: Buffer, seed: Buffer): void
+  export function randombytes_buf(buf: Buffer): void
+}
