@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-// The command-line entry. Commands: devnet (the embedded local chain with a channel on it).
+// The command-line entry. Commands: devnet (the embedded local chain with a channel on it), node (one headless peer).
 import { parseArgs } from 'node:util'
 import { runDevnetCommand } from './devnet-command.js'
+import { ACCOUNT_KEY_ENV, runNodeCommand } from './node-command.js'
 
-const USAGE = `usage: offchain-channel devnet [--members N] [--deposit ETH] [--once]
+const USAGE = `usage: offchain-channel <command> [options]
 
-  devnet   start a local chain (anvil on 127.0.0.1), deploy a channel, have N dev accounts join
-           and land the first checkpoint; keeps running until Ctrl-C (--once: exit when done)`
+  devnet [--members N] [--deposit ETH] [--once]
+      start a local chain (anvil on 127.0.0.1), deploy a channel, have N dev accounts join and land the first
+      checkpoint; keeps running until Ctrl-C (--once: exit when done)
+
+  node --rpc URL --chain-id ID --channel ADDRESS --data-dir DIR [--key-file FILE] [--bootstrap HOST:PORT,...]
+       [--join ETH] [--epoch-ms MS] [--leader-timeout-ms MS]
+      run one headless peer of a channel; the account key comes from --key-file or ${ACCOUNT_KEY_ENV};
+      without --bootstrap it uses the public DHT. JSON commands on stdin, JSON events on stdout.`
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -14,25 +21,59 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE)
     return command === undefined ? 2 : 0
   }
-  if (command !== 'devnet') {
-    console.error(`unknown command: ${command}\n${USAGE}`)
-    return 2
+  if (command === 'devnet') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        members: { type: 'string', default: '4' },
+        deposit: { type: 'string', default: '10' },
+        once: { type: 'boolean', default: false },
+      },
+    })
+    await runDevnetCommand({
+      members: Number(values.members),
+      depositEth: values.deposit,
+      once: values.once,
+      log: (line) => console.log(line),
+    })
+    return 0
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      members: { type: 'string', default: '4' },
-      deposit: { type: 'string', default: '10' },
-      once: { type: 'boolean', default: false },
-    },
-  })
-  await runDevnetCommand({
-    members: Number(values.members),
-    depositEth: values.deposit,
-    once: values.once,
-    log: (line) => console.log(line),
-  })
-  return 0
+  if (command === 'node') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        rpc: { type: 'string' },
+        'chain-id': { type: 'string' },
+        channel: { type: 'string' },
+        'key-file': { type: 'string' },
+        'data-dir': { type: 'string' },
+        bootstrap: { type: 'string' },
+        join: { type: 'string' },
+        'epoch-ms': { type: 'string', default: '2000' },
+        'leader-timeout-ms': { type: 'string', default: '5000' },
+        byzantine: { type: 'string' },
+      },
+    })
+    const need = (name: string, v: string | undefined): string => {
+      if (!v) throw new Error(`--${name} is required\n${USAGE}`)
+      return v
+    }
+    await runNodeCommand({
+      rpc: need('rpc', values.rpc),
+      chainId: BigInt(need('chain-id', values['chain-id'])),
+      channel: need('channel', values.channel),
+      keyFile: values['key-file'],
+      dataDir: need('data-dir', values['data-dir']),
+      bootstrap: values.bootstrap,
+      join: values.join,
+      epochMs: Number(values['epoch-ms']),
+      leaderTimeoutMs: Number(values['leader-timeout-ms']),
+      byzantine: values.byzantine,
+    })
+    return 0
+  }
+  console.error(`unknown command: ${command}\n${USAGE}`)
+  return 2
 }
 
 main(process.argv.slice(2)).then(

@@ -223,11 +223,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   // ------------------------------------------------------------------ member actions
 
   /** Sends `amount` wei to member `to`; resolves when the leader receipts it, rejects if anyone refuses it. */
-  send(to: number, amount: bigint): Promise<TransferRecord> {
-    if (this.stopped) return Promise.reject(new Error('participant stopped'))
+  async send(to: number, amount: bigint): Promise<TransferRecord> {
+    if (this.stopped) throw new Error('participant stopped')
+    if (amount <= 0n) throw new RangeError('the amount must be positive')
+    if (!this.members[to]) await this.refreshMembers() // perhaps a member that joined a moment ago
     const receiver = this.members[to]
-    if (!receiver || receiver.exited || to === this.index) return Promise.reject(new RangeError(`member ${to} cannot be paid`))
-    if (amount <= 0n) return Promise.reject(new RangeError('the amount must be positive'))
+    if (!receiver || receiver.exited || to === this.index) throw new RangeError(`member ${to} cannot be paid`)
     const record: TransferRecord = {
       transfer: { id: randomTransferId(), epoch: this.epoch, from: this.address, to: receiver.account, amount },
       direction: 'out',
@@ -235,8 +236,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     }
     const done = new Promise<TransferRecord>((resolve, reject) => this.waiters.set(record.transfer.id, { resolve, reject }))
     this.history.set(record.transfer.id, record)
-    // While the epoch is closing the request would only be refused: it goes out with the next epoch.
-    if (this.ledger.isClosed || this.disputeOpen) this.held.push(record)
+    // The request would only be refused while the epoch is closing, or while either party joined too late to be in
+    // it: it goes out with the next epoch.
+    const inEpoch = this.ledger.indexOf(receiver.account) !== undefined && this.ledger.indexOf(this.address) !== undefined
+    if (this.ledger.isClosed || this.disputeOpen || !inEpoch) this.held.push(record)
     else this.request(record)
     return done
   }

@@ -3,7 +3,7 @@
 // the Corestore, so trade logs flow both ways and a peer that comes back catches up from them.
 import { createHash } from 'node:crypto'
 import HyperDHT from 'hyperdht'
-import Hyperswarm, { type Connection } from 'hyperswarm'
+import Hyperswarm, { type Connection, type Discovery } from 'hyperswarm'
 import type Corestore from 'corestore'
 import type { PeerKeyPair } from '../log/peer-key.js'
 
@@ -22,11 +22,13 @@ export interface ChannelSwarmOptions {
   isMember: (peerKey: Buffer) => boolean
   /** A local DHT's bootstrap nodes; undefined for the public DHT. */
   bootstrap?: Bootstrap
+  log?: (line: string) => void
 }
 
 export class ChannelSwarm {
   private readonly swarm: Hyperswarm
   private readonly dht: HyperDHT | undefined
+  private discovery: Discovery | undefined
   /** Connections refused by the firewall, for the node's status. */
   refused = 0
 
@@ -38,20 +40,37 @@ export class ChannelSwarm {
       ...(this.dht ? { dht: this.dht } : {}),
       firewall: (remote) => {
         const refuse = !opts.isMember(remote)
-        if (refuse) this.refused++
+        if (refuse) {
+          this.refused++
+          opts.log?.(`refused a connection from ${remote.toString('hex').slice(0, 8)}: not a member`)
+        }
         return refuse
       },
     })
     this.swarm.on('connection', (conn: Connection) => {
-      conn.on('error', () => {}) // a peer going away is normal; the logs catch up on reconnect
+      const peer = conn.remotePublicKey.toString('hex').slice(0, 8)
+      opts.log?.(`connected to ${peer}`)
+      conn.on('close', () => opts.log?.(`disconnected from ${peer}`))
+      conn.on('error', (err: Error) => opts.log?.(`connection to ${peer}: ${err.message}`)) // the logs catch up on reconnect
       opts.store.replicate(conn)
     })
   }
 
   /** Announces and looks up the channel's topic; resolves once the first round of discovery is done. */
   async join(): Promise<void> {
-    this.swarm.join(this.opts.topic, { server: true, client: true })
+    this.discovery = this.swarm.join(this.opts.topic, { server: true, client: true })
     await this.swarm.flush()
+  }
+
+  /**
+   * A member that joined since we started: Hyperswarm bans for good a key its firewall refused once (the newcomer
+   * may have knocked before we read its key from the chain), so lift the ban.
+   */
+  admit(peerKey: Buffer): void {
+    const info = this.swarm.peers.get(peerKey.toString('hex'))
+    if (info?.banned) info.ban(false)
+    // And look the topic up again, so we dial the newcomer ourselves rather than wait for its retries.
+    this.discovery?.refresh().catch(() => {})
   }
 
   /** Peer keys of the members we are connected to right now. */

@@ -84,6 +84,7 @@ declare module 'hyperswarm' {
 
   export interface Discovery {
     flushed(): Promise<void>
+    refresh(opts?: { server?: boolean; client?: boolean }): Promise<void>
     destroy(): Promise<void>
   }
 
@@ -97,6 +98,8 @@ declare module 'hyperswarm' {
     })
     readonly connections: Set<Connection>
     readonly keyPair: KeyPair
+    /** Known peers by hex public key; a firewalled peer is banned here for good unless unbanned. */
+    readonly peers: Map<string, { banned: boolean; ban(value: boolean): void }>
     join(topic: Buffer, opts?: { server?: boolean; client?: boolean }): Discovery
     flush(): Promise<void>
     destroy(): Promise<void>

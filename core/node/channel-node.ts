@@ -1,0 +1,188 @@
+// One member's node: chain, trade logs, swarm and consensus composed. Keys come from the caller (the keychain-backed
+// vault replaces this in the desktop issue); they never reach logs or errors.
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Wallet } from 'ethers'
+import { ChannelClient, devProvider, type MemberRecord } from '../chain/index.js'
+import type { Byzantine } from '../consensus/byzantine.js'
+import { Participant, type ParticipantEvents, type Timing, type TransferRecord } from '../consensus/participant.js'
+import { peerKeyFromHex, peerKeyHex, type PeerKeyPair } from '../log/peer-key.js'
+import { TradeLogs } from '../log/trade-logs.js'
+import { ChannelSwarm, channelTopic, type Bootstrap } from '../net/channel-swarm.js'
+import type { Hex } from '../protocol/types.js'
+
+/** How often a node reads the member list from the chain (joins: new logs to follow, new keys to let in). */
+const WATCH_MS = 500
+
+export interface ChannelNodeOptions {
+  rpcUrl: string
+  chainId: bigint
+  channel: string
+  /** The member's account key. */
+  privateKey: Hex
+  peerKey: PeerKeyPair
+  dataDir: string
+  bootstrap?: Bootstrap
+  timing: Timing
+  /** Join with this deposit (wei) if the account is not a member yet. */
+  joinWith?: bigint
+  byzantine?: Byzantine
+  log?: (line: string) => void
+}
+
+export interface MemberView {
+  index: number
+  account: string
+  exited: boolean
+  online: boolean
+  balance: bigint
+}
+
+export interface NodeState {
+  channel: string
+  chainId: string
+  me: number
+  address: string
+  epoch: bigint
+  leader: number
+  members: MemberView[]
+}
+
+export class ChannelNode {
+  private constructor(
+    readonly participant: Participant,
+    private readonly logs: TradeLogs,
+    private readonly swarm: ChannelSwarm,
+    private readonly chain: ChannelClient,
+    private readonly opts: ChannelNodeOptions,
+    readonly index: number,
+    private members: MemberRecord[],
+    private readonly stopWatch: () => void,
+    private readonly destroyProvider: () => void,
+  ) {}
+
+  /** What happens in the channel: epochs, transfers, checkpoints, view changes, disputes, our exit. */
+  get events(): EventEmitter<ParticipantEvents> {
+    return this.participant
+  }
+
+  static async start(opts: ChannelNodeOptions): Promise<ChannelNode> {
+    const log = opts.log ?? (() => {})
+    const provider = devProvider(opts.rpcUrl, opts.chainId)
+    const wallet = new Wallet(opts.privateKey, provider)
+    const chain = ChannelClient.at(opts.channel, wallet)
+    let members = await chain.members()
+    let me = members.findIndex((m) => m.account === wallet.address)
+    let justJoined = false
+    if (me < 0) {
+      justJoined = true
+      if (opts.joinWith === undefined) throw new Error(`${wallet.address} is not a member of channel ${opts.channel}`)
+      await chain.join(peerKeyHex(opts.peerKey.publicKey), opts.joinWith)
+      members = await chain.members()
+      me = members.findIndex((m) => m.account === wallet.address)
+      log(`joined as member ${me}`)
+    }
+    const registered = members[me]?.peerKey
+    if (!registered || !peerKeyFromHex(registered).equals(opts.peerKey.publicKey)) {
+      throw new Error('this node\'s peer key is not the one registered on chain for the account')
+    }
+
+    mkdirSync(opts.dataDir, { recursive: true })
+    const logs = new TradeLogs(join(opts.dataDir, 'logs'), opts.peerKey, me)
+    await logs.open()
+    const memberKeys = new Set<string>()
+    let swarm: ChannelSwarm | undefined
+    const followAll = async (list: MemberRecord[]): Promise<void> => {
+      for (const m of list) {
+        const key = peerKeyFromHex(m.peerKey)
+        if (memberKeys.has(key.toString('hex'))) continue
+        memberKeys.add(key.toString('hex'))
+        if (m.index !== me) await logs.follow(m.index, key)
+        swarm?.admit(key)
+      }
+    }
+    await followAll(members)
+    swarm = new ChannelSwarm({
+      keyPair: opts.peerKey,
+      topic: channelTopic(opts.chainId, opts.channel),
+      store: logs.store,
+      isMember: (pk) => memberKeys.has(pk.toString('hex')),
+      ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
+      log,
+    })
+    const participant = new Participant({
+      index: me,
+      privateKey: opts.privateKey,
+      chain,
+      transport: logs,
+      timing: opts.timing,
+      ...(opts.byzantine ? { byzantine: opts.byzantine } : {}),
+      log,
+    })
+    // Joiners: follow their logs and let their keys through the firewall.
+    let latest = members
+    const watch = setInterval(() => {
+      chain
+        .members()
+        .then(async (list) => {
+          if (list.length === latest.length) return
+          latest = list
+          await followAll(list)
+        })
+        .catch(() => {})
+    }, WATCH_MS)
+    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, members, () => clearInterval(watch), () => provider.destroy())
+    await participant.start()
+    // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
+    // Hyperswarm until they lift it), so a newcomer gives them time to learn its key first.
+    if (justJoined) await new Promise((r) => setTimeout(r, 3 * WATCH_MS))
+    await swarm.join()
+    return node
+  }
+
+  state(): NodeState {
+    const online = new Set(this.swarm.connectedPeers().map((k) => k.toString('hex')))
+    return {
+      channel: this.opts.channel,
+      chainId: this.opts.chainId.toString(),
+      me: this.index,
+      address: this.participant.address,
+      epoch: this.participant.runningEpoch,
+      leader: this.participant.currentLeader,
+      members: this.members.map((m) => ({
+        index: m.index,
+        account: m.account,
+        exited: m.exited,
+        online: m.index === this.index || online.has(m.peerKey.slice(2).toLowerCase()),
+        balance: this.participant.balanceOf(m.index),
+      })),
+    }
+  }
+
+  send(to: number, amount: bigint): Promise<TransferRecord> {
+    return this.participant.send(to, amount)
+  }
+
+  history(): TransferRecord[] {
+    return this.participant.transfers()
+  }
+
+  requestExit(): void {
+    this.participant.requestExit()
+  }
+
+  /** Shuts down in order: consensus, then the swarm, then the logs (nothing half-written), then the chain link. */
+  async close(): Promise<void> {
+    this.stopWatch()
+    await this.participant.stop()
+    await this.swarm.close()
+    await this.logs.close()
+    this.destroyProvider()
+  }
+
+  /** Refreshes the member list this node reports (joins and exits). */
+  async refresh(): Promise<void> {
+    this.members = await this.chain.members()
+  }
+}

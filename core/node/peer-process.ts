@@ -1,0 +1,112 @@
+// Test and sandbox helper: a `node` peer as a real child process, driven by JSON lines. PEER_DEBUG=1 echoes what
+// the peers print.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { Hex } from '../protocol/types.js'
+import { ACCOUNT_KEY_ENV, toJson } from '../cli/node-command.js'
+
+const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url))
+
+export interface PeerEvent {
+  event: string
+  [key: string]: unknown
+}
+
+export interface PeerProcessOptions {
+  rpc: string
+  chainId: bigint
+  channel: string
+  accountKey: Hex
+  dataDir: string
+  bootstrap: Array<{ host: string; port: number }>
+  join?: string
+  epochMs?: number
+  leaderTimeoutMs?: number
+  byzantine?: string
+}
+
+export class PeerProcess {
+  readonly events: PeerEvent[] = []
+  private readonly waiting = new Set<() => void>()
+  readonly exited: Promise<number | null>
+
+  private constructor(readonly child: ChildProcess, readonly name: string) {
+    const lines = createInterface({ input: child.stdout! })
+    lines.on('line', (line) => {
+      let ev: PeerEvent
+      try {
+        ev = JSON.parse(line) as PeerEvent
+      } catch {
+        ev = { event: 'output', line }
+      }
+      this.events.push(ev)
+      if (process.env.PEER_DEBUG) console.log(`[${name}] ${line}`)
+      for (const w of this.waiting) w()
+    })
+    child.stderr?.on('data', (c: Buffer) => {
+      this.events.push({ event: 'stderr', line: c.toString() })
+      if (process.env.PEER_DEBUG) console.log(`[${name} stderr] ${c.toString()}`)
+    })
+    this.exited = once(child, 'exit').then(([code]) => code as number | null)
+  }
+
+  static spawn(name: string, o: PeerProcessOptions): PeerProcess {
+    const args = [
+      '--import', 'tsx', MAIN, 'node',
+      '--rpc', o.rpc,
+      '--chain-id', o.chainId.toString(),
+      '--channel', o.channel,
+      '--data-dir', o.dataDir,
+      '--bootstrap', o.bootstrap.map((b) => `${b.host}:${b.port}`).join(','),
+      '--epoch-ms', String(o.epochMs ?? 1500),
+      '--leader-timeout-ms', String(o.leaderTimeoutMs ?? 3000),
+      ...(o.join ? ['--join', o.join] : []),
+      ...(o.byzantine ? ['--byzantine', o.byzantine] : []),
+    ]
+    const child = spawn(process.execPath, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, [ACCOUNT_KEY_ENV]: o.accountKey },
+    })
+    return new PeerProcess(child, name)
+  }
+
+  command(cmd: object): void {
+    this.child.stdin?.write(`${toJson(cmd)}\n`)
+  }
+
+  /** Waits for an event matching `match` (searching what already arrived first). */
+  async waitFor(event: string, match: (e: PeerEvent) => boolean = () => true, ms = 30_000): Promise<PeerEvent> {
+    const find = (): PeerEvent | undefined => this.events.find((e) => e.event === event && match(e))
+    const found = find()
+    if (found) return found
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(check)
+        const tail = this.events.slice(-15).map((e) => JSON.stringify(e)).join('\n')
+        reject(new Error(`${this.name}: no ${event} within ${ms} ms; last events:\n${tail}`))
+      }, ms)
+      const check = (): void => {
+        const e = find()
+        if (!e) return
+        clearTimeout(timer)
+        this.waiting.delete(check)
+        resolve(e)
+      }
+      this.waiting.add(check)
+    })
+  }
+
+  /** Asks the peer for its state and history. */
+  async state(): Promise<PeerEvent> {
+    const before = this.events.length
+    this.command({ cmd: 'state' })
+    return this.waitFor('state', (e) => this.events.indexOf(e) >= before)
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal)
+    return this.exited
+  }
+}

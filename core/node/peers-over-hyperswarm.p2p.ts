@@ -1,0 +1,122 @@
+// Real processes, a real swarm on a local DHT, a real chain: four headless peers join a channel one after another
+// and pay each other over several epochs; every checkpoint lands on chain, final balances equal a recount and
+// every payment is counted once.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { Wallet, parseEther } from 'ethers'
+import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
+import { ChannelClient, startDevnet, type Devnet } from '../chain/index.js'
+import type { Hex } from '../protocol/types.js'
+import { PeerProcess, type PeerEvent } from './peer-process.js'
+
+const PARAMS = { responseWindow: 60n, staleAfter: 86_400n, txCap: 256 }
+
+describe('peers over hyperswarm', () => {
+  let devnet: Devnet
+  let testnet: Testnet
+  const peers: PeerProcess[] = []
+  const dirs: string[] = []
+
+  before(async () => {
+    devnet = await startDevnet({ accounts: 8 })
+    testnet = await createTestnet(3, { host: '127.0.0.1' })
+  })
+  after(async () => {
+    await Promise.all(peers.map((p) => p.kill('SIGKILL')))
+    await testnet.destroy()
+    await devnet.stop()
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  })
+
+  async function channelWithPeers(n: number, opts: { epochMs?: number; leaderTimeoutMs?: number } = {}) {
+    const deployer = new Wallet(devnet.keys[0] as string, devnet.provider)
+    const channel = await ChannelClient.deploy(deployer, PARAMS)
+    const spawnPeer = (i: number, dataDir: string, join?: string): PeerProcess => {
+      const p = PeerProcess.spawn(`peer${i}`, {
+        rpc: devnet.rpcUrl,
+        chainId: devnet.chainId,
+        channel: channel.address,
+        accountKey: devnet.keys[i + 1] as Hex,
+        dataDir,
+        bootstrap: testnet.bootstrap,
+        ...(join ? { join } : {}),
+        ...opts,
+      })
+      peers.push(p)
+      return p
+    }
+    const list: PeerProcess[] = []
+    const dataDirs: string[] = []
+    for (let i = 0; i < n; i++) {
+      const dir = mkdtempSync(join(tmpdir(), `peer${i}-`))
+      dirs.push(dir)
+      dataDirs.push(dir)
+      const p = spawnPeer(i, dir, '1')
+      await p.waitFor('ready', () => true, 60_000) // joined in order: peer i is member i
+      list.push(p)
+    }
+    return { channel, peers: list, restart: (i: number) => spawnPeer(i, dataDirs[i] as string) }
+  }
+
+  async function untilCheckpoint(channel: ChannelClient, epoch: bigint, ms = 60_000): Promise<void> {
+    const deadline = Date.now() + ms
+    while ((await channel.status()).checkpointedEpoch < epoch) {
+      if (Date.now() > deadline) throw new Error(`no checkpoint for epoch ${epoch}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+
+  function recount(n: number, sent: PeerEvent[], accounts: string[]): bigint[] {
+    const balances = Array.from({ length: n }, () => parseEther('1'))
+    for (const s of sent) {
+      const t = s.transfer as { from: string; to: string; amount: string }
+      balances[accounts.indexOf(t.from)]! -= BigInt(t.amount)
+      balances[accounts.indexOf(t.to)]! += BigInt(t.amount)
+    }
+    return balances
+  }
+
+  it('4 peers pay each other over several epochs; every checkpoint lands; chain equals recount', async () => {
+    // A generous leader timeout: peers starting one after another take seconds to find each other on the DHT.
+    const { channel, peers: ps } = await channelWithPeers(4, { epochMs: 1500, leaderTimeoutMs: 10_000 })
+    // Peers joined one after another: pay once a checkpoint covers all four.
+    const deadline = Date.now() + 60_000
+    while (!(await channel.events()).some((e) => e.type === 'CheckpointSubmitted' && e.balances.length === 4)) {
+      if (Date.now() > deadline) throw new Error('no checkpoint covering all four peers')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const accounts = (await channel.members()).map((m) => m.account)
+    let id = 0
+    for (let round = 0; round < 3; round++) {
+      for (const [i, p] of ps.entries()) for (let k = 1; k <= 3; k++) p.command({ cmd: 'send', id: id++, to: (i + k) % 4, amount: String(1000 * (round + 1) + k) })
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+    const sent: PeerEvent[] = []
+    for (let n = 0; n < id; n++) {
+      const owner = ps.find((p) => p.events.some((e) => (e.event === 'sent' || e.event === 'error') && e.id === n))
+      const e = owner?.events.find((x) => x.id === n) ?? (await Promise.any(ps.map((p) => p.waitFor('sent', (x) => x.id === n, 30_000))))
+      assert.equal(e.event, 'sent', `payment ${n}: ${JSON.stringify(e)}`)
+      sent.push(e)
+    }
+    const { checkpointedEpoch } = await channel.status()
+    await untilCheckpoint(channel, checkpointedEpoch + 4n) // past a full round of leaders
+    const cps = (await channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+    assert.deepEqual(cps.at(-1)?.balances, recount(4, sent, accounts))
+    assert.equal(cps.reduce((sum, e) => sum + e.txCount, 0), id, 'every payment once')
+    // Leaders take turns; a view change (seen when connections churn at start-up) hands the turn on early.
+    assert.ok(new Set(cps.map((e) => e.leader)).size >= 3, `leaders rotated: ${cps.map((e) => e.leader).join(',')}`)
+    for (const p of ps) {
+      const until = Date.now() + 20_000
+      let online: boolean[] = []
+      while (Date.now() < until) {
+        online = ((await p.state()).members as Array<{ online: boolean }>).map((m) => m.online)
+        if (online.every(Boolean)) break
+        await new Promise((r) => setTimeout(r, 500))
+      }
+      assert.deepEqual(online, [true, true, true, true], `${p.name} sees everyone online`)
+    }
+  })
+})
