@@ -113,11 +113,6 @@ export class EpochLedger {
     return this.balances[index] ?? 0n
   }
 
-  /** Transfers member `index` has been part of this epoch. */
-  involvementOf(index: number): number {
-    return this.involvement[index] ?? 0
-  }
-
   /** True once some member has reached the per-epoch cap: the leader should close the epoch. */
   get capReached(): boolean {
     return this.involvement.some((n) => n >= this.opening.txCap)
