@@ -156,6 +156,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private queue: Promise<void> = Promise.resolve()
   private unsubscribe: (() => void) | undefined
   private epochTimer: NodeJS.Timeout | undefined
+  private readonly timers = new Set<NodeJS.Timeout>()
   private pollTimer: NodeJS.Timeout | undefined
   private nextBlock = 0
   private stopped = false
@@ -199,6 +200,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.unsubscribe?.()
     clearInterval(this.pollTimer)
     clearTimeout(this.epochTimer)
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
     for (const w of this.waiters.values()) w.reject(new Error('participant stopped'))
     this.waiters.clear()
   }
@@ -275,6 +278,22 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   // ------------------------------------------------------------------ plumbing
+
+  /** The one timer of the running attempt (close the epoch, or give up on its leader); re-arming replaces it. */
+  private armEpochTimer(ms: number, task: () => Promise<void> | void): void {
+    clearTimeout(this.epochTimer)
+    if (!this.stopped) this.epochTimer = setTimeout(() => this.enqueue(task), ms)
+  }
+
+  /** A one-off delayed task; never armed once stopped (a task still running at stop may try), cleared by stop. */
+  private later(ms: number, task: () => Promise<void> | void): void {
+    if (this.stopped) return
+    const t = setTimeout(() => {
+      this.timers.delete(t)
+      this.enqueue(task)
+    }, ms)
+    this.timers.add(t)
+  }
 
   private enqueue(task: () => Promise<void> | void): void {
     this.queue = this.queue
@@ -412,16 +431,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     for (const r of this.history.values()) {
       if (r.transfer.epoch === this.epoch && r.status === 'receipted') r.status = 'countersigned'
     }
-    clearTimeout(this.epochTimer)
     if (this.isLeader()) {
       // A restarted epoch keeps every transfer both parties already signed.
       for (const c of this.countersigned.values()) this.admit(c)
-      this.epochTimer = setTimeout(() => this.enqueue(() => this.closeEpoch()), this.timing.epochMs)
+      this.armEpochTimer(this.timing.epochMs, () => this.closeEpoch())
     } else {
-      this.epochTimer = setTimeout(
-        () => this.enqueue(() => this.leaderTimedOut()),
-        this.timing.epochMs + this.timing.leaderTimeoutMs,
-      )
+      this.armEpochTimer(this.timing.epochMs + this.timing.leaderTimeoutMs, () => this.leaderTimedOut())
     }
     const waiting = this.pending
     this.pending = []
@@ -653,8 +668,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     }
     this.ledger.close()
     // The leader spoke: give the vote (or a challenge, which may wait up to two timeouts) time before a view change.
-    clearTimeout(this.epochTimer)
-    this.epochTimer = setTimeout(() => this.enqueue(() => this.leaderTimedOut()), 3 * this.timing.leaderTimeoutMs)
+    this.armEpochTimer(3 * this.timing.leaderTimeoutMs, () => this.leaderTimedOut())
     await this.refreshMembers()
     const n = cp.balances.length
     const exiting = (i: number): boolean => ((cp.exitMask >> BigInt(i)) & 1n) === 1n
@@ -686,7 +700,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!rootDiffers || mine.length < 2) return
     const attempt = this.attempt
     const delay = this.timing.leaderTimeoutMs * (1 + this.index / Math.max(1, this.members.length))
-    setTimeout(() => this.enqueue(() => (this.attempt === attempt && !this.disputeOpen ? this.challenge(author, mine) : undefined)), delay)
+    this.later(delay, () => (this.attempt === attempt && !this.disputeOpen ? this.challenge(author, mine) : undefined))
   }
 
   private async challenge(leader: number, list: ReceiptedTransfer[]): Promise<void> {
@@ -705,7 +719,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.log(`epoch ${this.epoch}: leader ${this.leader} timed out; voting to replace it`)
     this.append({ type: 'view-change', epoch: this.epoch, leader: this.leader })
     // Ask again later if the view change does not complete (votes may come from members still catching up).
-    this.epochTimer = setTimeout(() => this.enqueue(() => this.leaderTimedOut()), this.timing.leaderTimeoutMs)
+    this.armEpochTimer(this.timing.leaderTimeoutMs, () => this.leaderTimedOut())
   }
 
   private onViewChange(author: number, leader: number): void {
