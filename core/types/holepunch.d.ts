@@ -50,7 +50,13 @@ declare module 'hyperdht' {
     secretKey: Buffer
   }
   export default class HyperDHT {
-    constructor(opts?: { bootstrap?: Array<string | { host: string; port: number }>; host?: string; ephemeral?: boolean; port?: number })
+    constructor(opts?: {
+      bootstrap?: Array<string | { host: string; port: number }>
+      host?: string
+      ephemeral?: boolean
+      firewalled?: boolean
+      port?: number
+    })
     static keyPair(seed?: Buffer): KeyPair
     ready(): Promise<void>
     destroy(): Promise<void>
