@@ -1,6 +1,7 @@
-// Real processes, a real swarm on a local DHT, a real chain: four headless peers join a channel one after another
-// and pay each other over several epochs; every checkpoint lands on chain, final balances equal a recount and
-// every payment is counted once.
+// Real processes, a real swarm on a local DHT, a real chain: headless peers join a channel one after another and
+// pay each other over several epochs (every checkpoint on chain, balances equal a recount, every payment once); a
+// leader killed with SIGKILL mid-epoch is replaced by a view change and recovers; a killed member recovers and
+// votes; a Byzantine leader process loses its dispute on chain.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -31,7 +32,11 @@ describe('peers over hyperswarm', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   })
 
-  async function channelWithPeers(n: number, opts: { epochMs?: number; leaderTimeoutMs?: number } = {}) {
+  async function channelWithPeers(
+    n: number,
+    opts: { epochMs?: number; leaderTimeoutMs?: number; byzantine?: Record<number, string> } = {},
+  ) {
+    const { byzantine, ...timing } = opts
     const deployer = new Wallet(devnet.keys[0] as string, devnet.provider)
     const channel = await ChannelClient.deploy(deployer, PARAMS)
     const spawnPeer = (i: number, dataDir: string, join?: string): PeerProcess => {
@@ -43,7 +48,8 @@ describe('peers over hyperswarm', () => {
         dataDir,
         bootstrap: testnet.bootstrap,
         ...(join ? { join } : {}),
-        ...opts,
+        ...(byzantine?.[i] ? { byzantine: byzantine[i] } : {}),
+        ...timing,
       })
       peers.push(p)
       return p
@@ -58,7 +64,15 @@ describe('peers over hyperswarm', () => {
       await p.waitFor('ready', () => true, 60_000) // joined in order: peer i is member i
       list.push(p)
     }
-    return { channel, peers: list, restart: (i: number) => spawnPeer(i, dataDirs[i] as string) }
+    return {
+      channel,
+      peers: list,
+      restart: (i: number) => {
+        const p = spawnPeer(i, dataDirs[i] as string)
+        list[i] = p
+        return p
+      },
+    }
   }
 
   async function untilCheckpoint(channel: ChannelClient, epoch: bigint, ms = 60_000): Promise<void> {
@@ -67,6 +81,25 @@ describe('peers over hyperswarm', () => {
       if (Date.now() > deadline) throw new Error(`no checkpoint for epoch ${epoch}`)
       await new Promise((r) => setTimeout(r, 100))
     }
+  }
+
+  /** Peers join one after another: wait for a checkpoint that covers all of them. */
+  async function allIncluded(channel: ChannelClient, n: number): Promise<void> {
+    const deadline = Date.now() + 60_000
+    while (!(await channel.events()).some((e) => e.type === 'CheckpointSubmitted' && e.balances.length === n)) {
+      if (Date.now() > deadline) throw new Error(`no checkpoint covering all ${n} peers`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+
+  /** Sends payments and waits for each to be receipted; returns the `sent` events. */
+  async function pay(ps: PeerProcess[], orders: Array<[number, number, bigint]>, firstId: number): Promise<PeerEvent[]> {
+    orders.forEach(([from, to, amount], k) => ps[from]!.command({ cmd: 'send', id: firstId + k, to, amount: amount.toString() }))
+    return Promise.all(orders.map(([from], k) => ps[from]!.waitFor('sent', (e) => e.id === firstId + k, 30_000)))
+  }
+
+  async function checkpoints(channel: ChannelClient) {
+    return (await channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
   }
 
   function recount(n: number, sent: PeerEvent[], accounts: string[]): bigint[] {
@@ -82,12 +115,7 @@ describe('peers over hyperswarm', () => {
   it('4 peers pay each other over several epochs; every checkpoint lands; chain equals recount', async () => {
     // A generous leader timeout: peers starting one after another take seconds to find each other on the DHT.
     const { channel, peers: ps } = await channelWithPeers(4, { epochMs: 1500, leaderTimeoutMs: 10_000 })
-    // Peers joined one after another: pay once a checkpoint covers all four.
-    const deadline = Date.now() + 60_000
-    while (!(await channel.events()).some((e) => e.type === 'CheckpointSubmitted' && e.balances.length === 4)) {
-      if (Date.now() > deadline) throw new Error('no checkpoint covering all four peers')
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await allIncluded(channel, 4)
     const accounts = (await channel.members()).map((m) => m.account)
     let id = 0
     for (let round = 0; round < 3; round++) {
@@ -120,5 +148,67 @@ describe('peers over hyperswarm', () => {
       }
       assert.deepEqual(online, [true, true, true, true], `${p.name} sees everyone online`)
     }
+  })
+
+  it('a leader killed with SIGKILL mid-epoch: view change, the epoch restarts, restarted it recovers; nothing double counted', async () => {
+    const { channel, peers: ps, restart } = await channelWithPeers(4, { epochMs: 3000, leaderTimeoutMs: 4000 })
+    await allIncluded(channel, 4)
+    const accounts = (await channel.members()).map((m) => m.account)
+    const sent = await pay(ps, [0, 1, 2, 3].flatMap((i): Array<[number, number, bigint]> => [[i, (i + 1) % 4, 1000n + BigInt(i)], [i, (i + 2) % 4, 2000n]]), 100)
+    // At the start of the next epoch, kill its leader before it can propose.
+    const seen = ps[0]!.events.length
+    const started = await ps[0]!.waitFor('epoch', (e) => ps[0]!.events.indexOf(e) >= seen, 30_000)
+    const leader = Number(started.leader)
+    const epoch = BigInt(String(started.epoch))
+    await ps[leader]!.kill('SIGKILL')
+    const witness = ps[(leader + 1) % 4]!
+    const change = await witness.waitFor('view-change', (e) => e.epoch === started.epoch, 30_000)
+    assert.equal(change.from, leader)
+    restart(leader) // from its data directory: replays its own log, follows the new leader, votes
+    await untilCheckpoint(channel, epoch)
+    const cps = await checkpoints(channel)
+    const cp = cps.find((e) => e.epoch === epoch)
+    assert.ok(cp)
+    assert.notEqual(cp.leader, leader, 'checkpointed by the next leader')
+    assert.equal(cps.reduce((sum, e) => sum + e.txCount, 0), sent.length, 'every receipted payment, once')
+    assert.deepEqual(cps.at(-1)?.balances, recount(4, sent, accounts))
+  })
+
+  it('a member killed with SIGKILL and restarted recovers from its logs and votes; the channel goes on', async () => {
+    const { channel, peers: ps, restart } = await channelWithPeers(3, { epochMs: 1500, leaderTimeoutMs: 10_000 })
+    await allIncluded(channel, 3)
+    const accounts = (await channel.members()).map((m) => m.account)
+    const first = await pay(ps, [[0, 2, 500n], [1, 2, 700n]], 200)
+    await ps[2]!.kill('SIGKILL')
+    const back = restart(2)
+    await back.waitFor('ready', () => true, 60_000)
+    const more = await pay(ps, [[2, 0, 300n], [0, 1, 100n]], 300)
+    const { checkpointedEpoch } = await channel.status()
+    await untilCheckpoint(channel, checkpointedEpoch + 2n)
+    const cps = await checkpoints(channel)
+    assert.deepEqual(cps.at(-1)?.balances, recount(3, [...first, ...more], accounts))
+    assert.equal(cps.reduce((sum, e) => sum + e.txCount, 0), 4, 'every payment once')
+  })
+
+  it('a Byzantine leader process that omits a transfer loses the dispute on chain; the channel goes on under the next leader', async () => {
+    const { channel, peers: ps } = await channelWithPeers(3, { epochMs: 2500, leaderTimeoutMs: 10_000, byzantine: { 1: 'omit' } })
+    await allIncluded(channel, 3)
+    const accounts = (await channel.members()).map((m) => m.account)
+    // Pay in an epoch led by the Byzantine member 1.
+    while ((await channel.status()).leader !== 1) await new Promise((r) => setTimeout(r, 100))
+    const sent = await pay(ps, [[0, 2, 900n], [2, 0, 400n], [0, 1, 50n]], 400)
+    const deadline = Date.now() + 90_000
+    let verdict
+    while (!(verdict = (await channel.events()).find((e) => e.type === 'DisputeResolved'))) {
+      if (Date.now() > deadline) throw new Error('no dispute resolved')
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    assert.ok(verdict.type === 'DisputeResolved' && !verdict.leaderRight && verdict.leader === 1)
+    const { checkpointedEpoch } = await channel.status()
+    await untilCheckpoint(channel, checkpointedEpoch + 1n)
+    const cps = await checkpoints(channel)
+    const after = cps.find((e) => e.epoch === checkpointedEpoch + 1n)
+    assert.ok(after && after.leader !== 1)
+    assert.deepEqual(after.balances, recount(3, sent, accounts))
   })
 })
