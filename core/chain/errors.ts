@@ -87,8 +87,12 @@ export function toChainError(err: unknown, iface: Interface): ChainError {
   if (isError(err, 'NETWORK_ERROR') || isError(err, 'TIMEOUT') || isError(err, 'SERVER_ERROR')) {
     return new ChainError('NETWORK', `the chain did not answer: ${err.shortMessage}`)
   }
-  const message = err instanceof Error ? err.message : String(err)
-  return new ChainError('UNKNOWN', message)
+  // ethers' full message embeds the whole request (a deployment's bytecode, say): keep its short form and the
+  // node's own words.
+  const short = (err as { shortMessage?: unknown }).shortMessage
+  const rpc = (err as { error?: { message?: unknown } }).error?.message
+  const message = typeof short === 'string' ? short : err instanceof Error ? err.message : String(err)
+  return new ChainError('UNKNOWN', (typeof rpc === 'string' ? `${message}: ${rpc}` : message).slice(0, 500))
 }
 
 function safeParseError(iface: Interface, data: string): { name: string; args: unknown[] } | null {

@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-// The command-line entry. Commands: devnet (the embedded local chain with a channel on it), node (one headless peer).
+// The command-line entry. Commands: sandbox (the whole product on this machine), devnet (the embedded local chain
+// with a channel on it), node (one headless peer).
 import { parseArgs } from 'node:util'
 import { runDevnetCommand } from './devnet-command.js'
 import { ACCOUNT_KEY_ENV, runNodeCommand } from './node-command.js'
+import { runSandbox } from './sandbox-command.js'
 
 const USAGE = `usage: offchain-channel <command> [options]
+
+  sandbox [--peers N] [--epochs E] [--deposit ETH] [--rpc URL] [--json FILE]
+      the whole product on this machine: a local chain (or --rpc, whose first accounts are funded), a local DHT,
+      a channel, N peers (default 4) as separate processes paying each other, live progress; stops after E
+      checkpoints (default: at Ctrl-C) and writes a summary to --json FILE
 
   devnet [--members N] [--deposit ETH] [--once]
       start a local chain (anvil on 127.0.0.1), deploy a channel, have N dev accounts join and land the first
@@ -20,6 +27,27 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h') {
     console.log(USAGE)
     return command === undefined ? 2 : 0
+  }
+  if (command === 'sandbox') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        peers: { type: 'string', default: '4' },
+        epochs: { type: 'string' },
+        deposit: { type: 'string', default: '10' },
+        rpc: { type: 'string' },
+        json: { type: 'string' },
+      },
+    })
+    await runSandbox({
+      peers: Number(values.peers),
+      epochs: values.epochs === undefined ? Infinity : Number(values.epochs),
+      depositEth: values.deposit,
+      rpc: values.rpc,
+      json: values.json,
+      log: (line) => console.log(line),
+    })
+    return 0
   }
   if (command === 'devnet') {
     const { values } = parseArgs({
