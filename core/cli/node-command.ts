@@ -115,8 +115,9 @@ export async function runNodeCommand(opts: NodeCommandOptions): Promise<void> {
           out('error', { id: cmd.id, message: 'amount must be a whole number of wei' })
           break
         }
+        const t0 = performance.now()
         node.send(to, amount).then(
-          (r) => out('sent', { id: cmd.id, transfer: r.transfer, status: r.status }),
+          (r) => out('sent', { id: cmd.id, transfer: r.transfer, status: r.status, ms: performance.now() - t0 }),
           (err: unknown) => out('error', { id: cmd.id, message: err instanceof Error ? err.message : String(err) }),
         )
         break
@@ -127,6 +128,9 @@ export async function runNodeCommand(opts: NodeCommandOptions): Promise<void> {
         break
       case 'exit':
         node.requestExit()
+        break
+      case 'close-epoch': // as leader, close the running epoch now (benchmarks, a "checkpoint now" button)
+        node.participant.closeEpochNow()
         break
       case 'quit':
         await shutdown()
