@@ -47,6 +47,8 @@ export class TradeLogs implements Transport {
     const core = this.store.get({ manifest: { version: MANIFEST_VERSION, signers: [{ publicKey: peerKey }] } })
     this.cores.set(index, core)
     await core.ready()
+    // Fetch every block as soon as a peer announces it, rather than one request at a time as the reader asks.
+    core.download({ start: 0, end: -1 })
     if (this.handler) this.tail(index, core, 0)
   }
 

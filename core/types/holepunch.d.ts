@@ -26,6 +26,7 @@ declare module 'hypercore' {
     get(index: number, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>
     update(opts?: { wait?: boolean }): Promise<boolean>
     createReadStream(opts?: { start?: number; end?: number; live?: boolean }): Readable
+    download(range?: { start?: number; end?: number; linear?: boolean }): { done(): Promise<void>; destroy(): void }
     close(): Promise<void>
   }
 }
