@@ -1,6 +1,6 @@
 // Peer-to-peer benchmark (a benchmark, not a test): receipted transfers per second through one leader and the
 // request-to-receipt latency, with each peer a separate `node` process on a local DHT and anvil, for 2, 4, 8 and
-// 16 peers. Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S]
+// 16 peers. Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --window W]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,11 +12,16 @@ import { PeerProcess } from '../node/peer-process.js'
 import type { Hex } from '../protocol/types.js'
 
 const { values } = parseArgs({
-  options: { json: { type: 'string' }, peers: { type: 'string', default: '2,4,8,16' }, seconds: { type: 'string', default: '10' } },
+  options: {
+    json: { type: 'string' },
+    peers: { type: 'string', default: '2,4,8,16' },
+    seconds: { type: 'string', default: '10' },
+    window: { type: 'string', default: '32' },
+  },
 })
 const COUNTS = values.peers.split(',').map(Number)
 const SECONDS = Number(values.seconds)
-const WINDOW = 32 // payments each peer keeps open
+const WINDOW = Number(values.window) // payments each peer keeps open
 
 interface Row {
   peers: number

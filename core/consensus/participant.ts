@@ -159,6 +159,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private readonly timers = new Set<NodeJS.Timeout>()
   private pollTimer: NodeJS.Timeout | undefined
   private nextBlock = 0
+  private polling = false
   private stopped = false
 
   constructor(private readonly opts: ParticipantOptions) {
@@ -186,7 +187,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.beginEpoch(status.runningEpoch, status.leader)
     for (let i = 0; i < 64; i++) if ((banned >> BigInt(i)) & 1n) this.excluded.add(i)
     this.unsubscribe = this.transport.subscribe((author, position, bytes) => this.receive(author, position, bytes))
-    this.pollTimer = setInterval(() => this.enqueue(() => this.pollChain()), this.timing.chainPollMs)
+    this.pollTimer = setInterval(() => void this.pollChain(), this.timing.chainPollMs)
   }
 
   /** Stops reacting; what the logs and the chain hold stays. */
@@ -498,7 +499,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       case 'vote':
         return this.onVote(author, e.leader, e.sig)
       case 'confirm':
-        return this.pollChain()
+        void this.pollChain()
+        return
       case 'view-change':
         return this.onViewChange(author, e.leader)
       case 'exit':
@@ -652,7 +654,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
           ? await this.chain.submitCheckpoint(p.cp, sigs)
           : await this.chain.submitContestedCheckpoint(p.cp, sigs, { balances: this.last.balances, deposited: this.last.deposited })
       this.append({ type: 'confirm', epoch: this.epoch, leader: this.index, txHash: r.hash })
-      await this.pollChain()
+      void this.pollChain()
     } catch (err) {
       p.submitted = false
       this.log(`checkpoint ${this.epoch} not submitted: ${err instanceof Error ? err.message : String(err)}`)
@@ -738,19 +740,24 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   // ------------------------------------------------------------------ the chain
 
+  /**
+   * Reads new chain events outside the serial queue (entries keep flowing while the node waits for the RPC) and
+   * queues their handling in order. One read at a time.
+   */
   private async pollChain(): Promise<void> {
-    let events: ChannelEvent[]
-    let head: number
+    if (this.polling || this.stopped) return
+    this.polling = true
     try {
-      head = await this.chain.blockNumber()
-      events = head >= this.nextBlock ? await this.chain.events(this.nextBlock, head) : []
+      const head = await this.chain.blockNumber()
+      const events = head >= this.nextBlock ? await this.chain.events(this.nextBlock, head) : []
+      this.nextBlock = Math.max(this.nextBlock, head + 1)
+      for (const ev of events) this.enqueue(() => this.onChainEvent(ev))
+      this.enqueue(() => this.resolveIfLeaderSilent())
     } catch (err) {
       this.log(`chain read failed: ${err instanceof Error ? err.message : String(err)}`)
-      return
+    } finally {
+      this.polling = false
     }
-    this.nextBlock = Math.max(this.nextBlock, head + 1)
-    for (const ev of events) await this.onChainEvent(ev)
-    await this.resolveIfLeaderSilent()
   }
 
   private async onChainEvent(ev: ChannelEvent): Promise<void> {
