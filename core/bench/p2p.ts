@@ -90,7 +90,7 @@ async function measure(n: number): Promise<Row> {
     const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
     return { peers: n, transfersPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) }
   } finally {
-    await Promise.all(peers.map((p) => p.kill('SIGKILL')))
+    await Promise.all(peers.map((p) => p.kill('SIGTERM')))
     await testnet.destroy()
     await devnet.stop()
     rmSync(work, { recursive: true, force: true })
