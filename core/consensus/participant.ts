@@ -83,6 +83,18 @@ export interface ParticipantEvents {
   exited: [{ epoch: bigint }]
 }
 
+export interface EpochProgress {
+  epoch: bigint
+  leader: number
+  phase: 'trading' | 'voting' | 'dispute'
+  /** Receipts of this attempt seen so far. */
+  receipts: number
+  /** Members whose vote on the proposal we have seen (the leader's proposal counts as its vote). */
+  voted: number[]
+  /** Members the proposal still waits for: a stalled epoch names them. */
+  awaiting: number[]
+}
+
 export class TransferRejected extends Error {
   override readonly name = 'TransferRejected'
   constructor(
@@ -139,6 +151,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private viewChanges = new Map<number, Set<number>>()
   private proposal: Proposal | undefined
   private voted = false
+  /** Members covered by the proposal of this attempt, once there is one, and whose votes we have seen. */
+  private proposedCount: number | undefined
+  private votesSeen = new Set<number>()
   /** Counts (re)starts of epochs, so a delayed action can tell that its moment has passed. */
   private attempt = 0
   private disputeOpen = false
@@ -217,6 +232,20 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   balanceOf(index: number): bigint {
     return this.ledger.balanceOf(index)
+  }
+
+  /** Where the running epoch stands: trading, or voting on a proposal (who voted, who is awaited), or disputed. */
+  progress(): EpochProgress {
+    const n = this.proposedCount
+    const voters = n === undefined ? [] : Array.from({ length: n }, (_, i) => i).filter((i) => !this.exited(i))
+    return {
+      epoch: this.epoch,
+      leader: this.leader,
+      phase: this.disputeOpen ? 'dispute' : n === undefined ? 'trading' : 'voting',
+      receipts: this.ledger.seq,
+      voted: voters.filter((i) => this.votesSeen.has(i)),
+      awaiting: voters.filter((i) => !this.votesSeen.has(i)),
+    }
   }
 
   /** This member's own transfers, sent and received, newest last. */
@@ -365,7 +394,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         }
         return
       case 'vote':
-        if (e.epoch === this.epoch && e.leader === this.leader) this.voted = true
+        if (e.epoch === this.epoch && e.leader === this.leader) {
+          this.voted = true
+          this.votesSeen.add(this.index)
+        }
         return
       default:
         return this.handle(this.index, e)
@@ -413,6 +445,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private startAttempt(leader: number): void {
     this.attempt++
     this.leader = leader
+    this.proposedCount = undefined
+    this.votesSeen = new Set()
     this.viewChanges = new Map()
     this.proposal = undefined
     this.voted = false
@@ -627,12 +661,15 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const digest = this.digests.checkpoint(cp)
     const sig = this.sign(digest)
     this.proposal = { cp, digest, votes: new Map([[this.index, sig]]), submitted: false }
+    this.proposedCount = cp.balances.length
+    this.votesSeen.add(this.index)
     this.log(`epoch ${this.epoch}: proposing ${cp.txCount} transfers`)
     this.append({ type: 'proposal', checkpoint: cp, sig })
     await this.submitIfComplete()
   }
 
   private async onVote(author: number, leader: number, sig: Hex): Promise<void> {
+    if (leader === this.leader) this.votesSeen.add(author) // for progress; the leader checks the signature below
     const p = this.proposal
     if (!this.isLeader() || leader !== this.index || !p) return
     if (recover(p.digest, sig) !== this.members[author]?.account.toLowerCase()) return this.blame(author, 'vote with a bad signature')
@@ -669,6 +706,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       return this.blame(author, 'proposal not signed by its leader')
     }
     this.ledger.close()
+    this.proposedCount = cp.balances.length
+    this.votesSeen.add(author) // a proposal is its leader's vote
     // The leader spoke: give the vote (or a challenge, which may wait up to two timeouts) time before a view change.
     this.armEpochTimer(3 * this.timing.leaderTimeoutMs, () => this.leaderTimedOut())
     await this.refreshMembers()

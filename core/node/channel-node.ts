@@ -6,7 +6,13 @@ import { join } from 'node:path'
 import { Wallet } from 'ethers'
 import { ChannelClient, devProvider, type MemberRecord } from '../chain/index.js'
 import type { Byzantine } from '../consensus/byzantine.js'
-import { Participant, type ParticipantEvents, type Timing, type TransferRecord } from '../consensus/participant.js'
+import {
+  Participant,
+  type EpochProgress,
+  type ParticipantEvents,
+  type Timing,
+  type TransferRecord,
+} from '../consensus/participant.js'
 import { peerKeyFromHex, peerKeyHex, type PeerKeyPair } from '../log/peer-key.js'
 import { TradeLogs } from '../log/trade-logs.js'
 import { ChannelSwarm, channelTopic, type Bootstrap } from '../net/channel-swarm.js'
@@ -47,6 +53,8 @@ export interface NodeState {
   epoch: bigint
   leader: number
   members: MemberView[]
+  /** Trading or voting, who voted and who is awaited. */
+  progress: EpochProgress
 }
 
 export class ChannelNode {
@@ -150,6 +158,7 @@ export class ChannelNode {
       address: this.participant.address,
       epoch: this.participant.runningEpoch,
       leader: this.participant.currentLeader,
+      progress: this.participant.progress(),
       members: this.members.map((m) => ({
         index: m.index,
         account: m.account,
