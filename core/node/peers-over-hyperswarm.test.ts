@@ -37,6 +37,8 @@ describe('peers over hyperswarm', () => {
     opts: { epochMs?: number; leaderTimeoutMs?: number; byzantine?: Record<number, string> } = {},
   ) {
     const { byzantine, ...timing } = opts
+    // The previous test's peers use the same accounts: end them first, or their transactions race ours for nonces.
+    await Promise.all(peers.splice(0).map((p) => p.kill('SIGKILL')))
     const deployer = new Wallet(devnet.keys[0] as string, devnet.provider)
     const channel = await ChannelClient.deploy(deployer, PARAMS)
     const spawnPeer = (i: number, dataDir: string, join?: string): PeerProcess => {
