@@ -141,11 +141,16 @@ export class ChannelNode {
         .catch(() => {})
     }, WATCH_MS)
     const node = new ChannelNode(participant, logs, swarm, chain, opts, me, members, () => clearInterval(watch), () => provider.destroy())
-    await participant.start()
-    // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
-    // Hyperswarm until they lift it), so a newcomer gives them time to learn its key first.
-    if (justJoined) await new Promise((r) => setTimeout(r, 3 * WATCH_MS))
-    await swarm.join()
+    try {
+      await participant.start()
+      // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
+      // Hyperswarm until they lift it), so a newcomer gives them time to learn its key first.
+      if (justJoined) await new Promise((r) => setTimeout(r, 3 * WATCH_MS))
+      await swarm.join()
+    } catch (err) {
+      await node.close().catch(() => {}) // leave no open store, swarm or timer behind
+      throw err
+    }
     return node
   }
 
