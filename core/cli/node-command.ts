@@ -68,8 +68,9 @@ export async function runNodeCommand(opts: NodeCommandOptions): Promise<void> {
   const out = (event: string, data: object = {}): void => {
     process.stdout.write(`${toJson({ event, ...data })}\n`)
   }
-  const byzantine = opts.byzantine ? BYZANTINE[opts.byzantine] : undefined
-  if (opts.byzantine && !byzantine) throw new Error(`unknown --byzantine ${opts.byzantine}`)
+  const garbage = opts.byzantine === 'garbage' // test-only: a member that writes junk into its own log
+  const byzantine = opts.byzantine && !garbage ? BYZANTINE[opts.byzantine] : undefined
+  if (opts.byzantine && !garbage && !byzantine) throw new Error(`unknown --byzantine ${opts.byzantine}`)
   const bootstrap = parseBootstrap(opts.bootstrap)
   const node = await ChannelNode.start({
     rpcUrl: opts.rpc,
@@ -90,9 +91,13 @@ export async function runNodeCommand(opts: NodeCommandOptions): Promise<void> {
   node.events.on('dispute', (e) => out('dispute', e))
   node.events.on('exited', (e) => out('exited', e))
   out('ready', node.state())
+  const junk = garbage ? setInterval(() => void node.writeGarbage(5), 500) : undefined
 
   let closing: Promise<void> | undefined
-  const shutdown = (): Promise<void> => (closing ??= node.close().then(() => out('closed')))
+  const shutdown = (): Promise<void> => {
+    clearInterval(junk)
+    return (closing ??= node.close().then(() => out('closed')))
+  }
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)))
   process.once('SIGINT', () => void shutdown().then(() => process.exit(0)))
 

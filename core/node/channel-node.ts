@@ -1,6 +1,7 @@
 // One member's node: chain, trade logs, swarm and consensus composed. Keys come from the caller (the keychain-backed
 // vault replaces this in the desktop issue); they never reach logs or errors.
 import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
@@ -184,6 +185,11 @@ export class ChannelNode {
 
   requestExit(): void {
     this.participant.requestExit()
+  }
+
+  /** Test-only misbehaviour: writes `count` random, undecodable entries into our own log. */
+  async writeGarbage(count: number): Promise<void> {
+    await this.logs.append(Array.from({ length: count }, (_, i) => randomBytes(1 + ((i * 37) % 200))))
   }
 
   /** Shuts down in order: consensus, then the swarm, then the logs (nothing half-written), then the chain link. */

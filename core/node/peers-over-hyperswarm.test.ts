@@ -213,4 +213,18 @@ describe('peers over hyperswarm', () => {
     assert.ok(after && after.leader !== 1)
     assert.deepEqual(after.balances, recount(3, sent, accounts))
   })
+
+  it('a member process that writes garbage into its log is ignored by everyone, and nobody crashes', async () => {
+    const { channel, peers: ps } = await channelWithPeers(3, { epochMs: 1500, leaderTimeoutMs: 10_000, byzantine: { 2: 'garbage' } })
+    await allIncluded(channel, 3)
+    const accounts = (await channel.members()).map((m) => m.account)
+    const sent = await pay(ps, [[0, 1, 10n], [1, 2, 20n], [2, 0, 30n]], 500)
+    const { checkpointedEpoch } = await channel.status()
+    await untilCheckpoint(channel, checkpointedEpoch + 2n)
+    assert.deepEqual((await checkpoints(channel)).at(-1)?.balances, recount(3, sent, accounts))
+    for (const p of ps.slice(0, 2)) {
+      assert.equal(p.child.exitCode, null, `${p.name} is still running`)
+      assert.ok(p.events.some((e) => e.event === 'log' && String(e.line).startsWith('ignored an entry of member 2')), `${p.name} ignored the garbage`)
+    }
+  })
 })
