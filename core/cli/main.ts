@@ -3,7 +3,8 @@
 // with a channel on it), node (one headless peer).
 import { parseArgs } from 'node:util'
 import { runDevnetCommand } from './devnet-command.js'
-import { ACCOUNT_KEY_ENV, runNodeCommand } from './node-command.js'
+import { ACCOUNT_KEY_ENV } from '../node/wire.js'
+import { runNodeCommand } from './node-command.js'
 import { runSandbox } from './sandbox-command.js'
 
 const USAGE = `usage: offchain-channel <command> [options]

@@ -9,9 +9,9 @@ import { parseEther } from 'ethers'
 import type { Byzantine } from '../consensus/byzantine.js'
 import { createPeerKey, type PeerKeyPair } from '../log/peer-key.js'
 import { ChannelNode } from '../node/channel-node.js'
+import { ACCOUNT_KEY_ENV, toJson } from '../node/wire.js'
 import type { Hex } from '../protocol/types.js'
 
-export const ACCOUNT_KEY_ENV = 'OFFCHAIN_ACCOUNT_KEY'
 
 export interface NodeCommandOptions {
   rpc: string
@@ -24,11 +24,6 @@ export interface NodeCommandOptions {
   epochMs: number
   leaderTimeoutMs: number
   byzantine?: string | undefined
-}
-
-/** JSON with bigints as decimal strings. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
 }
 
 function accountKey(keyFile: string | undefined): Hex {

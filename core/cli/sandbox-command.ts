@@ -8,7 +8,7 @@ import createTestnet from 'hyperdht/testnet.js'
 import { ChannelClient, devKeys, devProvider, startDevnet, type Devnet } from '../chain/index.js'
 import { PeerProcess } from '../node/peer-process.js'
 import type { Hex } from '../protocol/types.js'
-import { toJson } from './node-command.js'
+import { toJson } from '../node/wire.js'
 
 export interface SandboxOptions {
   peers: number

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Hex } from '../protocol/types.js'
-import { ACCOUNT_KEY_ENV, toJson } from '../cli/node-command.js'
+import { ACCOUNT_KEY_ENV, toJson } from './wire.js'
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url))
 
