@@ -5,7 +5,7 @@ import { SigningKey, Wallet, hexlify, parseEther, randomBytes } from 'ethers'
 import { ChainError, ChannelClient, startDevnet, type ChannelParams, type Devnet, type DevnetOptions } from '../../core/chain/index.js'
 import {
   ChannelDigests,
-  hashReceipt,
+  receiptLeaf,
   hashTransfer,
   merkleRoot,
   randomTransferId,
@@ -104,8 +104,7 @@ export class ChannelFixture {
 
 /** The Merkle root and count of receipted transfers, as a checkpoint carries them. */
 export function txSummary(txs: readonly ReceiptedTransfer[]): { txRoot: Hex; txCount: number } {
-  const leaves = txs.map((t) => hashReceipt({ transfer: hashTransfer(t.transfer), epoch: t.transfer.epoch, seq: t.seq }))
-  return { txRoot: merkleRoot(leaves), txCount: txs.length }
+  return { txRoot: merkleRoot(txs.map(receiptLeaf)), txCount: txs.length }
 }
 
 export const ZERO_ROOT: Hex = `0x${'00'.repeat(32)}`

@@ -100,6 +100,8 @@ export type ChannelEvent = EventMeta &
     | { type: 'ChannelClosed'; epoch: bigint }
   )
 
+export type CheckpointEvent = Extract<ChannelEvent, { type: 'CheckpointSubmitted' }>
+
 export interface TxResult {
   hash: Hex
   blockNumber: number
@@ -376,13 +378,15 @@ export class ChannelClient {
     }
   }
 
+  /** Every checkpoint that landed, oldest first. */
+  async checkpoints(): Promise<CheckpointEvent[]> {
+    return (await this.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+  }
+
   /** The balances and deposits of the last checkpoint, from its event (empty before the first). */
   async lastCheckpointState(): Promise<CheckpointState> {
-    const events = await this.events()
-    const last = events.filter((e) => e.type === 'CheckpointSubmitted').at(-1)
-    return last && last.type === 'CheckpointSubmitted'
-      ? { balances: last.balances, deposited: last.deposited }
-      : { balances: [], deposited: [] }
+    const last = (await this.checkpoints()).at(-1)
+    return last ? { balances: last.balances, deposited: last.deposited } : { balances: [], deposited: [] }
   }
 
   // ------------------------------------------------------------ the contract's own hashing, for cross-checks

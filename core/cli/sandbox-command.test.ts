@@ -35,7 +35,7 @@ describe('sandbox command', () => {
       assert.ok(summary.checkpoints.length >= 4)
       assert.equal(summary.peers.length, 3)
       const channel = ChannelClient.at(summary.channel, devnet.provider)
-      const onChain = (await channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+      const onChain = await channel.checkpoints()
       assert.deepEqual(
         summary.checkpoints.map((c) => [c.epoch, c.leader, c.transaction]),
         onChain.slice(0, summary.checkpoints.length).map((e) => [e.epoch.toString(), e.leader, e.transactionHash]),

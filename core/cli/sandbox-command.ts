@@ -115,11 +115,11 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxSummary> 
     const started = Date.now()
     let lastCount = 0
     let lastTime = started
-    let checkpoints = await landed(channel)
+    let checkpoints = await channel.checkpoints()
     try {
       while (checkpoints.length < opts.epochs && !stopping) {
         await new Promise((r) => setTimeout(r, 1000))
-        checkpoints = await landed(channel)
+        checkpoints = await channel.checkpoints()
         const status = await channel.status()
         const now = Date.now()
         const rate = ((receipted - lastCount) * 1000) / (now - lastTime)
@@ -172,6 +172,3 @@ async function chainIdOf(rpc: string): Promise<bigint> {
   }
 }
 
-async function landed(channel: ChannelClient) {
-  return (await channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
-}

@@ -1,8 +1,8 @@
 // Test-only misbehaviour of a leader or member, switched on by a flag, so tests can prove the honest members and
 // the contract catch it. An honest node never sets these.
-import { hashReceipt, hashTransfer } from '../protocol/eip712.js'
+import { receiptLeaf } from '../protocol/eip712.js'
 import { merkleRoot } from '../protocol/merkle.js'
-import type { Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
+import type { Checkpoint, ReceiptedTransfer } from '../protocol/types.js'
 
 export interface Byzantine {
   /** Leader: leaves its first receipted transfer out of the proposal and out of its dispute answers. */
@@ -14,9 +14,6 @@ export interface Byzantine {
   /** Member: challenges every proposal with a list that hides its first outgoing transfer. */
   falseChallenge?: boolean
 }
-
-const leaf = (t: ReceiptedTransfer): Hex =>
-  hashReceipt({ transfer: hashTransfer(t.transfer), epoch: t.transfer.epoch, seq: t.seq })
 
 /** The checkpoint a Byzantine leader proposes instead of the honest one. */
 export function corruptProposal(
@@ -33,7 +30,7 @@ export function corruptProposal(
     const to = members.indexOf(first.transfer.to)
     cp.balances[from] = (cp.balances[from] ?? 0n) + first.transfer.amount
     cp.balances[to] = (cp.balances[to] ?? 0n) - first.transfer.amount
-    cp.txRoot = merkleRoot(rest.map(leaf))
+    cp.txRoot = merkleRoot(rest.map(receiptLeaf))
     cp.txCount = rest.length
   }
   if (b.inflateOwnBalance) {
@@ -43,7 +40,7 @@ export function corruptProposal(
       cp.balances[leader] = (cp.balances[leader] ?? 0n) + b.inflateOwnBalance
     }
   }
-  if (b.reorderReceipts && receipts.length > 1) cp.txRoot = merkleRoot([...receipts].reverse().map(leaf))
+  if (b.reorderReceipts && receipts.length > 1) cp.txRoot = merkleRoot([...receipts].reverse().map(receiptLeaf))
   return cp
 }
 

@@ -33,7 +33,7 @@ describe('epochs rotate', () => {
       const { checkpointedEpoch } = await f.channel.status()
       await cluster.untilCheckpoint(BigInt(Math.max(n + 1, Number(checkpointedEpoch) + 2)))
 
-      const events = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+      const events = await f.channel.checkpoints()
       const leaders = events.map((e) => e.leader)
       assert.deepEqual(leaders.slice(0, n), f.members.map((m) => m.index), 'each member led in turn')
       const recount = f.members.map(() => parseEther('1'))

@@ -100,10 +100,6 @@ describe('peers over hyperswarm', () => {
     return Promise.all(orders.map(([from], k) => ps[from]!.waitFor('sent', (e) => e.id === firstId + k, 30_000)))
   }
 
-  async function checkpoints(channel: ChannelClient) {
-    return (await channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
-  }
-
   function recount(n: number, sent: PeerEvent[], accounts: string[]): bigint[] {
     const balances = Array.from({ length: n }, () => parseEther('1'))
     for (const s of sent) {
@@ -133,7 +129,7 @@ describe('peers over hyperswarm', () => {
     }
     const { checkpointedEpoch } = await channel.status()
     await untilCheckpoint(channel, checkpointedEpoch + 4n) // past a full round of leaders
-    const cps = (await channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+    const cps = await channel.checkpoints()
     assert.deepEqual(cps.at(-1)?.balances, recount(4, sent, accounts))
     assert.equal(cps.reduce((sum, e) => sum + e.txCount, 0), id, 'every payment once')
     const changes = ps.flatMap((p) => p.events.filter((e) => e.event === 'view-change'))
@@ -168,7 +164,7 @@ describe('peers over hyperswarm', () => {
     assert.equal(change.from, leader)
     restart(leader) // from its data directory: replays its own log, follows the new leader, votes
     await untilCheckpoint(channel, epoch)
-    const cps = await checkpoints(channel)
+    const cps = await channel.checkpoints()
     const cp = cps.find((e) => e.epoch === epoch)
     assert.ok(cp)
     assert.notEqual(cp.leader, leader, 'checkpointed by the next leader')
@@ -187,7 +183,7 @@ describe('peers over hyperswarm', () => {
     const more = await pay(ps, [[2, 0, 300n], [0, 1, 100n]], 300)
     const { checkpointedEpoch } = await channel.status()
     await untilCheckpoint(channel, checkpointedEpoch + 2n)
-    const cps = await checkpoints(channel)
+    const cps = await channel.checkpoints()
     assert.deepEqual(cps.at(-1)?.balances, recount(3, [...first, ...more], accounts))
     assert.equal(cps.reduce((sum, e) => sum + e.txCount, 0), 4, 'every payment once')
   })
@@ -208,7 +204,7 @@ describe('peers over hyperswarm', () => {
     assert.ok(verdict.type === 'DisputeResolved' && !verdict.leaderRight && verdict.leader === 1)
     const { checkpointedEpoch } = await channel.status()
     await untilCheckpoint(channel, checkpointedEpoch + 1n)
-    const cps = await checkpoints(channel)
+    const cps = await channel.checkpoints()
     const after = cps.find((e) => e.epoch === checkpointedEpoch + 1n)
     assert.ok(after && after.leader !== 1)
     assert.deepEqual(after.balances, recount(3, sent, accounts))
@@ -221,7 +217,7 @@ describe('peers over hyperswarm', () => {
     const sent = await pay(ps, [[0, 1, 10n], [1, 2, 20n], [2, 0, 30n]], 500)
     const { checkpointedEpoch } = await channel.status()
     await untilCheckpoint(channel, checkpointedEpoch + 2n)
-    assert.deepEqual((await checkpoints(channel)).at(-1)?.balances, recount(3, sent, accounts))
+    assert.deepEqual((await channel.checkpoints()).at(-1)?.balances, recount(3, sent, accounts))
     for (const p of ps.slice(0, 2)) {
       assert.equal(p.child.exitCode, null, `${p.name} is still running`)
       assert.ok(p.events.some((e) => e.event === 'log' && String(e.line).startsWith('ignored an entry of member 2')), `${p.name} ignored the garbage`)

@@ -3,7 +3,7 @@
 import { getAddress, keccak256, toUtf8Bytes } from 'ethers'
 import { checksum, fromHex, keccakHex } from './bytes.js'
 import type { TypedDataDomain, TypedDataField } from 'ethers'
-import type { ChannelDomain, Checkpoint, Hex, Receipt, Transfer } from './types.js'
+import type { ChannelDomain, Checkpoint, Hex, Receipt, ReceiptedTransfer, Transfer } from './types.js'
 
 export const DOMAIN_NAME = 'OffchainChannel'
 export const DOMAIN_VERSION = '1'
@@ -126,6 +126,11 @@ export function hashTransfer(t: Transfer): Hex {
 
 export function hashReceipt(r: Receipt): Hex {
   return new Words(4).fixed(RECEIPT_TYPEHASH, 32).fixed(r.transfer, 32).uint(r.epoch, 64).uint(r.seq, 32).hash()
+}
+
+/** The Merkle leaf of a receipted transfer: its receipt's struct hash. */
+export function receiptLeaf(t: ReceiptedTransfer): Hex {
+  return hashReceipt({ transfer: hashTransfer(t.transfer), epoch: t.transfer.epoch, seq: t.seq })
 }
 
 export function hashCheckpoint(cp: Checkpoint): Hex {
