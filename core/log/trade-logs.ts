@@ -1,11 +1,13 @@
 // Every member's trade log as a Hypercore in one Corestore under the node's data directory. A member's log is
 // signed by its peer key: our own is writable, every other member's is found from the peer key registered on
-// chain (the same manifest Corestore derives for a key pair). Implements the consensus Transport: appends are
-// batched per tick; every log is read in order, our own stored entries first, then all of them live.
+// chain (the same manifest Corestore derives for a key pair). Implements the consensus Transport: the entries
+// appended in one tick go out as one block (see blocks.ts); every log is read in order, our own stored entries
+// first, then all of them live.
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import type { Readable } from 'node:stream'
 import type { EntryHandler, Transport } from '../consensus/transport.js'
+import { decodeBlock, encodeBlocks } from './blocks.js'
 import type { PeerKeyPair } from './peer-key.js'
 
 const MANIFEST_VERSION = 1
@@ -16,7 +18,7 @@ export class TradeLogs implements Transport {
   private readonly cores = new Map<number, Hypercore>()
   private readonly streams: Readable[] = []
   private handler: EntryHandler | undefined
-  private batch: Buffer[] = []
+  private batch: Uint8Array[] = []
   private flushing: Promise<void> | undefined
   private written: Promise<void> = Promise.resolve()
   private closed = false
@@ -36,11 +38,6 @@ export class TradeLogs implements Transport {
     this.cores.set(this.me, this.own)
   }
 
-  /** Length of our own log. */
-  get length(): number {
-    return this.own?.length ?? 0
-  }
-
   /** Starts following member `index`'s log (members from the chain, joiners as they come). */
   async follow(index: number, peerKey: Buffer): Promise<void> {
     if (this.cores.has(index) || this.closed) return
@@ -53,7 +50,7 @@ export class TradeLogs implements Transport {
   }
 
   append(entries: readonly Uint8Array[]): Promise<void> {
-    for (const e of entries) this.batch.push(Buffer.from(e.buffer, e.byteOffset, e.byteLength))
+    this.batch.push(...entries)
     // Everything appended in this tick goes to disk as one Hypercore batch, after the batch before it.
     if (!this.flushing) {
       this.flushing = this.written.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.flush())
@@ -67,35 +64,47 @@ export class TradeLogs implements Transport {
     this.batch = []
     this.flushing = undefined
     if (!this.own) throw new Error('trade log not open')
-    if (blocks.length > 0) await this.own.append(blocks)
+    if (blocks.length > 0) await this.own.append(encodeBlocks(blocks))
   }
 
   subscribe(handler: EntryHandler): () => void {
     this.handler = handler
-    void this.start(handler)
+    void this.start()
     return () => {
       this.handler = undefined
       for (const s of this.streams) s.destroy()
     }
   }
 
-  private async start(handler: EntryHandler): Promise<void> {
+  private async start(): Promise<void> {
     const own = this.own
     if (!own) throw new Error('trade log not open')
     // Our own stored entries first: a restarted member learns what it said before hearing anyone.
     const stored = own.length
+    const position = { next: 0 }
     for (let i = 0; i < stored; i++) {
       const block = await own.get(i)
-      if (block) handler(this.me, i, block)
+      if (block) this.deliver(this.me, block, position)
     }
-    this.tail(this.me, own, stored)
+    this.tail(this.me, own, stored, position)
     for (const [index, core] of this.cores) if (index !== this.me) this.tail(index, core, 0)
   }
 
-  private tail(index: number, core: Hypercore, start: number): void {
+  /** Hands a block's entries on, numbered across the whole log; a block that does not decode is one (bad) entry. */
+  private deliver(author: number, block: Buffer, position: { next: number }): void {
+    let entries: Uint8Array[]
+    try {
+      entries = decodeBlock(block)
+    } catch {
+      entries = [block]
+    }
+    for (const entry of entries) this.handler?.(author, position.next++, entry)
+  }
+
+  /** Reads `core` live from block `start`; `position` numbers the entries of the blocks before it. */
+  private tail(index: number, core: Hypercore, start: number, position = { next: 0 }): void {
     const stream = core.createReadStream({ start, live: true })
-    let position = start
-    stream.on('data', (block: Buffer) => this.handler?.(index, position++, block))
+    stream.on('data', (block: Buffer) => this.deliver(index, block, position))
     stream.on('error', () => {}) // a closed store ends its streams; nothing to report
     this.streams.push(stream)
   }
