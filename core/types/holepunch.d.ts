@@ -122,4 +122,16 @@ declare module 'sodium-native' {
   export function crypto_sign_keypair(pk: Buffer, sk: Buffer): void
   export function crypto_sign_seed_keypair(pk: Buffer, sk: Buffer, seed: Buffer): void
   export function randombytes_buf(buf: Buffer): void
+  export const crypto_pwhash_SALTBYTES: number
+  export const crypto_pwhash_OPSLIMIT_INTERACTIVE: number
+  export const crypto_pwhash_MEMLIMIT_INTERACTIVE: number
+  export const crypto_pwhash_ALG_ARGON2ID13: number
+  export function crypto_pwhash(out: Buffer, passwd: Buffer, salt: Buffer, opslimit: number, memlimit: number, alg: number): void
+  export const crypto_secretbox_KEYBYTES: number
+  export const crypto_secretbox_NONCEBYTES: number
+  export const crypto_secretbox_MACBYTES: number
+  export function crypto_secretbox_easy(c: Buffer, m: Buffer, n: Buffer, k: Buffer): void
+  export function crypto_secretbox_open_easy(m: Buffer, c: Buffer, n: Buffer, k: Buffer): boolean
+  export function sodium_malloc(size: number): Buffer
+  export function sodium_memzero(buf: Buffer): void
 }

@@ -1,0 +1,5 @@
+export { AccountVault } from './accounts.js'
+export { VaultError, type VaultErrorCode } from './errors.js'
+export { FileVault, MIN_PASSPHRASE } from './file-vault.js'
+export { KeytarStore } from './keytar-store.js'
+export type { SecretStore } from './secret-store.js'
