@@ -6,6 +6,7 @@ import { runDevnetCommand } from './devnet-command.js'
 import { ACCOUNT_KEY_ENV } from '../node/wire.js'
 import { runNodeCommand } from './node-command.js'
 import { runSandbox } from './sandbox-command.js'
+import { runUiCommand } from './ui-command.js'
 
 const USAGE = `usage: offchain-channel <command> [options]
 
@@ -21,7 +22,12 @@ const USAGE = `usage: offchain-channel <command> [options]
   node --rpc URL --chain-id ID --channel ADDRESS --data-dir DIR [--key-file FILE] [--bootstrap HOST:PORT,...]
        [--join ETH] [--epoch-ms MS] [--leader-timeout-ms MS]
       run one headless peer of a channel; the account key comes from --key-file or ${ACCOUNT_KEY_ENV};
-      without --bootstrap it uses the public DHT. JSON commands on stdin, JSON events on stdout.`
+      without --bootstrap it uses the public DHT. JSON commands on stdin, JSON events on stdout.
+
+  node --ui [--data-dir DIR] [--port P] [--rpc URL --chain-id ID --bootstrap HOST:PORT,...]
+      the app (accounts in the OS keychain, channels, payments) with its UI served to a browser on 127.0.0.1;
+      prints the URL with a one-time access token. The sandbox network is --rpc/--bootstrap when given,
+      else a local chain and DHT started on first use. Data in DIR (default ~/.offchain-channels).`
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -63,6 +69,28 @@ async function main(argv: string[]): Promise<number> {
       members: Number(values.members),
       depositEth: values.deposit,
       once: values.once,
+      log: (line) => console.log(line),
+    })
+    return 0
+  }
+  if (command === 'node' && rest.includes('--ui')) {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        ui: { type: 'boolean' },
+        rpc: { type: 'string' },
+        'chain-id': { type: 'string' },
+        'data-dir': { type: 'string' },
+        bootstrap: { type: 'string' },
+        port: { type: 'string' },
+      },
+    })
+    await runUiCommand({
+      dataDir: values['data-dir'],
+      rpc: values.rpc,
+      chainId: values['chain-id'] === undefined ? undefined : BigInt(values['chain-id']),
+      bootstrap: values.bootstrap,
+      port: values.port === undefined ? undefined : Number(values.port),
       log: (line) => console.log(line),
     })
     return 0

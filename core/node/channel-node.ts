@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
-import { ChannelClient, devProvider, type MemberRecord } from '../chain/index.js'
+import { ChannelClient, devProvider, type CheckpointEvent, type DisputeRecord, type MemberRecord, type TxResult } from '../chain/index.js'
 import type { Byzantine } from '../consensus/byzantine.js'
 import {
   Participant,
@@ -185,6 +185,32 @@ export class ChannelNode {
 
   requestExit(): void {
     this.participant.requestExit()
+  }
+
+  /** Every checkpoint that landed on chain, oldest first, with its transaction. */
+  checkpoints(): Promise<CheckpointEvent[]> {
+    return this.chain.checkpoints()
+  }
+
+  /** The open dispute, if any. */
+  async dispute(): Promise<DisputeRecord | undefined> {
+    const status = await this.chain.status()
+    return status.disputePhase === 'none' ? undefined : this.chain.dispute()
+  }
+
+  /** Adds `amount` wei to our deposit; the next checkpoint includes it. */
+  deposit(amount: bigint): Promise<TxResult> {
+    return this.chain.deposit(amount)
+  }
+
+  /** Collects an exit payout the contract could not push to us. */
+  withdraw(): Promise<TxResult> {
+    return this.chain.withdraw()
+  }
+
+  /** Wei the contract owes us after an exit it could not pay out. */
+  owed(): Promise<bigint> {
+    return this.chain.owed(this.participant.address)
   }
 
   /** Test-only misbehaviour: writes `count` random, undecodable entries into our own log. */

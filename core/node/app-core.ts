@@ -1,0 +1,501 @@
+// The app's core: one account's keys (vault), its network, and a ChannelNode per channel it is in, behind the
+// NodeApi. Runs in Electron's utility process and in `node --ui`; knows nothing of either. What it must remember
+// (selected account, network, channels) is in settings.json in the data directory, written atomically.
+import { EventEmitter } from 'node:events'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
+import { ChainError, ChannelClient, devProvider, type CheckpointEvent } from '../chain/index.js'
+import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
+import type { Bootstrap } from '../net/channel-swarm.js'
+import { AccountVault, FileVault, KeytarStore, VaultError, type SecretStore } from '../vault/index.js'
+import { ChannelNode } from './channel-node.js'
+import {
+  ApiCallError,
+  type AppStatus,
+  type ChannelSummary,
+  type ChannelView,
+  type NetworkView,
+  type NodeApi,
+  type NodeEvent,
+  type TransferView,
+} from './node-api.js'
+
+export const KEYCHAIN_SERVICE = 'Offchain Channels'
+
+/** A chain and a DHT the app can use: the sandbox's (local) or a real network's. */
+export interface Network {
+  kind: 'sandbox' | 'rpc'
+  rpcUrl: string
+  chainId: bigint
+  bootstrap: Bootstrap
+  timing: Timing
+}
+
+export interface AppCoreOptions {
+  dataDir: string
+  /** The local sandbox (devnet + DHT); `useNetwork({ kind: 'sandbox' })` picks it. */
+  sandbox?: () => Promise<Network>
+  /** Overrides the keychain (tests; a store that is always there). */
+  secretStore?: SecretStore
+  log?: (line: string) => void
+}
+
+interface Settings {
+  accounts: string[]
+  account?: string
+  network?: { kind: 'sandbox' } | { kind: 'rpc'; rpcUrl: string }
+  /** Channel addresses per chain id. */
+  channels: Record<string, string[]>
+}
+
+interface Running {
+  address: string
+  state: ChannelSummary['state']
+  error?: string
+  node?: ChannelNode
+}
+
+const REAL_TIMING: Timing = { epochMs: 15_000, leaderTimeoutMs: 45_000, chainPollMs: 2_000 }
+const CHANNEL_PARAMS = { responseWindow: 300n, staleAfter: 7n * 86_400n, txCap: 10_000 }
+
+export function inviteFor(chainId: bigint, channel: string): string {
+  return `offchain:${chainId}:${getAddress(channel)}`
+}
+
+export function parseInvite(invite: string): { chainId: bigint; channel: string } {
+  const m = /^offchain:(\d{1,20}):(0x[0-9a-fA-F]{40})$/.exec(invite.trim())
+  if (!m) throw new ApiCallError('BAD_INVITE', 'That is not an invite: it looks like offchain:<chain id>:<channel address>.')
+  return { chainId: BigInt(m[1]!), channel: getAddress(m[2]!) }
+}
+
+export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements NodeApi {
+  private store: SecretStore | undefined
+  private vault: AccountVault | undefined
+  private network: Network | undefined
+  private provider: JsonRpcProvider | undefined
+  private readonly channels = new Map<string, Running>()
+  private readonly settingsPath: string
+  private settings: Settings
+  private readonly log: (line: string) => void
+  private readonly pendingChange = new Set<string>()
+  private changeTimer: NodeJS.Timeout | undefined
+
+  private constructor(private readonly opts: AppCoreOptions) {
+    super()
+    this.log = opts.log ?? (() => {})
+    mkdirSync(opts.dataDir, { recursive: true })
+    this.settingsPath = join(opts.dataDir, 'settings.json')
+    this.settings = this.readSettings()
+  }
+
+  /** Opens the keychain (or waits for the file vault's passphrase), then resumes the last network and channels. */
+  static async start(opts: AppCoreOptions): Promise<AppCore> {
+    const core = new AppCore(opts)
+    if (opts.secretStore) core.useStore(opts.secretStore)
+    else {
+      try {
+        core.useStore(await KeytarStore.open(KEYCHAIN_SERVICE))
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err
+        core.log(`no OS keychain (${err.code}); keys go to a passphrase-protected vault file`)
+      }
+    }
+    if (core.settings.network) await core.useNetwork(core.settings.network).catch((e: unknown) => core.log(`network: ${String(e)}`))
+    return core
+  }
+
+  // ------------------------------------------------------------------ keys
+
+  private get vaultPath(): string {
+    return join(this.opts.dataDir, 'keys.vault')
+  }
+
+  private useStore(store: SecretStore): void {
+    this.store = store
+    this.vault = new AccountVault(store)
+  }
+
+  private requireVault(): AccountVault {
+    if (!this.vault) throw new VaultError('KEYCHAIN_UNAVAILABLE', 'Unlock the key vault with its passphrase first.')
+    return this.vault
+  }
+
+  async unlockVault(passphrase: string): Promise<void> {
+    if (this.store) return
+    const vault = existsSync(this.vaultPath) ? FileVault.open(this.vaultPath, passphrase) : FileVault.create(this.vaultPath, passphrase)
+    this.useStore(vault)
+    this.changed()
+    if (this.settings.account && this.network) await this.startChannels()
+  }
+
+  async createAccount(): Promise<string> {
+    return this.adopt(await this.requireVault().create())
+  }
+
+  async importPrivateKey(key: string): Promise<string> {
+    return this.adopt(await this.requireVault().importPrivateKey(key))
+  }
+
+  async importKeystore(json: string, password: string): Promise<string> {
+    return this.adopt(await this.requireVault().importKeystore(json, password))
+  }
+
+  async exportKeystore(password: string): Promise<string> {
+    return this.requireVault().exportKeystore(this.requireAccount(), password)
+  }
+
+  private async adopt(address: string): Promise<string> {
+    if (!this.settings.accounts.includes(address)) this.settings.accounts.push(address)
+    this.saveSettings()
+    await this.selectAccount(address)
+    return address
+  }
+
+  async selectAccount(address: string): Promise<void> {
+    const account = getAddress(address)
+    if (!this.settings.accounts.includes(account)) throw new VaultError('ACCOUNT_NOT_FOUND', `Account ${account} is not in this app.`)
+    if (this.settings.account === account && this.channels.size > 0) return
+    await this.stopChannels()
+    this.settings.account = account
+    this.saveSettings()
+    this.changed()
+    if (this.network) await this.startChannels()
+  }
+
+  private requireAccount(): string {
+    if (!this.settings.account) throw new ApiCallError('NO_ACCOUNT', 'Create or import an account first.')
+    return this.settings.account
+  }
+
+  // ------------------------------------------------------------------ network
+
+  async useNetwork(choice: { kind: 'sandbox' } | { kind: 'rpc'; rpcUrl: string }): Promise<NetworkView> {
+    let network: Network
+    if (choice.kind === 'sandbox') {
+      if (!this.opts.sandbox) throw new ApiCallError('NO_SANDBOX', 'This app was started without a sandbox network.')
+      this.progress('network', 'Starting the local sandbox chain and DHT')
+      network = await this.opts.sandbox()
+    } else {
+      this.progress('network', `Connecting to ${new URL(choice.rpcUrl).host}`)
+      const probe = new JsonRpcProvider(choice.rpcUrl, undefined, { staticNetwork: false })
+      try {
+        const { chainId } = await Promise.race([
+          probe.getNetwork(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 10 s')), 10_000)),
+        ])
+        network = { kind: 'rpc', rpcUrl: choice.rpcUrl, chainId, bootstrap: undefined, timing: REAL_TIMING }
+      } catch (err) {
+        throw new ChainError('RPC_UNREACHABLE', `No Ethereum node answers at ${choice.rpcUrl} (${err instanceof Error ? err.message : String(err)}).`)
+      } finally {
+        probe.destroy()
+      }
+    }
+    await this.stopChannels()
+    this.provider?.destroy()
+    this.network = network
+    this.provider = devProvider(network.rpcUrl, network.chainId)
+    this.settings.network = choice
+    this.saveSettings()
+    this.progress('network', 'Connected', true)
+    this.changed()
+    if (this.settings.account && this.vault) await this.startChannels()
+    return this.networkView()!
+  }
+
+  private networkView(): NetworkView | undefined {
+    const n = this.network
+    return n && { kind: n.kind, rpcUrl: n.rpcUrl, chainId: n.chainId.toString() }
+  }
+
+  private requireNetwork(): Network {
+    if (!this.network || !this.provider) throw new ApiCallError('NO_NETWORK', 'Pick a network first.')
+    return this.network
+  }
+
+  async sandboxFund(): Promise<string> {
+    const network = this.requireNetwork()
+    if (network.kind !== 'sandbox') throw new ApiCallError('NOT_SANDBOX', 'Test ether exists only on the sandbox network.')
+    const account = this.requireAccount()
+    const balance = (await this.provider!.getBalance(account)) + parseEther('100')
+    await this.provider!.send('anvil_setBalance', [account, `0x${balance.toString(16)}`])
+    this.changed()
+    return balance.toString()
+  }
+
+  private async wallet(): Promise<Wallet> {
+    this.requireNetwork()
+    return (await this.requireVault().signer(this.requireAccount())).connect(this.provider!)
+  }
+
+  // ------------------------------------------------------------------ channels
+
+  private channelList(): string[] {
+    const id = this.requireNetwork().chainId.toString()
+    return (this.settings.channels[id] ??= [])
+  }
+
+  async createChannel({ depositWei }: { depositWei: string }): Promise<ChannelSummary> {
+    const wallet = await this.wallet()
+    this.progress('create', 'Deploying the channel contract')
+    const client = await ChannelClient.deploy(wallet, CHANNEL_PARAMS)
+    this.log(`deployed channel ${client.address}`)
+    return this.enter(client.address, BigInt(depositWei), 'create')
+  }
+
+  async joinChannel({ invite, depositWei }: { invite: string; depositWei: string }): Promise<ChannelSummary> {
+    const { chainId, channel } = parseInvite(invite)
+    const network = this.requireNetwork()
+    if (chainId !== network.chainId) {
+      throw new ApiCallError('WRONG_NETWORK', `That invite is for chain ${chainId}; this app is on chain ${network.chainId}.`)
+    }
+    return this.enter(channel, BigInt(depositWei), 'join')
+  }
+
+  private async enter(channel: string, deposit: bigint, operation: string): Promise<ChannelSummary> {
+    const list = this.channelList()
+    if (this.channels.get(channel)?.state === 'running') throw new ApiCallError('ALREADY_MEMBER', 'You are already in that channel.')
+    this.progress(operation, 'Joining with your deposit and connecting to the other members')
+    await this.startChannel(channel, deposit)
+    const running = this.channels.get(channel)
+    if (running?.state === 'failed') {
+      this.channels.delete(channel)
+      throw new ApiCallError('JOIN_FAILED', running.error ?? 'joining failed')
+    }
+    if (!list.includes(channel)) list.push(channel)
+    this.saveSettings()
+    this.progress(operation, 'Ready', true)
+    return this.summary(channel)
+  }
+
+  private async startChannels(): Promise<void> {
+    await Promise.all(this.channelList().map((c) => this.startChannel(c)))
+  }
+
+  private async startChannel(address: string, joinWith?: bigint): Promise<void> {
+    const network = this.requireNetwork()
+    const account = this.requireAccount()
+    const vault = this.requireVault()
+    const running: Running = { address, state: 'starting' }
+    this.channels.set(address, running)
+    this.changed()
+    try {
+      const node = await ChannelNode.start({
+        rpcUrl: network.rpcUrl,
+        chainId: network.chainId,
+        channel: address,
+        privateKey: await vault.privateKey(account),
+        peerKey: await vault.peerKey(account, network.chainId, address),
+        dataDir: join(this.opts.dataDir, 'channels', network.chainId.toString(), address, account),
+        bootstrap: network.bootstrap,
+        timing: network.timing,
+        ...(joinWith !== undefined ? { joinWith } : {}),
+        log: (line) => this.log(`[${address.slice(0, 8)}] ${line}`),
+      })
+      if (this.channels.get(address) !== running) return void (await node.close())
+      running.node = node
+      running.state = 'running'
+      const onChange = (): void => this.changed(address)
+      for (const e of ['epoch', 'transfer', 'checkpoint', 'view-change', 'dispute'] as const) node.events.on(e, onChange)
+      node.events.on('exited', () => {
+        running.state = 'exited'
+        this.changed(address)
+      })
+    } catch (err) {
+      running.state = 'failed'
+      running.error = describe(err)
+      this.log(`channel ${address} failed to start: ${running.error}`)
+    }
+    this.changed(address)
+  }
+
+  private async stopChannels(): Promise<void> {
+    const all = [...this.channels.values()]
+    this.channels.clear()
+    await Promise.all(all.map((r) => r.node?.close().catch(() => {})))
+  }
+
+  private node(address: string): ChannelNode {
+    const node = this.channels.get(getAddress(address))?.node
+    if (!node) throw new ApiCallError('NO_CHANNEL', `Channel ${address} is not running here.`)
+    return node
+  }
+
+  private summary(address: string): ChannelSummary {
+    const r = this.channels.get(address)
+    const base: ChannelSummary = {
+      address,
+      invite: inviteFor(this.requireNetwork().chainId, address),
+      state: r?.state ?? 'starting',
+      ...(r?.error ? { error: r.error } : {}),
+    }
+    if (!r?.node) return base
+    const s = r.node.state()
+    return { ...base, me: s.me, members: s.members.length, balanceWei: (s.members[s.me]?.balance ?? 0n).toString() }
+  }
+
+  async deposit(channel: string, wei: string): Promise<string> {
+    this.progress('deposit', 'Sending the deposit')
+    const r = await this.node(channel).deposit(BigInt(wei))
+    this.progress('deposit', 'Deposited; the next checkpoint includes it', true)
+    this.changed(getAddress(channel))
+    return r.hash
+  }
+
+  async send(channel: string, to: number, wei: string): Promise<TransferView> {
+    return transferView(await this.node(channel).send(to, BigInt(wei)))
+  }
+
+  async exit(channel: string): Promise<void> {
+    this.node(channel).requestExit()
+  }
+
+  async withdraw(channel: string): Promise<string> {
+    return (await this.node(channel).withdraw()).hash
+  }
+
+  async channel(address: string): Promise<ChannelView> {
+    const channel = getAddress(address)
+    const node = this.node(channel)
+    const s = node.state()
+    const [checkpoints, dispute, owed] = await Promise.all([node.checkpoints(), node.dispute(), node.owed()])
+    const mine = s.members[s.me]
+    return {
+      address: channel,
+      invite: inviteFor(BigInt(s.chainId), channel),
+      chainId: s.chainId,
+      me: s.me,
+      epoch: s.epoch.toString(),
+      leader: s.leader,
+      phase: s.progress.phase,
+      receipts: s.progress.receipts,
+      voted: s.progress.voted,
+      awaiting: s.progress.awaiting,
+      members: s.members.map((m) => ({
+        index: m.index,
+        account: m.account,
+        online: m.online,
+        exited: m.exited,
+        leader: m.index === s.leader,
+        balanceWei: m.balance.toString(),
+      })),
+      transfers: node.history().slice(-200).reverse().map(transferView),
+      checkpoints: checkpoints.slice(-50).reverse().map(checkpointView),
+      dispute: dispute && {
+        epoch: dispute.epoch.toString(),
+        challenger: dispute.challenger,
+        leader: dispute.leader,
+        deadline: Number(dispute.deadline),
+        responded: dispute.leaderRight || dispute.challengerCount === 0,
+      },
+      owedWei: owed.toString(),
+      exited: this.channels.get(channel)?.state === 'exited' || (mine?.exited ?? false),
+    }
+  }
+
+  // ------------------------------------------------------------------ status
+
+  async status(): Promise<AppStatus> {
+    const account = this.settings.account
+    let walletWei: string | undefined
+    if (account && this.provider) walletWei = (await this.provider.getBalance(account).catch(() => undefined))?.toString()
+    const channels = this.network ? this.channelList().map((c) => this.summary(c)) : []
+    for (const [address, r] of this.channels) if (r.state === 'starting' && !channels.some((c) => c.address === address)) channels.push(this.summary(address))
+    return {
+      vault: {
+        kind: this.store?.kind ?? 'file',
+        unlocked: this.store !== undefined,
+        exists: this.store?.kind === 'keychain' || existsSync(this.vaultPath),
+      },
+      accounts: [...this.settings.accounts],
+      account,
+      network: this.networkView(),
+      walletWei,
+      channels,
+    }
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.changeTimer)
+    await this.stopChannels()
+    this.provider?.destroy()
+    if (this.store instanceof FileVault) this.store.close()
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private progress(operation: string, step: string, done = false): void {
+    this.emit('event', { type: 'progress', operation, step, done })
+  }
+
+  /** Coalesces change notices (a busy channel changes thousands of times a second) into at most 5 a second. */
+  private changed(channel?: string): void {
+    this.pendingChange.add(channel ?? '')
+    this.changeTimer ??= setTimeout(() => {
+      this.changeTimer = undefined
+      for (const c of this.pendingChange) this.emit('event', c ? { type: 'channel', channel: c } : { type: 'status' })
+      this.pendingChange.clear()
+    }, 200)
+  }
+
+  private readSettings(): Settings {
+    const fresh: Settings = { accounts: [], channels: {} }
+    if (!existsSync(this.settingsPath)) return fresh
+    try {
+      const s = JSON.parse(readFileSync(this.settingsPath, 'utf8')) as Partial<Settings>
+      return {
+        accounts: Array.isArray(s.accounts) ? s.accounts.filter((a) => typeof a === 'string') : [],
+        ...(typeof s.account === 'string' ? { account: s.account } : {}),
+        ...(s.network ? { network: s.network } : {}),
+        channels: typeof s.channels === 'object' && s.channels !== null ? s.channels : {},
+      }
+    } catch {
+      // A damaged settings file is kept aside, not lost: keys are in the vault, channels can be joined again.
+      renameSync(this.settingsPath, `${this.settingsPath}.damaged-${Date.now()}`)
+      this.log('settings.json was damaged; kept it aside and started with fresh settings')
+      return fresh
+    }
+  }
+
+  private saveSettings(): void {
+    const tmp = `${this.settingsPath}.tmp`
+    writeFileSync(tmp, `${JSON.stringify(this.settings, null, 2)}\n`)
+    renameSync(tmp, this.settingsPath)
+  }
+}
+
+function transferView(r: TransferRecord): TransferView {
+  const t = r.transfer
+  return {
+    id: t.id,
+    epoch: t.epoch.toString(),
+    direction: r.direction,
+    counterparty: r.direction === 'out' ? t.to : t.from,
+    amountWei: t.amount.toString(),
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
+  }
+}
+
+function checkpointView(c: CheckpointEvent): ChannelView['checkpoints'][number] {
+  return {
+    epoch: c.epoch.toString(),
+    leader: c.leader,
+    nextLeader: c.nextLeader,
+    txCount: c.txCount,
+    transaction: c.transactionHash,
+    block: c.blockNumber,
+  }
+}
+
+/** Any error as one sentence; the codes of our own typed errors survive in toApiError. */
+export function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Errors as they cross to the UI: our typed codes kept, anything else INTERNAL with its message. */
+export function toApiError(err: unknown): { code: string; message: string } {
+  if (err instanceof VaultError || err instanceof ChainError || err instanceof ApiCallError) return { code: err.code, message: err.message }
+  if (err instanceof TransferRejected) return { code: `REJECTED_${err.code}`, message: `The payment was refused: ${err.code}.` }
+  return { code: 'INTERNAL', message: describe(err) }
+}

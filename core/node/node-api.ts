@@ -1,0 +1,172 @@
+// The one API the UI sees, in Electron (over IPC to the core's utility process) and in a browser (`node --ui`,
+// over a WebSocket). Every value is plain JSON: wei and epochs travel as decimal strings. `methods` is the schema
+// each transport checks a call's arguments against before the core sees them.
+import { z } from 'zod'
+
+export type Wei = string
+
+export interface NetworkView {
+  kind: 'sandbox' | 'rpc'
+  rpcUrl: string
+  chainId: string
+}
+
+export interface AppStatus {
+  /** Where keys live; a file vault must be unlocked (or created) with a passphrase first. */
+  vault: { kind: 'keychain' | 'file'; unlocked: boolean; exists: boolean }
+  accounts: string[]
+  account: string | undefined
+  network: NetworkView | undefined
+  /** The account's ether on chain, outside any channel. */
+  walletWei: Wei | undefined
+  channels: ChannelSummary[]
+}
+
+export interface ChannelSummary {
+  address: string
+  invite: string
+  /** Starting, running, or failed with a reason. */
+  state: 'starting' | 'running' | 'failed' | 'exited'
+  error?: string
+  me?: number
+  balanceWei?: Wei
+  members?: number
+}
+
+export interface MemberView {
+  index: number
+  account: string
+  online: boolean
+  exited: boolean
+  leader: boolean
+  balanceWei: Wei
+}
+
+export interface TransferView {
+  id: string
+  epoch: string
+  direction: 'in' | 'out'
+  counterparty: string
+  amountWei: Wei
+  status: 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
+  reason?: string
+}
+
+export interface CheckpointView {
+  epoch: string
+  leader: number
+  nextLeader: number
+  txCount: number
+  transaction: string
+  block: number
+}
+
+export interface DisputeView {
+  epoch: string
+  challenger: number
+  leader: number
+  /** Unix seconds after which a silent leader loses. */
+  deadline: number
+  responded: boolean
+}
+
+export interface ChannelView {
+  address: string
+  invite: string
+  chainId: string
+  me: number
+  epoch: string
+  leader: number
+  phase: 'trading' | 'voting' | 'dispute'
+  receipts: number
+  voted: number[]
+  awaiting: number[]
+  members: MemberView[]
+  transfers: TransferView[]
+  checkpoints: CheckpointView[]
+  dispute: DisputeView | undefined
+  /** Wei the contract holds for us after an exit it could not push. */
+  owedWei: Wei
+  exited: boolean
+}
+
+/** Something changed: the UI reads what it shows again. `progress` narrates a long operation. */
+export type NodeEvent =
+  | { type: 'status' }
+  | { type: 'channel'; channel: string }
+  | { type: 'progress'; operation: string; step: string; done: boolean }
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits')
+const wei = z.string().regex(/^[0-9]{1,78}$/, 'an amount in wei, a decimal string')
+const positiveWei = wei.refine((v) => BigInt(v) > 0n, 'the amount must be positive')
+
+/** Each method's arguments, as a tuple schema. */
+export const methods = {
+  status: z.tuple([]),
+  unlockVault: z.tuple([z.string().min(1).max(1024)]),
+  createAccount: z.tuple([]),
+  importPrivateKey: z.tuple([z.string().min(1).max(200)]),
+  importKeystore: z.tuple([z.string().min(2).max(100_000), z.string().max(1024)]),
+  exportKeystore: z.tuple([z.string().min(8).max(1024)]),
+  selectAccount: z.tuple([address]),
+  useNetwork: z.tuple([z.union([z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('rpc'), rpcUrl: z.url() })])]),
+  sandboxFund: z.tuple([]),
+  createChannel: z.tuple([z.object({ depositWei: positiveWei })]),
+  joinChannel: z.tuple([z.object({ invite: z.string().min(1).max(200), depositWei: positiveWei })]),
+  deposit: z.tuple([address, positiveWei]),
+  channel: z.tuple([address]),
+  send: z.tuple([address, z.number().int().min(0).max(63), positiveWei]),
+  exit: z.tuple([address]),
+  withdraw: z.tuple([address]),
+} as const
+
+export type MethodName = keyof typeof methods
+type Args<M extends MethodName> = z.infer<(typeof methods)[M]>
+
+export interface NodeApi {
+  status(...a: Args<'status'>): Promise<AppStatus>
+  unlockVault(...a: Args<'unlockVault'>): Promise<void>
+  createAccount(...a: Args<'createAccount'>): Promise<string>
+  importPrivateKey(...a: Args<'importPrivateKey'>): Promise<string>
+  importKeystore(...a: Args<'importKeystore'>): Promise<string>
+  /** The selected account as an encrypted JSON keystore, for a backup. */
+  exportKeystore(...a: Args<'exportKeystore'>): Promise<string>
+  selectAccount(...a: Args<'selectAccount'>): Promise<void>
+  useNetwork(...a: Args<'useNetwork'>): Promise<NetworkView>
+  /** Sandbox only: gives the selected account 100 test ether. */
+  sandboxFund(...a: Args<'sandboxFund'>): Promise<Wei>
+  createChannel(...a: Args<'createChannel'>): Promise<ChannelSummary>
+  joinChannel(...a: Args<'joinChannel'>): Promise<ChannelSummary>
+  deposit(...a: Args<'deposit'>): Promise<string>
+  channel(...a: Args<'channel'>): Promise<ChannelView>
+  send(...a: Args<'send'>): Promise<TransferView>
+  exit(...a: Args<'exit'>): Promise<void>
+  withdraw(...a: Args<'withdraw'>): Promise<string>
+}
+
+/** Errors cross the boundary as a code the UI can act on and a sentence for the person. */
+export interface ApiError {
+  code: string
+  message: string
+}
+
+export class ApiCallError extends Error {
+  override readonly name = 'ApiCallError'
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Checks a call from outside: a known method, arguments of the right shape. */
+export function validateCall(method: unknown, args: unknown): { method: MethodName; args: unknown[] } {
+  if (typeof method !== 'string' || !Object.hasOwn(methods, method)) throw new ApiCallError('BAD_CALL', `no such method: ${String(method)}`)
+  const parsed = methods[method as MethodName].safeParse(args)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new ApiCallError('BAD_ARGUMENTS', `${method}: ${issue ? `${issue.path.join('.') || 'arguments'}: ${issue.message}` : 'bad arguments'}`)
+  }
+  return { method: method as MethodName, args: parsed.data as unknown[] }
+}
