@@ -3,19 +3,23 @@
 // (e.g. --test-name-pattern=dispute). The keychain tests need a Secret Service: without a D-Bus session, the run
 // restarts itself inside a private one with an unlocked gnome-keyring (Debian: dbus-x11, gnome-keyring).
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const KEYRING_ENV = 'OFFCHAIN_TEST_KEYRING'
 
 if (!process.env.DBUS_SESSION_BUS_ADDRESS && !process.env[KEYRING_ENV] && existsSync('/usr/bin/dbus-run-session') &&
   existsSync('/usr/bin/gnome-keyring-daemon')) {
-  // A throwaway keyring: its password only unlocks the session's own, empty, temporary collection.
+  // A throwaway keyring in a temporary XDG data directory: never the user's own, unlocked by a password that
+  // guards nothing.
+  const keyrings = mkdtempSync(join(tmpdir(), 'test-keyring-'))
   const inner = `echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0" "$@"`
   const run = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: { ...process.env, [KEYRING_ENV]: '1' },
+    env: { ...process.env, [KEYRING_ENV]: '1', XDG_DATA_HOME: keyrings },
   })
+  rmSync(keyrings, { recursive: true, force: true })
   process.exit(run.status ?? 1)
 }
 

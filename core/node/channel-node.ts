@@ -129,19 +129,22 @@ export class ChannelNode {
       ...(opts.byzantine ? { byzantine: opts.byzantine } : {}),
       log,
     })
-    // Joiners: follow their logs and let their keys through the firewall.
+    // Joiners: follow their logs and let their keys through the firewall; exits: report them.
     let latest = members
+    let node: ChannelNode | undefined
+    const shape = (list: MemberRecord[]): string => list.map((m) => (m.exited ? 'x' : 'm')).join('')
     const watch = setInterval(() => {
       chain
         .members()
         .then(async (list) => {
-          if (list.length === latest.length) return
+          if (shape(list) === shape(latest)) return
           latest = list
+          if (node) node.members = list
           await followAll(list)
         })
         .catch(() => {})
     }, WATCH_MS)
-    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, members, () => clearInterval(watch), () => provider.destroy())
+    node = new ChannelNode(participant, logs, swarm, chain, opts, me, members, () => clearInterval(watch), () => provider.destroy())
     try {
       await participant.start()
       // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by

@@ -1,0 +1,101 @@
+// The renderer's only way to the core: the NodeApi, through Electron's preload bridge when there is one, else over
+// the WebSocket of `node --ui` (its token comes in the page URL's fragment).
+import type { AppStatus, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
+
+export interface Bridge {
+  call(method: string, args: unknown[]): Promise<unknown>
+  onEvent(listener: (e: NodeEvent) => void): () => void
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+declare global {
+  interface Window {
+    offchain?: Bridge
+  }
+}
+
+const CALL_TIMEOUT_MS = 120_000
+
+function socketBridge(): Bridge {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? ''
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`
+  const listeners = new Set<(e: NodeEvent) => void>()
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  let next = 1
+  let socket: Promise<WebSocket> | undefined
+  const connect = (): Promise<WebSocket> =>
+    (socket ??= new Promise((resolve, reject) => {
+      const ws = new WebSocket(url)
+      ws.onopen = () => resolve(ws)
+      ws.onerror = () => reject(new ApiError('DISCONNECTED', 'Cannot reach the node: is `node --ui` still running, and is the URL the one it printed?'))
+      ws.onclose = () => {
+        socket = undefined
+        for (const w of waiting.values()) w.reject(new ApiError('DISCONNECTED', 'The connection to the node closed.'))
+        waiting.clear()
+      }
+      ws.onmessage = (m) => {
+        const msg = JSON.parse(String(m.data)) as { id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string }; event?: NodeEvent }
+        if (msg.event) return listeners.forEach((l) => l(msg.event!))
+        const w = msg.id === undefined ? undefined : waiting.get(msg.id)
+        if (!w) return
+        waiting.delete(msg.id!)
+        if (msg.ok) w.resolve(msg.result)
+        else w.reject(new ApiError(msg.error?.code ?? 'INTERNAL', msg.error?.message ?? 'unknown error'))
+      }
+    }))
+  return {
+    async call(method, args) {
+      const ws = await connect()
+      const id = next++
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(id)
+          reject(new ApiError('TIMEOUT', `${method} took longer than ${CALL_TIMEOUT_MS / 1000} s`))
+        }, CALL_TIMEOUT_MS)
+        waiting.set(id, {
+          resolve: (v) => (clearTimeout(timer), resolve(v)),
+          reject: (e) => (clearTimeout(timer), reject(e)),
+        })
+        ws.send(JSON.stringify({ id, method, args }))
+      })
+    },
+    onEvent(listener) {
+      listeners.add(listener)
+      void connect().catch(() => {})
+      return () => listeners.delete(listener)
+    },
+  }
+}
+
+const bridge: Bridge = window.offchain ?? socketBridge()
+const call = <T>(method: string, ...args: unknown[]): Promise<T> => bridge.call(method, args) as Promise<T>
+
+export const api = {
+  status: () => call<AppStatus>('status'),
+  unlockVault: (passphrase: string) => call<void>('unlockVault', passphrase),
+  createAccount: () => call<string>('createAccount'),
+  importPrivateKey: (key: string) => call<string>('importPrivateKey', key),
+  importKeystore: (json: string, password: string) => call<string>('importKeystore', json, password),
+  exportKeystore: (password: string) => call<string>('exportKeystore', password),
+  selectAccount: (address: string) => call<void>('selectAccount', address),
+  useNetwork: (n: { kind: 'sandbox' } | { kind: 'rpc'; rpcUrl: string }) => call<NetworkView>('useNetwork', n),
+  sandboxFund: () => call<string>('sandboxFund'),
+  createChannel: (depositWei: string) => call<ChannelSummary>('createChannel', { depositWei }),
+  joinChannel: (invite: string, depositWei: string) => call<ChannelSummary>('joinChannel', { invite, depositWei }),
+  deposit: (channel: string, wei: string) => call<string>('deposit', channel, wei),
+  channel: (address: string) => call<ChannelView>('channel', address),
+  send: (channel: string, to: number, wei: string) => call<TransferView>('send', channel, to, wei),
+  exit: (channel: string) => call<void>('exit', channel),
+  withdraw: (channel: string) => call<string>('withdraw', channel),
+  onEvent: (listener: (e: NodeEvent) => void) => bridge.onEvent(listener),
+}
+
+export type { AppStatus, ChannelSummary, ChannelView, NodeEvent, TransferView }

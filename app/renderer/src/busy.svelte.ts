@@ -1,0 +1,29 @@
+// One long operation at a time per screen: its progress line and, when it fails, what to do next.
+import { api } from './api'
+
+export class Busy {
+  working = $state(false)
+  step = $state('')
+  error = $state('')
+
+  constructor() {
+    api.onEvent((e) => {
+      if (e.type === 'progress' && this.working) this.step = e.step
+    })
+  }
+
+  async run<T>(first: string, work: () => Promise<T>): Promise<T | undefined> {
+    this.working = true
+    this.step = first
+    this.error = ''
+    try {
+      return await work()
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err)
+      return undefined
+    } finally {
+      this.working = false
+      this.step = ''
+    }
+  }
+}
