@@ -98,7 +98,7 @@ export type NodeEvent =
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits')
 const wei = z.string().regex(/^[0-9]{1,78}$/, 'an amount in wei, a decimal string')
-const positiveWei = wei.refine((v) => BigInt(v) > 0n, 'the amount must be positive')
+const positiveWei = wei.refine((v) => /^[0-9]+$/.test(v) && BigInt(v) > 0n, 'the amount must be positive')
 
 /** Each method's arguments, as a tuple schema. */
 export const methods = {
