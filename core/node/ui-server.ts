@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { AppCore } from './app-core.js'
 import { dispatch } from './api-dispatch.js'
+import { contentSecurityPolicy } from './csp.js'
 
 export const RENDERER_DIST = fileURLToPath(new URL('../../app/renderer/dist/', import.meta.url))
 const MAX_MESSAGE = 256 * 1024
@@ -30,19 +31,6 @@ export interface UiServer {
   close(): Promise<void>
 }
 
-export function contentSecurityPolicy(connect: string): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src ${connect}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ')
-}
 
 export async function startUiServer(core: AppCore, opts: { port?: number; root?: string } = {}): Promise<UiServer> {
   const root = opts.root ?? RENDERER_DIST

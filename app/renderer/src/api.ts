@@ -2,8 +2,11 @@
 // the WebSocket of `node --ui` (its token comes in the page URL's fragment).
 import type { AppStatus, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
 
+type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } }
+
 export interface Bridge {
-  call(method: string, args: unknown[]): Promise<unknown>
+  /** Resolves with the core's reply; rejects only when the core cannot be reached. */
+  call(method: string, args: unknown[]): Promise<Reply>
   onEvent(listener: (e: NodeEvent) => void): () => void
 }
 
@@ -28,7 +31,7 @@ function socketBridge(): Bridge {
   const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? ''
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`
   const listeners = new Set<(e: NodeEvent) => void>()
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  const waiting = new Map<number, { resolve: (v: Reply) => void; reject: (e: Error) => void }>()
   let next = 1
   let socket: Promise<WebSocket> | undefined
   const connect = (): Promise<WebSocket> =>
@@ -42,13 +45,12 @@ function socketBridge(): Bridge {
         waiting.clear()
       }
       ws.onmessage = (m) => {
-        const msg = JSON.parse(String(m.data)) as { id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string }; event?: NodeEvent }
+        const msg = JSON.parse(String(m.data)) as Partial<Reply> & { id?: number; event?: NodeEvent }
         if (msg.event) return listeners.forEach((l) => l(msg.event!))
         const w = msg.id === undefined ? undefined : waiting.get(msg.id)
         if (!w) return
         waiting.delete(msg.id!)
-        if (msg.ok) w.resolve(msg.result)
-        else w.reject(new ApiError(msg.error?.code ?? 'INTERNAL', msg.error?.message ?? 'unknown error'))
+        w.resolve(msg as Reply)
       }
     }))
   return {
@@ -76,7 +78,11 @@ function socketBridge(): Bridge {
 }
 
 const bridge: Bridge = window.offchain ?? socketBridge()
-const call = <T>(method: string, ...args: unknown[]): Promise<T> => bridge.call(method, args) as Promise<T>
+async function call<T>(method: string, ...args: unknown[]): Promise<T> {
+  const reply = await bridge.call(method, args)
+  if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message)
+  return reply.result as T
+}
 
 export const api = {
   status: () => call<AppStatus>('status'),
