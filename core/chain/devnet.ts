@@ -62,6 +62,11 @@ export function devProvider(rpcUrl: string, chainId: bigint): JsonRpcProvider {
   return new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, pollingInterval: 20, cacheTimeout: -1 })
 }
 
+/** A provider for a public network: ethers' own polling and caching, which a rate-limited RPC needs. */
+export function networkProvider(rpcUrl: string, chainId: bigint): JsonRpcProvider {
+  return new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, pollingInterval: 4000 })
+}
+
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const accounts = options.accounts ?? 10
   const chainId = options.chainId ?? 31337

@@ -124,6 +124,10 @@ const MAX_PENDING = 100_000
 /** A payment that misses this many epochs in a row is given up. */
 const MAX_REISSUES = 3
 
+/** Ignored entries logged one by one per author, then one line per this many. */
+const BLAME_LOG_FIRST = 10
+const BLAME_LOG_EVERY = 1000
+
 export class Participant extends EventEmitter<ParticipantEvents> {
   readonly index: number
   readonly address: string
@@ -348,9 +352,15 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     })
   }
 
+  /**
+   * Counts an ignored entry against its author. The log gets the first few per author, then one line per
+   * BLAME_LOG_EVERY: a member flooding garbage must not flood our log too.
+   */
   private blame(author: number, why: string): void {
-    this.misbehaviour.set(author, (this.misbehaviour.get(author) ?? 0) + 1)
-    this.log(`ignored an entry of member ${author}: ${why}`)
+    const count = (this.misbehaviour.get(author) ?? 0) + 1
+    this.misbehaviour.set(author, count)
+    if (count <= BLAME_LOG_FIRST) this.log(`ignored an entry of member ${author}: ${why}`)
+    else if (count % BLAME_LOG_EVERY === 0) this.log(`ignored ${count} entries of member ${author} so far; latest: ${why}`)
   }
 
   private receive(author: number, position: number, bytes: Uint8Array): void {

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
-import { ChainError, ChannelClient, devProvider, type CheckpointEvent } from '../chain/index.js'
+import { ChainError, ChannelClient, devProvider, networkProvider, type CheckpointEvent } from '../chain/index.js'
 import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, type SecretStore } from '../vault/index.js'
@@ -194,7 +194,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     await this.stopChannels()
     this.provider?.destroy()
     this.network = network
-    this.provider = devProvider(network.rpcUrl, network.chainId)
+    this.provider = (network.kind === 'sandbox' ? devProvider : networkProvider)(network.rpcUrl, network.chainId)
     this.settings.network = choice
     this.saveSettings()
     this.progress('network', 'Connected', true)
@@ -289,6 +289,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
         dataDir: join(this.opts.dataDir, 'channels', network.chainId.toString(), address, account),
         bootstrap: network.bootstrap,
         timing: network.timing,
+        rpcKind: network.kind === 'sandbox' ? 'local' : 'public',
         ...(joinWith !== undefined ? { joinWith } : {}),
         log: (line) => this.log(`[${address.slice(0, 8)}] ${line}`),
       })
