@@ -355,11 +355,19 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     return (await this.node(channel).withdraw()).hash
   }
 
+  async closeChannel(channel: string): Promise<string> {
+    this.progress('close', 'Closing the channel on chain')
+    const r = await this.node(channel).closeOnChain()
+    this.progress('close', 'Closed: everyone is paid out from the last checkpoint', true)
+    this.changed(getAddress(channel))
+    return r.hash
+  }
+
   async channel(address: string): Promise<ChannelView> {
     const channel = getAddress(address)
     const node = this.node(channel)
     const s = node.state()
-    const [checkpoints, dispute, owed] = await Promise.all([node.checkpoints(), node.dispute(), node.owed()])
+    const [checkpoints, dispute, owed, stale] = await Promise.all([node.checkpoints(), node.dispute(), node.owed(), node.staleness()])
     const mine = s.members[s.me]
     return {
       address: channel,
@@ -390,6 +398,8 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
         responded: dispute.leaderRight || dispute.challengerCount === 0,
       },
       owedWei: owed.toString(),
+      closableAt: stale.closableAt,
+      closed: stale.closed,
       exited: this.channels.get(channel)?.state === 'exited' || (mine?.exited ?? false),
     }
   }

@@ -61,6 +61,8 @@ export interface NodeState {
 }
 
 export class ChannelNode {
+  private staleAfter: bigint | undefined
+
   private constructor(
     readonly participant: Participant,
     private readonly logs: TradeLogs,
@@ -203,9 +205,24 @@ export class ChannelNode {
     return status.disputePhase === 'none' ? undefined : this.chain.dispute()
   }
 
+  /** When the channel may be closed on chain for want of checkpoints, and whether it has been. */
+  async staleness(): Promise<{ closableAt: number; closed: boolean }> {
+    this.staleAfter ??= (await this.chain.params()).staleAfter // fixed at deployment
+    const status = await this.chain.status()
+    return { closableAt: Number(status.checkpointedAt + this.staleAfter), closed: status.closed }
+  }
+
   /** Adds `amount` wei to our deposit; the next checkpoint includes it. */
   deposit(amount: bigint): Promise<TxResult> {
     return this.chain.deposit(amount)
+  }
+
+  /**
+   * Closes the channel on chain from its last checkpoint, paying everyone out. The contract allows it only once no
+   * checkpoint has landed for its `staleAfter` period (the members stopped agreeing or went away).
+   */
+  async closeOnChain(): Promise<TxResult> {
+    return this.chain.close(await this.chain.lastCheckpointState())
   }
 
   /** Collects an exit payout the contract could not push to us. */

@@ -88,6 +88,9 @@ export interface ChannelView {
   /** Wei the contract holds for us after an exit it could not push. */
   owedWei: Wei
   exited: boolean
+  /** Unix seconds from which any member may close the channel on chain (no checkpoint since). */
+  closableAt: number
+  closed: boolean
 }
 
 /** Something changed: the UI reads what it shows again. `progress` narrates a long operation. */
@@ -118,6 +121,7 @@ export const methods = {
   send: z.tuple([address, z.number().int().min(0).max(63), positiveWei]),
   exit: z.tuple([address]),
   withdraw: z.tuple([address]),
+  closeChannel: z.tuple([address]),
 } as const
 
 export type MethodName = keyof typeof methods
@@ -142,6 +146,8 @@ export interface NodeApi {
   send(...a: Args<'send'>): Promise<TransferView>
   exit(...a: Args<'exit'>): Promise<void>
   withdraw(...a: Args<'withdraw'>): Promise<string>
+  /** Closes a stale channel on chain (no checkpoint for its staleAfter period); returns the transaction. */
+  closeChannel(...a: Args<'closeChannel'>): Promise<string>
 }
 
 /** Errors cross the boundary as a code the UI can act on and a sentence for the person. */

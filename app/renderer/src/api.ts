@@ -101,6 +101,7 @@ export const api = {
   send: (channel: string, to: number, wei: string) => call<TransferView>('send', channel, to, wei),
   exit: (channel: string) => call<void>('exit', channel),
   withdraw: (channel: string) => call<string>('withdraw', channel),
+  closeChannel: (channel: string) => call<string>('closeChannel', channel),
   onEvent: (listener: (e: NodeEvent) => void) => bridge.onEvent(listener),
 }
 
