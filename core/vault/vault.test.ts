@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -124,5 +125,31 @@ describe('OS keychain (keytar over the Secret Service)', () => {
       for (const n of await store.names()) await store.delete(n)
     }
     assert.deepEqual(await store.names(), [])
+  })
+})
+
+describe('OS keychain failures', () => {
+  const probe = (command: string, env: NodeJS.ProcessEnv): Record<string, string> => {
+    const out = execFileSync('sh', ['-c', command], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 })
+    return JSON.parse(out.trim().split('\n').pop()!) as Record<string, string>
+  }
+  const node = `"${process.execPath}" --import tsx core/vault/keychain-probe.ts`
+
+  it('no Secret Service: KEYCHAIN_UNAVAILABLE, saying what to do', () => {
+    const r = probe(node, { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir, 'no-bus')}` })
+    assert.equal(r.code, 'KEYCHAIN_UNAVAILABLE', JSON.stringify(r))
+    assert.match(r.message!, /vault file/)
+  })
+
+  it('a locked keychain: KEYCHAIN_LOCKED, nothing stored', () => {
+    const home = mkdtempSync(join(dir, 'xdg-'))
+    // A private bus and keyring, locked before the app asks; with no display, no unlock prompt can appear.
+    const lock = 'dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply /org/freedesktop/secrets ' +
+      'org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null'
+    const r = probe(
+      `dbus-run-session -- sh -c 'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; ${lock}; ${node}' 2>/dev/null`,
+      { XDG_DATA_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' },
+    )
+    assert.equal(r.code, 'KEYCHAIN_LOCKED', JSON.stringify(r))
   })
 })
