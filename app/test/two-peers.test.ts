@@ -21,13 +21,14 @@ describe('two people, two apps, one channel (through the UI in Chromium)', () =>
   const uis: UiProcess[] = []
   let browser: Browser
 
+  const network = (): string[] => ['--rpc', devnet.rpcUrl, '--chain-id', devnet.chainId.toString(), '--bootstrap', testnet.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')]
+
   before(async () => {
     mkdirSync(SCREENS, { recursive: true })
     work = mkdtempSync(join(tmpdir(), 'ui-e2e-'))
     devnet = await startDevnet({ accounts: 2 })
     testnet = await createTestnet(3, { host: '127.0.0.1' })
-    const network = ['--rpc', devnet.rpcUrl, '--chain-id', devnet.chainId.toString(), '--bootstrap', testnet.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')]
-    for (const name of ['alice', 'bob']) uis.push(await UiProcess.start(['--data-dir', join(work, name), ...network], name))
+    for (const name of ['alice', 'bob']) uis.push(await UiProcess.start(['--data-dir', join(work, name), ...network()], name))
     browser = await launchChromium()
   })
 
@@ -96,6 +97,16 @@ describe('two people, two apps, one channel (through the UI in Chromium)', () =>
     const checkpoints = await text(alice, 'checkpoints')
     assert.match(checkpoints, /Epoch \d+ · led by member [01] · \d+ transfers · tx\s+0x/)
     await shot(alice, '3-channel-alice')
+
+    // Bob's app is killed (kill -9) and started again on the same data: it comes back to his channel with nothing lost.
+    await uis[1]!.crash()
+    uis[1] = await UiProcess.start(['--data-dir', join(work, 'bob'), ...network()], 'bob again')
+    await bob.goto(uis[1]!.url)
+    await bob.getByRole('button', { name: /^Channel 0x/ }).click({ timeout: 90_000 })
+    await until('Bob still holds 5.75 ETH', async () => (await balance(bob)) === '5.75 ETH', 60_000)
+    assert.match(await text(bob, 'activity'), /Received 1\.25 ETH from member 0/)
+    assert.match(await text(bob, 'activity'), /Sent 0\.5 ETH to member 0/)
+    await until('Bob online again for Alice', async () => (await alice.getByTestId('member-1').innerText()).includes('online'), 60_000)
 
     // The leader moves: each member leads in turn.
     const leaders = new Set<number>()

@@ -36,6 +36,13 @@ export class UiProcess {
     return ui
   }
 
+  /** Kills the process at once (a crash), and waits until it is gone. */
+  async crash(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r))
+    this.child.kill('SIGKILL')
+    await exited
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     const exited = new Promise((r) => this.child.once('exit', r))

@@ -172,6 +172,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private held: TransferRecord[] = []
   private readonly waiters = new Map<string, { resolve: (r: TransferRecord) => void; reject: (e: Error) => void }>()
 
+  /** The leader of each checkpointed epoch: whose receipts of that epoch counted. */
+  private readonly pastLeaders = new Map<bigint, number>()
   private queue: Promise<void> = Promise.resolve()
   private unsubscribe: (() => void) | undefined
   private epochTimer: NodeJS.Timeout | undefined
@@ -203,6 +205,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.last = { epoch: status.checkpointedEpoch, ...last }
     const banned = await this.chain.bannedLeaders()
     this.nextBlock = (await this.chain.blockNumber()) + 1
+    for (const ev of await this.chain.events(0, this.nextBlock - 1)) {
+      if (ev.type === 'CheckpointSubmitted') this.pastLeaders.set(ev.epoch, ev.leader)
+    }
     this.beginEpoch(status.runningEpoch, status.leader)
     for (let i = 0; i < 64; i++) if ((banned >> BigInt(i)) & 1n) this.excluded.add(i)
     this.unsubscribe = this.transport.subscribe((author, position, bytes) => this.receive(author, position, bytes))
@@ -379,11 +384,31 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   /**
+   * A finished epoch's entry, replayed after a restart: it rebuilds our payment history and nothing else. A payment
+   * counts as checkpointed when the leader of that epoch's checkpoint receipted it (a replaced leader's receipts
+   * were rolled back); one never receipted is shown as ended with its epoch, and is never sent again.
+   */
+  private rememberPast(author: number, e: Entry): void {
+    if (e.type === 'request' && author === this.index && !this.history.has(e.transfer.id)) {
+      this.history.set(e.transfer.id, { transfer: e.transfer, direction: 'out', status: 'rejected', reason: 'EPOCH_ENDED' })
+    } else if (e.type === 'countersign' && author === this.index && !this.history.has(e.transfer.id)) {
+      this.history.set(e.transfer.id, { transfer: e.transfer, direction: 'in', status: 'rejected', reason: 'EPOCH_ENDED' })
+    } else if (e.type === 'receipt' && this.pastLeaders.get(e.tx.transfer.epoch) === author) {
+      const record = this.history.get(e.tx.transfer.id)
+      if (record && record.transfer.amount === e.tx.transfer.amount && record.transfer.to === e.tx.transfer.to) {
+        record.status = 'checkpointed'
+        record.seq = e.tx.seq
+        delete record.reason
+      }
+    }
+  }
+
+  /**
    * Our own entries coming back: live ones are already applied; after a restart they rebuild what we had said
    * (payments, receipts, proposal, vote) before anyone else's entries are heard.
    */
   private async recall(e: Entry): Promise<void> {
-    if (this.entryEpoch(e) < this.epoch) return
+    if (this.entryEpoch(e) < this.epoch) return this.rememberPast(this.index, e)
     switch (e.type) {
       case 'request':
         if (!this.history.has(e.transfer.id)) this.history.set(e.transfer.id, { transfer: e.transfer, direction: 'out', status: 'requested' })
@@ -520,7 +545,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   private async handle(author: number, e: Entry): Promise<void> {
     const epoch = this.entryEpoch(e)
-    if (epoch < this.epoch) return
+    if (epoch < this.epoch) return this.rememberPast(author, e)
     if (author >= this.members.length) await this.refreshMembers() // a member that joined since we last looked
     if (author >= this.members.length) return this.blame(author, 'not a member')
     if (this.leaderOnly(e) && author !== this.leader && this.excluded.has(author)) return // a replaced leader's late word
@@ -812,6 +837,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private async onChainEvent(ev: ChannelEvent): Promise<void> {
     switch (ev.type) {
       case 'CheckpointSubmitted': {
+        this.pastLeaders.set(ev.epoch, ev.leader)
         if (ev.epoch < this.epoch) return
         for (const r of this.history.values()) {
           if (r.transfer.epoch === ev.epoch && r.status === 'receipted') this.update(r, 'checkpointed')
