@@ -102,6 +102,9 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     Member[] private members;
     bytes32[] private peerKeys;
     mapping(address account => uint256) private indexPlusOne;
+    /// Whether only invited accounts may join (the creator's chosen members), and who they are.
+    bool public immutable inviteOnly;
+    mapping(address account => bool) public invited;
     mapping(bytes32 peerKey => bool) private peerKeyTaken;
     mapping(address account => uint256) public owed;
 
@@ -129,6 +132,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
 
     error ChannelIsClosed();
     error AlreadyMember();
+    error NotInvited(address account);
     error NotMember(address account);
     error MemberExited(uint32 index);
     error InvalidPeerKey();
@@ -158,8 +162,14 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error NothingOwed();
     error PaymentFailed();
 
-    constructor(uint64 responseWindow_, uint64 staleAfter_, uint32 txCap_) EIP712("OffchainChannel", "1") {
+    /// @param invited_ The accounts that may join; empty for a channel anyone may join.
+    constructor(uint64 responseWindow_, uint64 staleAfter_, uint32 txCap_, address[] memory invited_)
+        EIP712("OffchainChannel", "1")
+    {
         if (responseWindow_ == 0 || staleAfter_ <= responseWindow_ || txCap_ == 0) revert InvalidParams();
+        if (invited_.length > MAX_MEMBERS) revert InvalidParams();
+        inviteOnly = invited_.length > 0;
+        for (uint256 i = 0; i < invited_.length; i++) invited[invited_[i]] = true;
         responseWindow = responseWindow_;
         staleAfter = staleAfter_;
         txCap = txCap_;
@@ -172,6 +182,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     function join(bytes32 peerKey) external payable nonReentrant {
         if (status.closed) revert ChannelIsClosed();
         if (indexPlusOne[msg.sender] != 0) revert AlreadyMember();
+        if (inviteOnly && !invited[msg.sender]) revert NotInvited(msg.sender);
         if (peerKey == bytes32(0) || peerKeyTaken[peerKey]) revert InvalidPeerKey();
         if (members.length >= MAX_MEMBERS) revert ChannelFull();
         if (msg.value > type(uint88).max) revert InvalidAmount();

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { formatEther, parseEther } from 'ethers'
+import { Wallet, formatEther, parseEther } from 'ethers'
 import createTestnet from 'hyperdht/testnet.js'
 import type { Browser, Page } from 'playwright-core'
 import { startDevnet, type Devnet } from '../../core/chain/index.js'
@@ -70,6 +70,7 @@ describe('two people, two apps, one channel (through the UI in Chromium)', () =>
 
     // Alice creates the channel with 5 ETH and shares its invite; Bob joins with 5 ETH.
     await alice.getByLabel('Your deposit (ETH)').first().fill('5')
+    await alice.locator('textarea[name="members"]').fill(new Wallet(devnet.keys[1]!).address)
     await alice.getByRole('button', { name: 'Create channel' }).click()
     await alice.getByRole('button', { name: /^Channel 0x/ }).click({ timeout: 90_000 })
     const invite = await text(alice, 'invite')

@@ -23,6 +23,8 @@ export interface ChannelParams {
   staleAfter: bigint
   /** Per-member transfers per epoch; bounds dispute lists. */
   txCap: number
+  /** Only these accounts may join (empty or absent: anyone may). */
+  invited?: readonly string[]
 }
 
 export type DisputePhase = 'none' | 'open' | 'responded' | 'leader-won'
@@ -198,7 +200,7 @@ export class ChannelClient {
   static async deploy(deployer: Signer, params: ChannelParams): Promise<ChannelClient> {
     const factory = new ContractFactory(channelInterface, artifact.bytecode, deployer)
     try {
-      const contract = await factory.deploy(params.responseWindow, params.staleAfter, params.txCap)
+      const contract = await factory.deploy(params.responseWindow, params.staleAfter, params.txCap, params.invited ?? [])
       await contract.waitForDeployment()
       return new ChannelClient(await contract.getAddress(), deployer)
     } catch (err) {

@@ -29,6 +29,7 @@ export class ChainError extends Error {
 const EXPLAIN: Record<string, (args: readonly unknown[]) => string> = {
   ChannelIsClosed: () => 'the channel is closed; only withdrawals remain',
   AlreadyMember: () => 'this account is already a member of the channel',
+  NotInvited: ([account]) => `${String(account)} is not among the members this channel's creator invited`,
   NotMember: ([a]) => `${String(a)} is not a member of the channel`,
   MemberExited: ([i]) => `member ${String(i)} has exited the channel`,
   InvalidPeerKey: () => 'the peer key is zero or already registered by another member',

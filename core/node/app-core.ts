@@ -235,10 +235,12 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     return (this.settings.channels[id] ??= [])
   }
 
-  async createChannel({ depositWei }: { depositWei: string }): Promise<ChannelSummary> {
+  /** Deploys a channel and joins it. With `members`, only they (and the creator) may join; else anyone invited. */
+  async createChannel({ depositWei, members }: { depositWei: string; members?: string[] | undefined }): Promise<ChannelSummary> {
     const wallet = await this.wallet()
+    const invited = members && members.length > 0 ? [...new Set([wallet.address, ...members.map((m) => getAddress(m))])] : []
     this.progress('create', 'Deploying the channel contract')
-    const client = await ChannelClient.deploy(wallet, CHANNEL_PARAMS)
+    const client = await ChannelClient.deploy(wallet, { ...CHANNEL_PARAMS, invited })
     this.log(`deployed channel ${client.address}`)
     return this.enter(client.address, BigInt(depositWei), 'create')
   }

@@ -114,7 +114,7 @@ export const methods = {
   selectAccount: z.tuple([address]),
   useNetwork: z.tuple([z.union([z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('rpc'), rpcUrl: z.url() })])]),
   sandboxFund: z.tuple([]),
-  createChannel: z.tuple([z.object({ depositWei: positiveWei })]),
+  createChannel: z.tuple([z.object({ depositWei: positiveWei, members: z.array(address).max(63).optional() })]),
   joinChannel: z.tuple([z.object({ invite: z.string().min(1).max(200), depositWei: positiveWei })]),
   deposit: z.tuple([address, positiveWei]),
   channel: z.tuple([address]),

@@ -94,7 +94,8 @@ export const api = {
   selectAccount: (address: string) => call<void>('selectAccount', address),
   useNetwork: (n: { kind: 'sandbox' } | { kind: 'rpc'; rpcUrl: string }) => call<NetworkView>('useNetwork', n),
   sandboxFund: () => call<string>('sandboxFund'),
-  createChannel: (depositWei: string) => call<ChannelSummary>('createChannel', { depositWei }),
+  createChannel: (depositWei: string, members: string[]) =>
+    call<ChannelSummary>('createChannel', members.length > 0 ? { depositWei, members } : { depositWei }),
   joinChannel: (invite: string, depositWei: string) => call<ChannelSummary>('joinChannel', { invite, depositWei }),
   deposit: (channel: string, wei: string) => call<string>('deposit', channel, wei),
   channel: (address: string) => call<ChannelView>('channel', address),
