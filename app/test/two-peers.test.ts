@@ -75,7 +75,7 @@ describe('two people, two apps, one channel (through the UI in Chromium)', () =>
     await alice.getByRole('button', { name: /^Channel 0x/ }).click({ timeout: 90_000 })
     const invite = await text(alice, 'invite')
     assert.match(invite, /^offchain:31337:0x[0-9a-fA-F]{40}$/)
-    await bob.getByLabel('Invite').fill(invite)
+    await bob.getByLabel('Invite', { exact: true }).fill(invite)
     await bob.locator('input[name="join-deposit"]').fill('5')
     await bob.getByRole('button', { name: 'Join channel' }).click()
     await bob.getByRole('button', { name: /^Channel 0x/ }).click({ timeout: 90_000 })
