@@ -2,6 +2,7 @@
 // over a WebSocket). Every value is plain JSON: wei and epochs travel as decimal strings. `methods` is the schema
 // each transport checks a call's arguments against before the core sees them.
 import { z } from 'zod'
+import type { MethodNameList } from './api-methods.js'
 
 export type Wei = string
 
@@ -125,6 +126,9 @@ export const methods = {
 } as const
 
 export type MethodName = keyof typeof methods
+// Both ways: every schema is a listed method and every listed method has a schema.
+const _sameNames: [MethodName, MethodNameList] extends [MethodNameList, MethodName] ? true : never = true
+void _sameNames
 type Args<M extends MethodName> = z.infer<(typeof methods)[M]>
 
 export interface NodeApi {

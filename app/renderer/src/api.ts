@@ -19,9 +19,22 @@ export class ApiError extends Error {
   }
 }
 
+/** What Electron's preload exposes: one function per NodeApi method, and the event stream. */
+type PreloadApi = Record<string, (...args: unknown[]) => Promise<Reply>> & { onEvent: Bridge['onEvent'] }
+
 declare global {
   interface Window {
-    offchain?: Bridge
+    offchain?: PreloadApi
+  }
+}
+
+function preloadBridge(p: PreloadApi): Bridge {
+  return {
+    call: (method, args) => {
+      const fn = p[method]
+      return fn ? fn(...args) : Promise.resolve({ ok: false, error: { code: 'BAD_CALL', message: `no such method: ${method}` } })
+    },
+    onEvent: (listener) => p.onEvent(listener),
   }
 }
 
@@ -77,7 +90,7 @@ function socketBridge(): Bridge {
   }
 }
 
-const bridge: Bridge = window.offchain ?? socketBridge()
+const bridge: Bridge = window.offchain ? preloadBridge(window.offchain) : socketBridge()
 async function call<T>(method: string, ...args: unknown[]): Promise<T> {
   const reply = await bridge.call(method, args)
   if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message)

@@ -1,5 +1,6 @@
 // One long operation at a time per screen: its progress line and, when it fails, what to do next.
 import { api } from './api'
+import { explain } from './hints'
 
 export class Busy {
   working = $state(false)
@@ -19,7 +20,7 @@ export class Busy {
     try {
       return await work()
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err)
+      this.error = explain(err)
       return undefined
     } finally {
       this.working = false
