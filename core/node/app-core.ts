@@ -53,6 +53,8 @@ interface Running {
   address: string
   state: ChannelSummary['state']
   error?: string
+  /** Why it failed to start, as thrown (its code reaches the UI). */
+  failure?: unknown
   node?: ChannelNode
 }
 
@@ -262,7 +264,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     const running = this.channels.get(channel)
     if (running?.state === 'failed') {
       this.channels.delete(channel)
-      throw new ApiCallError('JOIN_FAILED', running.error ?? 'joining failed')
+      throw running.failure ?? new ApiCallError('JOIN_FAILED', running.error ?? 'joining failed')
     }
     if (!list.includes(channel)) list.push(channel)
     this.saveSettings()
@@ -307,6 +309,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     } catch (err) {
       running.state = 'failed'
       running.error = describe(err)
+      running.failure = err
       this.log(`channel ${address} failed to start: ${running.error}`)
     }
     this.changed(address)
