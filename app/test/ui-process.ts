@@ -12,8 +12,11 @@ export class UiProcess {
     readonly url: string,
   ) {}
 
-  static async start(args: string[], name: string): Promise<UiProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'node', '--ui', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  static async start(args: string[], name: string, env: NodeJS.ProcessEnv = {}): Promise<UiProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'node', '--ui', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    })
     const output: string[] = []
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name}: no UI URL in 60 s:\n${output.join('')}`)), 60_000)
