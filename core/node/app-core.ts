@@ -259,15 +259,24 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
   private async enter(channel: string, deposit: bigint, operation: string): Promise<ChannelSummary> {
     const list = this.channelList()
     if (this.channels.get(channel)?.state === 'running') throw new ApiCallError('ALREADY_MEMBER', 'You are already in that channel.')
+    // Remembered before the deposit goes out: a crash after the join transaction must not lose the channel.
+    if (!list.includes(channel)) list.push(channel)
+    this.saveSettings()
     this.progress(operation, 'Joining with your deposit and connecting to the other members')
     await this.startChannel(channel, deposit)
     const running = this.channels.get(channel)
     if (running?.state === 'failed') {
       this.channels.delete(channel)
+      const account = this.requireAccount()
+      const member = await ChannelClient.at(channel, this.provider!).members()
+        .then((ms) => ms.some((m) => m.account === account))
+        .catch(() => true) // unknown: keep it listed rather than risk forgetting a deposit
+      if (!member) {
+        list.splice(list.indexOf(channel), 1)
+        this.saveSettings()
+      }
       throw running.failure ?? new ApiCallError('JOIN_FAILED', running.error ?? 'joining failed')
     }
-    if (!list.includes(channel)) list.push(channel)
-    this.saveSettings()
     this.progress(operation, 'Ready', true)
     return this.summary(channel)
   }
