@@ -317,7 +317,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
       })
     } catch (err) {
       running.state = 'failed'
-      running.error = describe(err)
+      running.error = errorMessage(err)
       running.failure = err
       this.log(`channel ${address} failed to start: ${running.error}`)
     }
@@ -514,7 +514,7 @@ function checkpointView(c: CheckpointEvent): ChannelView['checkpoints'][number] 
 }
 
 /** Any error as one sentence; the codes of our own typed errors survive in toApiError. */
-export function describe(err: unknown): string {
+export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
@@ -522,5 +522,5 @@ export function describe(err: unknown): string {
 export function toApiError(err: unknown): { code: string; message: string } {
   if (err instanceof VaultError || err instanceof ChainError || err instanceof ApiCallError) return { code: err.code, message: err.message }
   if (err instanceof TransferRejected) return { code: `REJECTED_${err.code}`, message: `The payment was refused: ${err.code}.` }
-  return { code: 'INTERNAL', message: describe(err) }
+  return { code: 'INTERNAL', message: errorMessage(err) }
 }
