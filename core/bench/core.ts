@@ -145,6 +145,35 @@ interface Run {
   p99Ms: number
 }
 
+/**
+ * Each of the 4 members keeps `window` payments of 1 wei open (to the others in turn) until `total` were asked for;
+ * the rate of receipted ones and their request-to-receipt times.
+ */
+async function load(total: number, window: number, send: (from: number, to: number) => Promise<boolean>): Promise<Run> {
+  const latencies: number[] = []
+  let issued = 0
+  const start = now()
+  await Promise.all(
+    [0, 1, 2, 3].map(async (from) => {
+      const inflight = new Set<Promise<void>>()
+      while (issued < total) {
+        issued++
+        const t0 = now()
+        const done: Promise<void> = send(from, (from + 1 + (issued % 3)) % 4).then((ok) => {
+          if (ok) latencies.push(now() - t0)
+          inflight.delete(done)
+        })
+        inflight.add(done)
+        if (inflight.size >= window) await Promise.race(inflight)
+      }
+      await Promise.all(inflight)
+    }),
+  )
+  const seconds = (now() - start) / 1000
+  latencies.sort((a, b) => a - b)
+  return { transfersPerSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }
+}
+
 /** Saturated (64 payments in flight per member) and light (one at a time) load through one cluster. */
 async function endToEnd(): Promise<{ saturated: Run; light: Run }> {
   const devnet = await startDevnet({ accounts: 6 })
@@ -157,31 +186,8 @@ async function endToEnd(): Promise<{ saturated: Run; light: Run }> {
       cluster.participants[0]?.closeEpochNow() // epoch 1 credits the deposits
       await cluster.untilCheckpoint(1n)
       while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
-      const run = async (total: number, window: number): Promise<Run> => {
-        const latencies: number[] = []
-        let issued = 0
-        const start = now()
-        await Promise.all(
-          cluster.participants.map(async (p) => {
-            const inflight = new Set<Promise<void>>()
-            while (issued < total) {
-              issued++
-              const to = (p.index + 1 + (issued % 3)) % 4
-              const t0 = now()
-              const done: Promise<void> = p.send(to, 1n).then(() => {
-                latencies.push(now() - t0)
-                inflight.delete(done)
-              })
-              inflight.add(done)
-              if (inflight.size >= window) await Promise.race(inflight)
-            }
-            await Promise.all(inflight)
-          }),
-        )
-        const seconds = (now() - start) / 1000
-        latencies.sort((a, b) => a - b)
-        return { transfersPerSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }
-      }
+      const run = (total: number, window: number): Promise<Run> =>
+        load(total, window, (from, to) => cluster.participants[from]!.send(to, 1n).then(() => true))
       const saturated = await run(TOTAL, 64)
       const light = await run(400, 1)
       return { saturated, light }
@@ -208,28 +214,7 @@ async function threaded(): Promise<Run> {
     try {
       members.closeEpochNow(0) // epoch 1 credits the deposits
       while (members.epochs.some((e) => e < 2n)) await new Promise((r) => setTimeout(r, 20))
-      const latencies: number[] = []
-      let issued = 0
-      const start = now()
-      await Promise.all(
-        [0, 1, 2, 3].map(async (from) => {
-          const inflight = new Set<Promise<void>>()
-          while (issued < TOTAL) {
-            issued++
-            const t0 = now()
-            const done: Promise<void> = members.send(from, (from + 1 + (issued % 3)) % 4).then((ok) => {
-              if (ok) latencies.push(now() - t0)
-              inflight.delete(done)
-            })
-            inflight.add(done)
-            if (inflight.size >= 64) await Promise.race(inflight)
-          }
-          await Promise.all(inflight)
-        }),
-      )
-      const seconds = (now() - start) / 1000
-      latencies.sort((a, b) => a - b)
-      return { transfersPerSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }
+      return await load(TOTAL, 64, (from, to) => members.send(from, to))
     } finally {
       await members.stop()
     }
