@@ -34,10 +34,10 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     protocol.handle('app', async (request) => {
-      const path = decodeURIComponent(new URL(request.url).pathname)
-      const file = normalize(join(RENDERER, path === '/' ? 'index.html' : path))
-      if (!file.startsWith(RENDERER + sep)) return new Response('not found', { status: 404 })
       try {
+        const path = decodeURIComponent(new URL(request.url).pathname)
+        const file = normalize(join(RENDERER, path === '/' ? 'index.html' : path))
+        if (!file.startsWith(RENDERER + sep)) return new Response('not found', { status: 404 })
         return new Response(await readFile(file), {
           headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': contentSecurityPolicy("'none'") },
         })

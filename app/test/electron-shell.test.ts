@@ -52,6 +52,7 @@ describe('Electron main as built, with the real core process (stand-in electron)
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'.*connect-src 'none'/)
     assert.match(await page.text(), /<div id="app">/)
     assert.equal((await serve(new Request('app://ui/%2e%2e/%2e%2e/package.json'))).status, 404)
+    assert.equal((await serve(new Request('app://ui/%E0%A4%A'))).status, 404)
   })
 
   it('answers through the core process, and after a crash of that process the core comes back with its data', { timeout: 60_000 }, async () => {

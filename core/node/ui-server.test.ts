@@ -69,6 +69,8 @@ describe('node --ui server', () => {
     assert.equal((await get('/../secret.txt')).status, 404)
     assert.equal((await get('/%2e%2e/secret.txt')).status, 404)
     assert.equal((await get('/', 'evil.example:80')).status, 421)
+    assert.equal((await get('/%E0%A4%A')).status, 400)
+    assert.equal((await get('/')).status, 200, 'the server survived')
   })
 
   it('refuses a WebSocket without the token, with a wrong one, or from another origin', async () => {

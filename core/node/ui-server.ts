@@ -31,7 +31,6 @@ export interface UiServer {
   close(): Promise<void>
 }
 
-
 export async function startUiServer(core: AppCore, opts: { port?: number; root?: string } = {}): Promise<UiServer> {
   const root = opts.root ?? RENDERER_DIST
   const token = randomBytes(24).toString('hex')
@@ -42,7 +41,13 @@ export async function startUiServer(core: AppCore, opts: { port?: number; root?:
         res.writeHead(421).end('wrong host')
         return
       }
-      const path = decodeURIComponent(new URL(req.url ?? '/', origin).pathname)
+      let path: string
+      try {
+        path = decodeURIComponent(new URL(req.url ?? '/', origin).pathname)
+      } catch {
+        res.writeHead(400).end('bad request') // malformed percent-encoding, say: refused, never thrown
+        return
+      }
       const file = normalize(join(root, path === '/' ? 'index.html' : path))
       if (!file.startsWith(root.endsWith(sep) ? root : root + sep) || req.method !== 'GET') {
         res.writeHead(404).end()
@@ -65,9 +70,14 @@ export async function startUiServer(core: AppCore, opts: { port?: number; root?:
   })
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE })
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
-    const url = new URL(req.url ?? '/', origin)
-    const given = Buffer.from(url.searchParams.get('token') ?? '')
-    const ok = url.pathname === '/api' && req.headers.origin === origin && given.length === token.length &&
+    let url: URL | undefined
+    try {
+      url = new URL(req.url ?? '/', origin)
+    } catch {
+      url = undefined
+    }
+    const given = Buffer.from(url?.searchParams.get('token') ?? '')
+    const ok = url?.pathname === '/api' && req.headers.origin === origin && given.length === token.length &&
       timingSafeEqual(given, Buffer.from(token))
     if (!ok) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
