@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
+import { z } from 'zod'
 import { ChainError, ChannelClient, devProvider, networkProvider, type CheckpointEvent } from '../chain/index.js'
 import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
@@ -57,6 +58,14 @@ interface Running {
   failure?: unknown
   node?: ChannelNode
 }
+
+const ADDRESS = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+const SETTINGS = z.object({
+  accounts: z.array(ADDRESS),
+  account: ADDRESS.optional(),
+  network: z.union([z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('rpc'), rpcUrl: z.url() })]).optional(),
+  channels: z.record(z.string().regex(/^\d+$/), z.array(ADDRESS)),
+})
 
 const REAL_TIMING: Timing = { epochMs: 15_000, leaderTimeoutMs: 45_000, chainPollMs: 2_000 }
 const CHANNEL_PARAMS = { responseWindow: 300n, staleAfter: 7n * 86_400n, txCap: 10_000 }
@@ -467,13 +476,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     const fresh: Settings = { accounts: [], channels: {} }
     if (!existsSync(this.settingsPath)) return fresh
     try {
-      const s = JSON.parse(readFileSync(this.settingsPath, 'utf8')) as Partial<Settings>
-      return {
-        accounts: Array.isArray(s.accounts) ? s.accounts.filter((a) => typeof a === 'string') : [],
-        ...(typeof s.account === 'string' ? { account: s.account } : {}),
-        ...(s.network ? { network: s.network } : {}),
-        channels: typeof s.channels === 'object' && s.channels !== null ? s.channels : {},
-      }
+      return SETTINGS.parse(JSON.parse(readFileSync(this.settingsPath, 'utf8'))) as Settings
     } catch {
       // A damaged settings file is kept aside, not lost: keys are in the vault, channels can be joined again.
       renameSync(this.settingsPath, `${this.settingsPath}.damaged-${Date.now()}`)
