@@ -3,17 +3,16 @@
 // lock, so two can run side by side.
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { extname, join, normalize, sep } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BrowserWindow, app, ipcMain, protocol, session, utilityProcess } from 'electron'
-import { contentSecurityPolicy } from '../../core/node/csp.js'
+import { contentSecurityPolicy, contentType, uiFile } from '../../core/node/ui-assets.js'
 import { EVENT_CHANNEL, relayApi } from './api-relay.js'
 import { UtilityCoreLink } from './core-link.js'
 import { createWindow, denyPermissions, guardContents } from './window.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const RENDERER = join(here, '..', '..', 'renderer', 'dist')
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' }
 
 const at = process.argv.indexOf('--data-dir')
 const dataDir = at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : join(homedir(), '.offchain-channels')
@@ -35,11 +34,10 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     protocol.handle('app', async (request) => {
       try {
-        const path = decodeURIComponent(new URL(request.url).pathname)
-        const file = normalize(join(RENDERER, path === '/' ? 'index.html' : path))
-        if (!file.startsWith(RENDERER + sep)) return new Response('not found', { status: 404 })
+        const file = uiFile(RENDERER, new URL(request.url).pathname)
+        if (!file) return new Response('not found', { status: 404 })
         return new Response(await readFile(file), {
-          headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': contentSecurityPolicy("'none'") },
+          headers: { 'content-type': contentType(file), 'content-security-policy': contentSecurityPolicy("'none'") },
         })
       } catch {
         return new Response('not found', { status: 404 })

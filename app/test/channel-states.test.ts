@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { extname, join } from 'node:path'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import type { AppStatus, ChannelView } from '../../core/node/node-api.js'
+import { contentType, uiFile } from '../../core/node/ui-assets.js'
 import { launchChromium, until } from './ui-process.js'
 
 const DIST = fileURLToPath(new URL('../renderer/dist/', import.meta.url))
@@ -74,10 +75,9 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
       window.offchain = api
     }`)
     await page.route('http://ui.test/**', async (route) => {
-      const path = new URL(route.request().url()).pathname
-      const file = join(DIST, path === '/' ? 'index.html' : path)
-      const type = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }[extname(file)] ?? 'application/octet-stream'
-      await route.fulfill({ body: await readFile(file), contentType: type })
+      const file = uiFile(DIST, new URL(route.request().url()).pathname)
+      if (!file) return route.fulfill({ status: 404 })
+      await route.fulfill({ body: await readFile(file), contentType: contentType(file) })
     })
     await page.goto('http://ui.test/')
     await page.getByRole('button', { name: /^Channel 0x/ }).click()

@@ -5,25 +5,15 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import { extname, join, normalize, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { AppCore } from './app-core.js'
 import { dispatch } from './api-dispatch.js'
-import { contentSecurityPolicy } from './csp.js'
+import { contentSecurityPolicy, contentType, uiFile } from './ui-assets.js'
 
 export const RENDERER_DIST = fileURLToPath(new URL('../../app/renderer/dist/', import.meta.url))
 const MAX_MESSAGE = 256 * 1024
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-}
 
 export interface UiServer {
   url: string
@@ -41,22 +31,21 @@ export async function startUiServer(core: AppCore, opts: { port?: number; root?:
         res.writeHead(421).end('wrong host')
         return
       }
-      let path: string
+      let file: string | undefined
       try {
-        path = decodeURIComponent(new URL(req.url ?? '/', origin).pathname)
+        file = uiFile(root, new URL(req.url ?? '/', origin).pathname)
       } catch {
         res.writeHead(400).end('bad request') // malformed percent-encoding, say: refused, never thrown
         return
       }
-      const file = normalize(join(root, path === '/' ? 'index.html' : path))
-      if (!file.startsWith(root.endsWith(sep) ? root : root + sep) || req.method !== 'GET') {
+      if (!file || req.method !== 'GET') {
         res.writeHead(404).end()
         return
       }
       try {
         const body = await readFile(file)
         res.writeHead(200, {
-          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+          'content-type': contentType(file),
           'content-security-policy': contentSecurityPolicy(`ws://${origin.slice('http://'.length)}`),
           'x-content-type-options': 'nosniff',
           'referrer-policy': 'no-referrer',
