@@ -12,7 +12,9 @@ import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, type SecretStore } from '../vault/index.js'
 import { ChannelNode } from './channel-node.js'
 import {
+  addressSchema,
   ApiCallError,
+  networkChoiceSchema,
   type AppStatus,
   type ChannelSummary,
   type ChannelView,
@@ -42,14 +44,6 @@ export interface AppCoreOptions {
   log?: (line: string) => void
 }
 
-interface Settings {
-  accounts: string[]
-  account?: string
-  network?: { kind: 'sandbox' } | { kind: 'rpc'; rpcUrl: string }
-  /** Channel addresses per chain id. */
-  channels: Record<string, string[]>
-}
-
 interface Running {
   address: string
   state: ChannelSummary['state']
@@ -59,13 +53,14 @@ interface Running {
   node?: ChannelNode
 }
 
-const ADDRESS = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+/** What the app remembers in settings.json; channel addresses are kept per chain id. */
 const SETTINGS = z.object({
-  accounts: z.array(ADDRESS),
-  account: ADDRESS.optional(),
-  network: z.union([z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('rpc'), rpcUrl: z.url() })]).optional(),
-  channels: z.record(z.string().regex(/^\d+$/), z.array(ADDRESS)),
+  accounts: z.array(addressSchema),
+  account: addressSchema.optional(),
+  network: networkChoiceSchema.optional(),
+  channels: z.record(z.string().regex(/^\d+$/), z.array(addressSchema)),
 })
+type Settings = z.infer<typeof SETTINGS>
 
 const REAL_TIMING: Timing = { epochMs: 15_000, leaderTimeoutMs: 45_000, chainPollMs: 2_000 }
 const CHANNEL_PARAMS = { responseWindow: 300n, staleAfter: 7n * 86_400n, txCap: 10_000 }
@@ -476,7 +471,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     const fresh: Settings = { accounts: [], channels: {} }
     if (!existsSync(this.settingsPath)) return fresh
     try {
-      return SETTINGS.parse(JSON.parse(readFileSync(this.settingsPath, 'utf8'))) as Settings
+      return SETTINGS.parse(JSON.parse(readFileSync(this.settingsPath, 'utf8')))
     } catch {
       // A damaged settings file is kept aside, not lost: keys are in the vault, channels can be joined again.
       renameSync(this.settingsPath, `${this.settingsPath}.damaged-${Date.now()}`)

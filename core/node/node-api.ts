@@ -100,7 +100,9 @@ export type NodeEvent =
   | { type: 'channel'; channel: string }
   | { type: 'progress'; operation: string; step: string; done: boolean }
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits')
+export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits')
+/** Where the app connects: the local sandbox, or an Ethereum node's RPC URL. */
+export const networkChoiceSchema = z.union([z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('rpc'), rpcUrl: z.url() })])
 const wei = z.string().regex(/^[0-9]{1,78}$/, 'an amount in wei, a decimal string')
 const positiveWei = wei.refine((v) => /^[0-9]+$/.test(v) && BigInt(v) > 0n, 'the amount must be positive')
 
@@ -112,17 +114,17 @@ export const methods = {
   importPrivateKey: z.tuple([z.string().min(1).max(200)]),
   importKeystore: z.tuple([z.string().min(2).max(100_000), z.string().max(1024)]),
   exportKeystore: z.tuple([z.string().min(8).max(1024)]),
-  selectAccount: z.tuple([address]),
-  useNetwork: z.tuple([z.union([z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('rpc'), rpcUrl: z.url() })])]),
+  selectAccount: z.tuple([addressSchema]),
+  useNetwork: z.tuple([networkChoiceSchema]),
   sandboxFund: z.tuple([]),
-  createChannel: z.tuple([z.object({ depositWei: positiveWei, members: z.array(address).max(63).optional() })]),
+  createChannel: z.tuple([z.object({ depositWei: positiveWei, members: z.array(addressSchema).max(63).optional() })]),
   joinChannel: z.tuple([z.object({ invite: z.string().min(1).max(200), depositWei: positiveWei })]),
-  deposit: z.tuple([address, positiveWei]),
-  channel: z.tuple([address]),
-  send: z.tuple([address, z.number().int().min(0).max(63), positiveWei]),
-  exit: z.tuple([address]),
-  withdraw: z.tuple([address]),
-  closeChannel: z.tuple([address]),
+  deposit: z.tuple([addressSchema, positiveWei]),
+  channel: z.tuple([addressSchema]),
+  send: z.tuple([addressSchema, z.number().int().min(0).max(63), positiveWei]),
+  exit: z.tuple([addressSchema]),
+  withdraw: z.tuple([addressSchema]),
+  closeChannel: z.tuple([addressSchema]),
 } as const
 
 export type MethodName = keyof typeof methods
