@@ -385,7 +385,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     const channel = getAddress(address)
     const node = this.node(channel)
     const s = node.state()
-    const [checkpoints, dispute, owed, stale] = await Promise.all([node.checkpoints(), node.dispute(), node.owed(), node.staleness()])
+    const [checkpoints, { dispute, closableAt, closed }, owed] = await Promise.all([node.checkpoints(), node.disputeAndStaleness(), node.owed()])
     const mine = s.members[s.me]
     return {
       address: channel,
@@ -416,8 +416,8 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
         responded: dispute.leaderRight || dispute.challengerCount === 0,
       },
       owedWei: owed.toString(),
-      closableAt: stale.closableAt,
-      closed: stale.closed,
+      closableAt,
+      closed,
       exited: this.channels.get(channel)?.state === 'exited' || (mine?.exited ?? false),
     }
   }

@@ -21,6 +21,8 @@ import type { Hex } from '../protocol/types.js'
 
 /** How often a node reads the member list from the chain (joins: new logs to follow, new keys to let in). */
 const WATCH_MS = 500
+/** Blocks below the head after which a checkpoint read from the chain is taken as final. */
+const REORG_DEPTH = 64
 
 export interface ChannelNodeOptions {
   rpcUrl: string
@@ -62,6 +64,9 @@ export interface NodeState {
 
 export class ChannelNode {
   private staleAfter: bigint | undefined
+  /** Checkpoints in blocks up to `settledTo`, read once. */
+  private readonly settled: CheckpointEvent[] = []
+  private settledTo = -1
 
   private constructor(
     readonly participant: Participant,
@@ -194,22 +199,31 @@ export class ChannelNode {
     this.participant.requestExit()
   }
 
-  /** Every checkpoint that landed on chain, oldest first, with its transaction. */
-  checkpoints(): Promise<CheckpointEvent[]> {
-    return this.chain.checkpoints()
+  /**
+   * Every checkpoint that landed on chain, oldest first, with its transaction. A view asks every few seconds, so
+   * only blocks not yet settled are read again (settled: REORG_DEPTH below the head when read).
+   */
+  async checkpoints(): Promise<CheckpointEvent[]> {
+    const head = await this.chain.blockNumber()
+    const from = this.settledTo + 1
+    const recent = from > head ? [] : (await this.chain.events(from, head)).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+    const settleTo = head - REORG_DEPTH
+    if (settleTo > this.settledTo && this.settledTo === from - 1) {
+      this.settled.push(...recent.filter((e) => e.blockNumber <= settleTo))
+      this.settledTo = settleTo
+    }
+    return [...this.settled, ...recent.filter((e) => e.blockNumber > this.settledTo)]
   }
 
-  /** The open dispute, if any. */
-  async dispute(): Promise<DisputeRecord | undefined> {
-    const status = await this.chain.status()
-    return status.disputePhase === 'none' ? undefined : this.chain.dispute()
-  }
-
-  /** When the channel may be closed on chain for want of checkpoints, and whether it has been. */
-  async staleness(): Promise<{ closableAt: number; closed: boolean }> {
+  /** The open dispute if any, and from when the channel may be closed on chain for want of checkpoints. */
+  async disputeAndStaleness(): Promise<{ dispute: DisputeRecord | undefined; closableAt: number; closed: boolean }> {
     this.staleAfter ??= (await this.chain.params()).staleAfter // fixed at deployment
     const status = await this.chain.status()
-    return { closableAt: Number(status.checkpointedAt + this.staleAfter), closed: status.closed }
+    return {
+      dispute: status.disputePhase === 'none' ? undefined : await this.chain.dispute(),
+      closableAt: Number(status.checkpointedAt + this.staleAfter),
+      closed: status.closed,
+    }
   }
 
   /** Adds `amount` wei to our deposit; the next checkpoint includes it. */
