@@ -428,8 +428,8 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     const account = this.settings.account
     let walletWei: string | undefined
     if (account && this.provider) walletWei = (await this.provider.getBalance(account).catch(() => undefined))?.toString()
+    // Every running or starting channel is listed (a channel is remembered before it starts).
     const channels = this.network ? this.channelList().map((c) => this.summary(c)) : []
-    for (const [address, r] of this.channels) if (r.state === 'starting' && !channels.some((c) => c.address === address)) channels.push(this.summary(address))
     return {
       vault: {
         kind: this.store?.kind ?? 'file',
