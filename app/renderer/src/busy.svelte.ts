@@ -7,22 +7,21 @@ export class Busy {
   step = $state('')
   error = $state('')
 
-  constructor() {
-    api.onEvent((e) => {
-      if (e.type === 'progress' && this.working) this.step = e.step
-    })
-  }
-
   async run<T>(first: string, work: () => Promise<T>): Promise<T | undefined> {
     this.working = true
     this.step = first
     this.error = ''
+    // Listens only while working: a screen that is left must not keep a listener behind.
+    const off = api.onEvent((e) => {
+      if (e.type === 'progress') this.step = e.step
+    })
     try {
       return await work()
     } catch (err) {
       this.error = explain(err)
       return undefined
     } finally {
+      off()
       this.working = false
       this.step = ''
     }
