@@ -2,14 +2,14 @@
 // NodeApi. Runs in Electron's utility process and in `node --ui`; knows nothing of either. What it must remember
 // (selected account, network, channels) is in settings.json in the data directory, written atomically.
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
 import { z } from 'zod'
 import { ChainError, ChannelClient, devProvider, networkProvider, type CheckpointEvent } from '../chain/index.js'
 import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
-import { AccountVault, FileVault, KeytarStore, VaultError, type SecretStore } from '../vault/index.js'
+import { AccountVault, FileVault, KeytarStore, VaultError, writeFileAtomic, type SecretStore } from '../vault/index.js'
 import { ChannelNode } from './channel-node.js'
 import {
   addressSchema,
@@ -481,9 +481,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
   }
 
   private saveSettings(): void {
-    const tmp = `${this.settingsPath}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(this.settings, null, 2)}\n`)
-    renameSync(tmp, this.settingsPath)
+    writeFileAtomic(this.settingsPath, `${JSON.stringify(this.settings, null, 2)}\n`)
   }
 }
 

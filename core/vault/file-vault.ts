@@ -2,8 +2,9 @@
 // (libsodium crypto_pwhash) seals each entry with crypto_secretbox. A check value tells a wrong passphrase from a
 // damaged file. Every write goes to a temporary file first and is renamed over the old one, so a crash or a
 // failed write never leaves a half-written vault, and nothing is written unless the vault opened cleanly.
-import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import sodium from 'sodium-native'
+import { writeFileAtomic } from './atomic-file.js'
 import { VaultError } from './errors.js'
 import type { SecretStore } from './secret-store.js'
 
@@ -139,15 +140,7 @@ export class FileVault implements SecretStore {
   }
 
   private save(): void {
-    const tmp = `${this.path}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(this.file, null, 2)}\n`, { mode: 0o600 })
-    const fd = openSync(tmp, 'r')
-    try {
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, this.path)
+    writeFileAtomic(this.path, `${JSON.stringify(this.file, null, 2)}\n`, 0o600)
   }
 }
 

@@ -1,4 +1,5 @@
 export { AccountVault } from './accounts.js'
+export { writeFileAtomic } from './atomic-file.js'
 export { VaultError, type VaultErrorCode } from './errors.js'
 export { FileVault, MIN_PASSPHRASE } from './file-vault.js'
 export { KeytarStore } from './keytar-store.js'
