@@ -2,10 +2,10 @@
 // the NodeApi relayed between them. `--data-dir DIR` gives an instance its own data and its own single-instance
 // lock, so two can run side by side.
 import { readFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BrowserWindow, app, ipcMain, protocol, session, utilityProcess } from 'electron'
+import { defaultDataDir } from '../../core/node/data-dir.js'
 import { contentSecurityPolicy, contentType, uiFile } from '../../core/node/ui-assets.js'
 import { EVENT_CHANNEL, relayApi } from './api-relay.js'
 import { UtilityCoreLink } from './core-link.js'
@@ -15,7 +15,7 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 const RENDERER = join(here, '..', '..', 'renderer', 'dist')
 
 const at = process.argv.indexOf('--data-dir')
-const dataDir = at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : join(homedir(), '.offchain-channels')
+const dataDir = at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : defaultDataDir()
 app.setPath('userData', join(dataDir, 'electron'))
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }])

@@ -1,8 +1,7 @@
 // `node --ui`: the app core with the desktop UI served to a browser on 127.0.0.1. The sandbox network is either
 // given (--rpc and --bootstrap: several UIs on one devnet and DHT) or started here on first use.
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import { AppCore } from '../node/app-core.js'
+import { defaultDataDir } from '../node/data-dir.js'
 import { sandbox } from '../node/sandbox-network.js'
 import { startUiServer } from '../node/ui-server.js'
 import { parseBootstrap } from './node-command.js'
@@ -14,10 +13,6 @@ export interface UiCommandOptions {
   bootstrap?: string | undefined
   port?: number | undefined
   log: (line: string) => void
-}
-
-export function defaultDataDir(): string {
-  return join(homedir(), '.offchain-channels')
 }
 
 export async function runUiCommand(opts: UiCommandOptions): Promise<void> {
