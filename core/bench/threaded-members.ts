@@ -1,7 +1,9 @@
-// The core benchmark's members in worker threads (one each), over an in-memory hub in the main thread that plays
-// the logs: what 4 members on their own cores reach, where the one-process run shares a single thread.
+// The core benchmark's members in worker threads (one each), over the in-memory bus in the main thread, each
+// worker's transport relayed through its port: what 4 members on their own cores reach, where the one-process run
+// shares a single thread.
 import { Worker } from 'node:worker_threads'
 import type { Timing } from '../consensus/participant.js'
+import { MemoryBus, type Transport } from '../consensus/transport.js'
 import type { Hex } from '../protocol/types.js'
 
 export interface ThreadedRun {
@@ -17,15 +19,15 @@ type FromWorker =
   | { type: 'sent' | 'failed'; id: number }
 
 export class ThreadedMembers {
-  private readonly logs: Uint8Array[][] = []
-  private readonly subscribed = new Set<number>()
-  private pending: Array<[number, number, Uint8Array]> = []
-  private flushQueued = false
+  private readonly bus = new MemoryBus()
+  private readonly transports: Transport[]
   readonly epochs: bigint[] = []
   private readonly waiting = new Map<number, (ok: boolean) => void>()
   private nextId = 0
 
-  private constructor(private readonly workers: Worker[]) {}
+  private constructor(private readonly workers: Worker[]) {
+    this.transports = workers.map((_, i) => this.bus.connect(i))
+  }
 
   static async start(o: { rpcUrl: string; chainId: bigint; channel: string; keys: Hex[]; timing: Timing }): Promise<ThreadedMembers> {
     const workers = o.keys.map(
@@ -47,30 +49,27 @@ export class ThreadedMembers {
     return hub
   }
 
-  private onMessage(author: number, m: FromWorker): void {
+  private onMessage(member: number, m: FromWorker): void {
     switch (m.type) {
-      case 'append': {
-        const log = (this.logs[author] ??= [])
-        for (const entry of m.entries) {
-          this.pending.push([author, log.length, entry])
-          log.push(entry)
-        }
-        if (!this.flushQueued) {
-          this.flushQueued = true
-          setImmediate(() => this.flush())
-        }
+      case 'append':
+        void this.transports[member]!.append(m.entries)
         return
-      }
       case 'subscribe': {
-        // The whole history first (own log first, as a restarted node reads it), then everything live.
-        const order = [author, ...this.logs.keys()].filter((a, i, all) => all.indexOf(a) === i)
-        const items = order.flatMap((a) => (this.logs[a] ?? []).map((e, p): [number, number, Uint8Array] => [a, p, e]))
-        this.workers[author]!.postMessage({ type: 'deliver', items })
-        this.subscribed.add(author)
+        // What the bus delivers in one tick crosses to the worker as one message.
+        let items: Array<[number, number, Uint8Array]> = []
+        this.transports[member]!.subscribe((author, position, entry) => {
+          if (items.length === 0) {
+            setImmediate(() => {
+              this.workers[member]!.postMessage({ type: 'deliver', items })
+              items = []
+            })
+          }
+          items.push([author, position, entry])
+        })
         return
       }
       case 'epoch':
-        this.epochs[author] = BigInt(m.epoch)
+        this.epochs[member] = BigInt(m.epoch)
         return
       case 'sent':
       case 'failed':
@@ -78,13 +77,6 @@ export class ThreadedMembers {
         this.waiting.delete(m.id)
         return
     }
-  }
-
-  private flush(): void {
-    this.flushQueued = false
-    const items = this.pending
-    this.pending = []
-    for (const i of this.subscribed) this.workers[i]!.postMessage({ type: 'deliver', items })
   }
 
   closeEpochNow(member: number): void {
