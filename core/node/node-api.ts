@@ -2,6 +2,7 @@
 // over a WebSocket). Every value is plain JSON: wei and epochs travel as decimal strings. `methods` is the schema
 // each transport checks a call's arguments against before the core sees them.
 import { z } from 'zod'
+import { ApiCallError } from './api-error.js'
 import type { MethodNameList } from './api-methods.js'
 
 export type Wei = string
@@ -156,21 +157,7 @@ export interface NodeApi {
   closeChannel(...a: Args<'closeChannel'>): Promise<string>
 }
 
-/** Errors cross the boundary as a code the UI can act on and a sentence for the person. */
-export interface ApiError {
-  code: string
-  message: string
-}
-
-export class ApiCallError extends Error {
-  override readonly name = 'ApiCallError'
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { ApiCallError, type ApiError } from './api-error.js'
 
 /** Checks a call from outside: a known method, arguments of the right shape. */
 export function validateCall(method: unknown, args: unknown): { method: MethodName; args: unknown[] } {

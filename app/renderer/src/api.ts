@@ -1,5 +1,6 @@
 // The renderer's only way to the core: the NodeApi, through Electron's preload bridge when there is one, else over
 // the WebSocket of `node --ui` (its token comes in the page URL's fragment).
+import { ApiCallError } from '../../../core/node/api-error'
 import type { AppStatus, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } }
@@ -10,14 +11,7 @@ export interface Bridge {
   onEvent(listener: (e: NodeEvent) => void): () => void
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { ApiCallError as ApiError }
 
 /** What Electron's preload exposes: one function per NodeApi method, and the event stream. */
 type PreloadApi = Record<string, (...args: unknown[]) => Promise<Reply>> & { onEvent: Bridge['onEvent'] }
@@ -51,10 +45,10 @@ function socketBridge(): Bridge {
     (socket ??= new Promise((resolve, reject) => {
       const ws = new WebSocket(url)
       ws.onopen = () => resolve(ws)
-      ws.onerror = () => reject(new ApiError('DISCONNECTED', 'Cannot reach the node: is `node --ui` still running, and is the URL the one it printed?'))
+      ws.onerror = () => reject(new ApiCallError('DISCONNECTED', 'Cannot reach the node: is `node --ui` still running, and is the URL the one it printed?'))
       ws.onclose = () => {
         socket = undefined
-        for (const w of waiting.values()) w.reject(new ApiError('DISCONNECTED', 'The connection to the node closed.'))
+        for (const w of waiting.values()) w.reject(new ApiCallError('DISCONNECTED', 'The connection to the node closed.'))
         waiting.clear()
       }
       ws.onmessage = (m) => {
@@ -73,7 +67,7 @@ function socketBridge(): Bridge {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id)
-          reject(new ApiError('TIMEOUT', `${method} took longer than ${CALL_TIMEOUT_MS / 1000} s`))
+          reject(new ApiCallError('TIMEOUT', `${method} took longer than ${CALL_TIMEOUT_MS / 1000} s`))
         }, CALL_TIMEOUT_MS)
         waiting.set(id, {
           resolve: (v) => (clearTimeout(timer), resolve(v)),
@@ -93,7 +87,7 @@ function socketBridge(): Bridge {
 const bridge: Bridge = window.offchain ? preloadBridge(window.offchain) : socketBridge()
 async function call<T>(method: string, ...args: unknown[]): Promise<T> {
   const reply = await bridge.call(method, args)
-  if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message)
+  if (!reply.ok) throw new ApiCallError(reply.error.code, reply.error.message)
   return reply.result as T
 }
 
