@@ -22,8 +22,9 @@ import { highS, openChannel, useDevnet } from './fixture.js'
 const rand = (bytes: number): Hex => hexlify(randomBytes(bytes)) as Hex
 const randUint = (bytes: number): bigint => BigInt(rand(bytes))
 
-function randomTransfer(): Transfer {
-  return { id: rand(16), epoch: randUint(8), from: Wallet.createRandom().address, to: Wallet.createRandom().address, amount: randUint(32) }
+/** A random transfer whose amount takes `amountBytes` bytes (small amounts and large ones are encoded differently). */
+function randomTransfer(amountBytes = 32): Transfer {
+  return { id: rand(16), epoch: randUint(8), from: Wallet.createRandom().address, to: Wallet.createRandom().address, amount: randUint(amountBytes) }
 }
 
 function randomCheckpoint(n: number): Checkpoint {
@@ -47,8 +48,8 @@ describe('protocol vectors', () => {
     const d = ethersDomain(domain)
     assert.equal(domainSeparator(domain), TypedDataEncoder.hashDomain(d))
     const digests = new ChannelDigests(domain)
-    for (let i = 0; i < 20; i++) {
-      const t = randomTransfer()
+    for (let i = 0; i < 32; i++) {
+      const t = randomTransfer(1 + i)
       assert.equal(hashTransfer(t), TypedDataEncoder.hashStruct('Transfer', { Transfer: TYPES.Transfer }, t))
       assert.equal(digests.transfer(t), TypedDataEncoder.hash(d, { Transfer: TYPES.Transfer }, t))
       const r = { transfer: rand(32), epoch: randUint(8), seq: Number(randUint(4)) }
@@ -56,6 +57,13 @@ describe('protocol vectors', () => {
       const cp = randomCheckpoint(i % 7)
       assert.equal(digests.checkpoint(cp), TypedDataEncoder.hash(d, { Checkpoint: TYPES.Checkpoint }, cp))
     }
+    for (const amount of [1n, (1n << 64n) - 1n, 1n << 64n, (1n << 256n) - 1n]) {
+      const t = { ...randomTransfer(), amount }
+      assert.equal(hashTransfer(t), TypedDataEncoder.hashStruct('Transfer', { Transfer: TYPES.Transfer }, t))
+    }
+    assert.throws(() => hashTransfer({ ...randomTransfer(), amount: 1n << 256n }), RangeError)
+    assert.throws(() => hashTransfer({ ...randomTransfer(), id: '0x1234' }), RangeError)
+    assert.throws(() => hashTransfer({ ...randomTransfer(), id: `0x${'zz'.repeat(16)}` }), TypeError)
   })
 
   it('the contract computes the same hashes, digests and Merkle roots as TypeScript', async () => {

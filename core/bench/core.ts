@@ -214,7 +214,8 @@ async function threaded(): Promise<Run> {
     try {
       members.closeEpochNow(0) // epoch 1 credits the deposits
       while (members.epochs.some((e) => e < 2n)) await new Promise((r) => setTimeout(r, 20))
-      return await load(TOTAL, 64, (from, to) => members.send(from, to))
+      const { transfersPerSecond, latencies } = await members.load(TOTAL, 64)
+      return { transfersPerSecond, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }
     } finally {
       await members.stop()
     }

@@ -1,15 +1,52 @@
-// One channel member in its own thread, for the core benchmark: a Participant whose Transport is the thread's
-// port to the in-memory hub of core/bench/threaded-members.ts. Commands in, outcomes and timings out.
-import { parentPort, workerData } from 'node:worker_threads'
+// One channel member in its own thread, for the core benchmark. Each worker keeps its own replica of every
+// member's log (a MemoryBus) and the members' threads exchange appended entries over one BroadcastChannel, as
+// separate machines would exchange their logs: no hub thread in between. The load (payments to the other members,
+// a window of them in flight) runs inside the member, so the main thread only starts and collects.
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads'
+import { setPriority } from 'node:os'
 import { Wallet } from 'ethers'
 import { ChannelClient, devProvider } from '../chain/index.js'
 import { Participant, type Timing } from '../consensus/participant.js'
-import type { EntryHandler } from '../consensus/transport.js'
+import { MemoryBus } from '../consensus/transport.js'
 import type { Hex } from '../protocol/types.js'
 
-const data = workerData as { rpcUrl: string; chainId: string; channel: string; key: Hex; index: number; timing: Timing }
+export interface MemberData {
+  rpcUrl: string
+  chainId: string
+  channel: string
+  key: Hex
+  index: number
+  members: number
+  timing: Timing
+  /** Name of the BroadcastChannel the members' threads share. */
+  busName: string
+}
+
+export type ToMember =
+  | { type: 'close-epoch' }
+  /** Pay `count` payments of 1 wei, `window` in flight; `lowerPriority` for members other than the leader. */
+  | { type: 'load'; count: number; window: number; lowerPriority: boolean }
+
+export type FromMember =
+  | { type: 'ready' }
+  | { type: 'epoch'; epoch: string; leader: number }
+  | { type: 'loaded'; receipted: number; latencies: number[] }
+
+const data = workerData as MemberData
 const port = parentPort!
-let handler: EntryHandler | undefined
+const bus = new MemoryBus()
+const peers = new BroadcastChannel(data.busName)
+const own = bus.connect(data.index)
+peers.onmessage = (m) => {
+  const { author, entries } = (m as { data: { author: number; entries: Uint8Array[] } }).data
+  void bus.connect(author).append(entries)
+}
+
+let outgoing: Uint8Array[] = []
+function flush(): void {
+  peers.postMessage({ author: data.index, entries: outgoing })
+  outgoing = []
+}
 
 const provider = devProvider(data.rpcUrl, BigInt(data.chainId))
 const participant = new Participant({
@@ -17,26 +54,42 @@ const participant = new Participant({
   privateKey: data.key,
   chain: ChannelClient.at(data.channel, new Wallet(data.key, provider)),
   transport: {
-    append: async (entries) => port.postMessage({ type: 'append', entries }),
-    subscribe: (h) => {
-      handler = h
-      port.postMessage({ type: 'subscribe' })
-      return () => (handler = undefined)
+    append: async (entries) => {
+      await own.append(entries)
+      // What is appended in one tick crosses to the other threads as one message, as one Hypercore block would.
+      if (outgoing.length === 0) setImmediate(flush)
+      outgoing.push(...entries)
     },
+    subscribe: (handler) => own.subscribe(handler),
   },
   timing: data.timing,
 })
-participant.on('epoch', ({ epoch }) => port.postMessage({ type: 'epoch', epoch: epoch.toString() }))
+participant.on('epoch', ({ epoch, leader }) => port.postMessage({ type: 'epoch', epoch: epoch.toString(), leader } satisfies FromMember))
 
-port.on('message', (m: { type: string; items?: Array<[number, number, Uint8Array]>; id?: number; to?: number }) => {
-  if (m.type === 'deliver') for (const [author, position, entry] of m.items!) handler?.(author, position, entry)
-  else if (m.type === 'send') {
-    participant.send(m.to!, 1n).then(
-      () => port.postMessage({ type: 'sent', id: m.id }),
-      () => port.postMessage({ type: 'failed', id: m.id }),
-    )
-  } else if (m.type === 'close-epoch') participant.closeEpochNow()
-  else if (m.type === 'stop') void participant.stop().then(() => (provider.destroy(), port.close()))
+async function load(count: number, window: number): Promise<void> {
+  const latencies: number[] = []
+  const inflight = new Set<Promise<void>>()
+  for (let i = 0; i < count; i++) {
+    const to = (data.index + 1 + (i % (data.members - 1))) % data.members
+    const t0 = performance.now()
+    const done: Promise<void> = participant.send(to, 1n).then(
+      () => void latencies.push(performance.now() - t0),
+      () => {},
+    ).finally(() => inflight.delete(done))
+    inflight.add(done)
+    if (inflight.size >= window) await Promise.race(inflight)
+  }
+  await Promise.all(inflight)
+  port.postMessage({ type: 'loaded', receipted: latencies.length, latencies } satisfies FromMember)
+}
+
+port.on('message', (m: ToMember) => {
+  if (m.type === 'close-epoch') participant.closeEpochNow()
+  else if (m.type === 'load') {
+    // The leader keeps a core to itself, as on its own machine; the other members share what is left.
+    if (m.lowerPriority) setPriority(0, 10) // on Linux, 0 is this thread
+    void load(m.count, m.window)
+  }
 })
 await participant.start()
-port.postMessage({ type: 'ready' })
+port.postMessage({ type: 'ready' } satisfies FromMember)

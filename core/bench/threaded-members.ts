@@ -1,47 +1,48 @@
-// The core benchmark's members in worker threads (one each), over the in-memory bus in the main thread, each
-// worker's transport relayed through its port: what 4 members on their own cores reach, where the one-process run
-// shares a single thread.
+// The core benchmark's members in worker threads (one each), exchanging their logs directly (see member-worker.ts):
+// what 4 members on their own cores reach, where the one-process run shares a single thread.
+import { randomUUID } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import type { Timing } from '../consensus/participant.js'
-import { MemoryBus, type Transport } from '../consensus/transport.js'
 import type { Hex } from '../protocol/types.js'
+import type { FromMember, MemberData, ToMember } from './member-worker.js'
 
-export interface ThreadedRun {
+export interface LoadResult {
   transfersPerSecond: number
+  /** Request-to-receipt times in ms, sorted. */
   latencies: number[]
 }
 
-type FromWorker =
-  | { type: 'append'; entries: Uint8Array[] }
-  | { type: 'subscribe' }
-  | { type: 'ready' }
-  | { type: 'epoch'; epoch: string }
-  | { type: 'sent' | 'failed'; id: number }
-
 export class ThreadedMembers {
-  private readonly bus = new MemoryBus()
-  private readonly transports: Transport[]
   readonly epochs: bigint[] = []
-  private readonly waiting = new Map<number, (ok: boolean) => void>()
-  private nextId = 0
+  leader = 0
 
-  private constructor(private readonly workers: Worker[]) {
-    this.transports = workers.map((_, i) => this.bus.connect(i))
-  }
+  private constructor(private readonly workers: Worker[]) {}
 
   static async start(o: { rpcUrl: string; chainId: bigint; channel: string; keys: Hex[]; timing: Timing }): Promise<ThreadedMembers> {
-    const workers = o.keys.map(
-      (key, index) =>
-        new Worker(new URL('./member-worker-entry.mjs', import.meta.url), {
-          workerData: { rpcUrl: o.rpcUrl, chainId: o.chainId.toString(), channel: o.channel, key, index, timing: o.timing },
-        }),
-    )
+    const busName = `members-${randomUUID()}`
+    const workers = o.keys.map((key, index) => {
+      const data: MemberData = {
+        rpcUrl: o.rpcUrl,
+        chainId: o.chainId.toString(),
+        channel: o.channel,
+        key,
+        index,
+        members: o.keys.length,
+        timing: o.timing,
+        busName,
+      }
+      return new Worker(new URL('./member-worker-entry.mjs', import.meta.url), { workerData: data })
+    })
     const hub = new ThreadedMembers(workers)
     const ready = workers.map((w, i) => {
       hub.epochs[i] = 0n
-      w.on('message', (m: FromWorker) => hub.onMessage(i, m))
+      w.on('message', (m: FromMember) => {
+        if (m.type !== 'epoch') return
+        hub.epochs[i] = BigInt(m.epoch)
+        hub.leader = m.leader
+      })
       return new Promise<void>((resolve, reject) => {
-        w.on('message', (m: FromWorker) => m.type === 'ready' && resolve())
+        w.on('message', (m: FromMember) => m.type === 'ready' && resolve())
         w.on('error', (err) => reject(new Error(`member ${i}: ${err.message}`)))
       })
     })
@@ -49,47 +50,35 @@ export class ThreadedMembers {
     return hub
   }
 
-  private onMessage(member: number, m: FromWorker): void {
-    switch (m.type) {
-      case 'append':
-        void this.transports[member]!.append(m.entries)
-        return
-      case 'subscribe': {
-        // What the bus delivers in one tick crosses to the worker as one message.
-        let items: Array<[number, number, Uint8Array]> = []
-        this.transports[member]!.subscribe((author, position, entry) => {
-          if (items.length === 0) {
-            setImmediate(() => {
-              this.workers[member]!.postMessage({ type: 'deliver', items })
-              items = []
-            })
-          }
-          items.push([author, position, entry])
-        })
-        return
-      }
-      case 'epoch':
-        this.epochs[member] = BigInt(m.epoch)
-        return
-      case 'sent':
-      case 'failed':
-        this.waiting.get(m.id)?.(m.type === 'sent')
-        this.waiting.delete(m.id)
-        return
-    }
+  private post(member: number, m: ToMember): void {
+    this.workers[member]!.postMessage(m)
   }
 
   closeEpochNow(member: number): void {
-    this.workers[member]!.postMessage({ type: 'close-epoch' })
+    this.post(member, { type: 'close-epoch' })
   }
 
-  /** Member `from` pays member `to` 1 wei; resolves with whether it was receipted. */
-  send(from: number, to: number): Promise<boolean> {
-    const id = this.nextId++
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve)
-      this.workers[from]!.postMessage({ type: 'send', id, to })
-    })
+  /** Every member pays `total / members` payments of 1 wei to the others in turn, `window` in flight each. */
+  async load(total: number, window: number): Promise<LoadResult> {
+    const n = this.workers.length
+    const start = performance.now()
+    const results = await Promise.all(
+      this.workers.map(
+        (w, i) =>
+          new Promise<Extract<FromMember, { type: 'loaded' }>>((resolve) => {
+            const onMessage = (m: FromMember): void => {
+              if (m.type !== 'loaded') return
+              w.off('message', onMessage)
+              resolve(m)
+            }
+            w.on('message', onMessage)
+            this.post(i, { type: 'load', count: Math.ceil(total / n), window, lowerPriority: i !== this.leader })
+          }),
+      ),
+    )
+    const seconds = (performance.now() - start) / 1000
+    const receipted = results.reduce((s, r) => s + r.receipted, 0)
+    return { transfersPerSecond: receipted / seconds, latencies: results.flatMap((r) => r.latencies).sort((a, b) => a - b) }
   }
 
   async stop(): Promise<void> {

@@ -609,7 +609,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       }
       return
     }
-    const leaderSig = this.sign(this.digests.receipt({ transfer: r.value.transferHash, epoch: this.epoch, seq: r.value.seq }))
+    const leaderSig = this.sign(this.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf
     const tx = this.ledger.attachReceipt(r.value.seq, leaderSig) ?? { ...r.value.tx, leaderSig }
     this.append({ type: 'receipt', tx })
     this.noteReceipt(tx)

@@ -46,6 +46,7 @@ const DOMAIN_TYPEHASH = typeHash(
 )
 
 const MAX_UINT256 = (1n << 256n) - 1n
+const MAX_UINT64 = (1n << 64n) - 1n
 const WORD = 32
 
 /** Fixed-width EIP-712 encoding into one buffer: each struct is a run of 32-byte words. */
@@ -63,24 +64,36 @@ class Words {
     if (v < 0n || v > (bits === 256 ? MAX_UINT256 : (1n << BigInt(bits)) - 1n)) {
       throw new RangeError(`value ${v} does not fit uint${bits}`)
     }
-    const hex = v.toString(16)
-    this.buf.write(hex.length % 2 ? `0${hex}` : hex, this.at + WORD - Math.ceil(hex.length / 2), 'hex')
+    if (v <= MAX_UINT64) this.buf.writeBigUInt64BE(v, this.at + WORD - 8) // the usual case, without a hex string
+    else {
+      const hex = v.toString(16)
+      this.buf.write(hex.length % 2 ? `0${hex}` : hex, this.at + WORD - Math.ceil(hex.length / 2), 'hex')
+    }
     this.at += WORD
     return this
   }
 
   /** An address, right-aligned. */
   address(a: string): this {
-    fromHex(checksum(a), 20).copy(this.buf, this.at + 12)
+    this.put(checksum(a), this.at + 12, 20)
     this.at += WORD
     return this
   }
 
   /** A bytesN value, left-aligned. */
   fixed(value: string, size: number): this {
-    fromHex(value, size).copy(this.buf, this.at)
+    this.put(value, this.at, size)
     this.at += WORD
     return this
+  }
+
+  /** Writes 0x-hex of exactly `size` bytes at `offset`, straight into the buffer; throws on anything else. */
+  private put(hex: string, offset: number, size: number): void {
+    if (typeof hex !== 'string' || hex.length !== 2 + 2 * size || hex[0] !== '0' || hex[1] !== 'x') {
+      throw new RangeError(`expected ${size} bytes of 0x hex`)
+    }
+    // Buffer.write stops at the first non-hex pair, so a short count means a bad string.
+    if (this.buf.write(hex.slice(2), offset, size, 'hex') !== size) throw new TypeError('not a 0x hex string')
   }
 
   hash(): Hex {
@@ -113,15 +126,23 @@ export function ethersDomain(domain: ChannelDomain): TypedDataDomain {
   }
 }
 
+/** Struct hashes of the Transfer objects hashed so far: the same object is hashed by several steps of a member. */
+const transferHashes = new WeakMap<Transfer, Hex>()
+
 export function hashTransfer(t: Transfer): Hex {
-  return new Words(6)
-    .fixed(TRANSFER_TYPEHASH, 32)
-    .fixed(t.id, 16)
-    .uint(t.epoch, 64)
-    .address(t.from)
-    .address(t.to)
-    .uint(t.amount, 256)
-    .hash()
+  let hash = transferHashes.get(t)
+  if (hash === undefined) {
+    hash = new Words(6)
+      .fixed(TRANSFER_TYPEHASH, 32)
+      .fixed(t.id, 16)
+      .uint(t.epoch, 64)
+      .address(t.from)
+      .address(t.to)
+      .uint(t.amount, 256)
+      .hash()
+    transferHashes.set(t, hash)
+  }
+  return hash
 }
 
 export function hashReceipt(r: Receipt): Hex {
@@ -147,9 +168,24 @@ export function hashCheckpoint(cp: Checkpoint): Hex {
     .hash()
 }
 
-/** The digest a signer signs: keccak256(0x1901 ++ domainSeparator ++ structHash). */
-const PREFIX = Buffer.from([0x19, 0x01])
+/**
+ * The digest a signer signs, keccak256(0x1901 ++ domainSeparator ++ structHash), for one domain: the constant 34
+ * leading bytes are laid out once.
+ */
+export class DigestOf {
+  private readonly buf = Buffer.alloc(66)
 
-export function typedDataDigest(separator: Hex, structHash: Hex): Hex {
-  return keccakHex(Buffer.concat([PREFIX, fromHex(separator, 32), fromHex(structHash, 32)]))
+  constructor(separator: Hex) {
+    this.buf[0] = 0x19
+    this.buf[1] = 0x01
+    fromHex(separator, 32).copy(this.buf, 2)
+  }
+
+  of(structHash: Hex): Hex {
+    // Reusing the buffer is safe: hashing is synchronous.
+    if (structHash.length !== 66 || this.buf.write(structHash.slice(2), 34, 32, 'hex') !== 32 || !structHash.startsWith('0x')) {
+      throw new TypeError('a struct hash is 32 bytes of 0x hex')
+    }
+    return keccakHex(this.buf)
+  }
 }

@@ -34,6 +34,20 @@ export function sign(privateKey: Hex, digest: Hex): Hex {
   return `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}`
 }
 
+/** Addresses of the public keys recovered so far: a channel's few members sign over and over. */
+const addresses = new Map<string, string>()
+
+function addressOf(uncompressed: Uint8Array): string {
+  const key = Buffer.from(uncompressed.buffer, uncompressed.byteOffset + 1, 64).toString('latin1')
+  let address = addresses.get(key)
+  if (address === undefined) {
+    address = `0x${keccak(uncompressed.subarray(1)).subarray(12).toString('hex')}`
+    if (addresses.size >= 1024) addresses.clear() // garbage signatures recover to random keys: keep the map small
+    addresses.set(key, address)
+  }
+  return address
+}
+
 /**
  * The signer's address in lower case (compare it with lowercased addresses), or null for a malformed or malleable
  * signature (the contract's rule).
@@ -52,8 +66,7 @@ export function recover(digest: Hex, signature: string): string | null {
   if ((v !== 27 && v !== 28) || s.equals(ZERO) || Buffer.compare(s, HALF_ORDER) > 0) return null
   try {
     if (!native) return recoverAddress(digest, signature).toLowerCase()
-    const pub = native.ecdsaRecover(sig.subarray(0, 64), v - 27, msg, false)
-    return `0x${keccak(pub.subarray(1)).subarray(12).toString('hex')}`
+    return addressOf(native.ecdsaRecover(sig.subarray(0, 64), v - 27, msg, false))
   } catch {
     return null
   }

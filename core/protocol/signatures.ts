@@ -1,33 +1,40 @@
 // Signing and strict recovery of the channel's EIP-712 messages, bound to one channel's domain.
-import { hexlify, randomBytes, type SigningKey } from 'ethers'
+import { randomFillSync } from 'node:crypto'
+import type { SigningKey } from 'ethers'
 import { checksum } from './bytes.js'
 import { recover, sign } from './fast-ecdsa.js'
-import { domainSeparator, hashCheckpoint, hashReceipt, hashTransfer, typedDataDigest } from './eip712.js'
+import { DigestOf, domainSeparator, hashCheckpoint, hashReceipt, hashTransfer } from './eip712.js'
 import type { ChannelDomain, Checkpoint, Hex, Receipt, Transfer } from './types.js'
 
 /** Digests of the channel's messages under one domain (chain id and contract address). */
 export class ChannelDigests {
   readonly separator: Hex
+  private readonly digest: DigestOf
+  private readonly transfers = new WeakMap<Transfer, Hex>()
 
   constructor(readonly domain: ChannelDomain) {
     this.separator = domainSeparator(domain)
+    this.digest = new DigestOf(this.separator)
   }
 
+  /** Remembered per Transfer object: sender, receiver and leader each need it more than once. */
   transfer(t: Transfer): Hex {
-    return typedDataDigest(this.separator, hashTransfer(t))
+    let d = this.transfers.get(t)
+    if (d === undefined) this.transfers.set(t, (d = this.digest.of(hashTransfer(t))))
+    return d
   }
 
   /** The digest of a struct hash computed already (saves hashing a transfer twice on the hot path). */
   of(structHash: Hex): Hex {
-    return typedDataDigest(this.separator, structHash)
+    return this.digest.of(structHash)
   }
 
   receipt(r: Receipt): Hex {
-    return typedDataDigest(this.separator, hashReceipt(r))
+    return this.digest.of(hashReceipt(r))
   }
 
   checkpoint(cp: Checkpoint): Hex {
-    return typedDataDigest(this.separator, hashCheckpoint(cp))
+    return this.digest.of(hashCheckpoint(cp))
   }
 }
 
@@ -42,6 +49,12 @@ export function recoverSigner(digest: Hex, signature: string): string | null {
   return signer && checksum(signer)
 }
 
+/** Random bytes drawn in blocks: one system call per 256 ids instead of one each. */
+const pool = Buffer.alloc(4096)
+let used = pool.length
+
 export function randomTransferId(): Hex {
-  return hexlify(randomBytes(16)) as Hex
+  if (used === pool.length) (randomFillSync(pool), (used = 0))
+  used += 16
+  return `0x${pool.toString('hex', used - 16, used)}`
 }

@@ -3,13 +3,14 @@
 /** A 0x-prefixed hex string. */
 export type Hex = `0x${string}`
 
+/** Never changed once made (hashTransfer remembers the hash of each object). */
 export interface Transfer {
   /** Random 16-byte id, unique within the epoch. */
-  id: Hex
-  epoch: bigint
-  from: string
-  to: string
-  amount: bigint
+  readonly id: Hex
+  readonly epoch: bigint
+  readonly from: string
+  readonly to: string
+  readonly amount: bigint
 }
 
 /** The leader's soft confirmation that a transfer holds sequence number `seq` in its epoch. */
