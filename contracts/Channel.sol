@@ -104,6 +104,8 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     mapping(address account => uint256) private indexPlusOne;
     /// Whether only invited accounts may join (the creator's chosen members), and who they are.
     bool public immutable inviteOnly;
+    /// The block this channel was deployed in: where a reader's log queries start.
+    uint64 public immutable deployedAt;
     mapping(address account => bool) public invited;
     mapping(bytes32 peerKey => bool) private peerKeyTaken;
     mapping(address account => uint256) public owed;
@@ -169,6 +171,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         if (responseWindow_ == 0 || staleAfter_ <= responseWindow_ || txCap_ == 0) revert InvalidParams();
         if (invited_.length > MAX_MEMBERS) revert InvalidParams();
         inviteOnly = invited_.length > 0;
+        deployedAt = uint64(block.number);
         for (uint256 i = 0; i < invited_.length; i++) invited[invited_[i]] = true;
         responseWindow = responseWindow_;
         staleAfter = staleAfter_;

@@ -186,8 +186,23 @@ function toEvent(log: Log): ChannelEvent | null {
 const checkpointArg = (cp: Checkpoint) => ({ ...cp })
 const txsArg = (txs: readonly ReceiptedTransfer[]) => txs.map((t) => ({ ...t, transfer: { ...t.transfer } }))
 
+/** Blocks per log query to start with; endpoints that allow fewer say so and get halves until one fits. */
+const LOG_WINDOW = 10_000
+/** How endpoints word "that log query's range or result is too large" (Alchemy, Infura, QuickNode, Ankr, ...). */
+const RANGE_REFUSED = /range|too (many|large|wide|big)|exceed|more than|maximum|limit/i
+/** ... but a rate limit is not about the range: smaller windows would only mean more requests. */
+const RATE_LIMITED = /rate.?limit|too many requests|\b429\b/i
+
+/** Every message ethers and the endpoint attached to an error. */
+function errorText(err: unknown): string {
+  const e = err as { message?: unknown; shortMessage?: unknown; error?: { message?: unknown }; info?: { error?: { message?: unknown } } }
+  return [e.message, e.shortMessage, e.error?.message, e.info?.error?.message].filter((m) => typeof m === 'string').join(' ')
+}
+
 export class ChannelClient {
   private readonly contract: Contract
+  private deployedAt: Promise<number> | undefined
+  private logWindow = LOG_WINDOW
 
   private constructor(
     readonly address: string,
@@ -370,11 +385,43 @@ export class ChannelClient {
     }
   }
 
-  /** The channel's events in a block range, oldest first. */
-  async events(fromBlock = 0, toBlock: number | 'latest' = 'latest'): Promise<ChannelEvent[]> {
+  /** The block the channel was deployed in (fixed: read once). */
+  async deploymentBlock(): Promise<number> {
+    this.deployedAt ??= this.call('deployedAt', [], (r) => num(r[0])).catch((err: unknown) => {
+      this.deployedAt = undefined // a failed read is tried again next time
+      throw err
+    })
+    return this.deployedAt
+  }
+
+  /**
+   * The channel's events in a block range (from its deployment, to the head, by default), oldest first. Read in
+   * windows of at most `logWindow` blocks, as public RPC endpoints limit a log query's range or result count; a
+   * window the endpoint refuses as too large is halved and read again, and the smaller size is kept.
+   */
+  async events(fromBlock?: number, toBlock?: number): Promise<ChannelEvent[]> {
     try {
-      const logs = await this.provider.getLogs({ address: this.address, fromBlock, toBlock })
-      return logs.flatMap((l) => toEvent(l) ?? [])
+      const from = fromBlock ?? (await this.deploymentBlock())
+      const to = toBlock ?? (await this.provider.getBlockNumber())
+      const events: ChannelEvent[] = []
+      for (let start = from; start <= to; ) {
+        const end = Math.min(to, start + this.logWindow - 1)
+        let logs: Log[]
+        try {
+          logs = await this.provider.getLogs({ address: this.address, fromBlock: start, toBlock: end })
+        } catch (err) {
+          const text = errorText(err)
+          if (end === start || !RANGE_REFUSED.test(text) || RATE_LIMITED.test(text)) throw err
+          this.logWindow = Math.max(1, Math.floor((end - start + 1) / 2))
+          continue
+        }
+        for (const l of logs) {
+          const e = toEvent(l)
+          if (e) events.push(e)
+        }
+        start = end + 1
+      }
+      return events
     } catch (err) {
       throw toChainError(err, channelInterface)
     }

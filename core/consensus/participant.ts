@@ -205,7 +205,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.last = { epoch: status.checkpointedEpoch, ...last }
     const banned = await this.chain.bannedLeaders()
     this.nextBlock = (await this.chain.blockNumber()) + 1
-    for (const ev of await this.chain.events(0, this.nextBlock - 1)) {
+    for (const ev of await this.chain.events(undefined, this.nextBlock - 1)) {
       if (ev.type === 'CheckpointSubmitted') this.pastLeaders.set(ev.epoch, ev.leader)
     }
     this.beginEpoch(status.runningEpoch, status.leader)

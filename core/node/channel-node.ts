@@ -205,6 +205,7 @@ export class ChannelNode {
    */
   async checkpoints(): Promise<CheckpointEvent[]> {
     const head = await this.chain.blockNumber()
+    if (this.settledTo < 0) this.settledTo = (await this.chain.deploymentBlock()) - 1 // nothing before it
     const from = this.settledTo + 1
     const recent = from > head ? [] : (await this.chain.events(from, head)).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
     const settleTo = head - REORG_DEPTH
