@@ -14,7 +14,8 @@ export interface LoadResult {
 
 export class ThreadedMembers {
   readonly epochs: bigint[] = []
-  leader = 0
+  /** The leader of the latest epoch a member reported. */
+  private currentLeader = 0
 
   private constructor(private readonly workers: Worker[]) {}
 
@@ -39,7 +40,7 @@ export class ThreadedMembers {
       w.on('message', (m: FromMember) => {
         if (m.type !== 'epoch') return
         hub.epochs[i] = BigInt(m.epoch)
-        hub.leader = m.leader
+        hub.currentLeader = m.leader
       })
       return new Promise<void>((resolve, reject) => {
         w.on('message', (m: FromMember) => m.type === 'ready' && resolve())
@@ -72,7 +73,7 @@ export class ThreadedMembers {
               resolve(m)
             }
             w.on('message', onMessage)
-            this.post(i, { type: 'load', count: Math.ceil(total / n), window, lowerPriority: i !== this.leader })
+            this.post(i, { type: 'load', count: Math.ceil(total / n), window, lowerPriority: i !== this.currentLeader })
           }),
       ),
     )

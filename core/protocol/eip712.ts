@@ -183,7 +183,7 @@ export class DigestOf {
 
   of(structHash: Hex): Hex {
     // Reusing the buffer is safe: hashing is synchronous.
-    if (structHash.length !== 66 || this.buf.write(structHash.slice(2), 34, 32, 'hex') !== 32 || !structHash.startsWith('0x')) {
+    if (structHash.length !== 66 || !structHash.startsWith('0x') || this.buf.write(structHash.slice(2), 34, 32, 'hex') !== 32) {
       throw new TypeError('a struct hash is 32 bytes of 0x hex')
     }
     return keccakHex(this.buf)
