@@ -1,5 +1,6 @@
 // Test and sandbox helper: a `node` peer as a real child process, driven by JSON lines. PEER_DEBUG=1 echoes what
-// the peers print.
+// the peers print; PEER_NODE_ARGS adds node flags to each peer (`--cpu-prof --cpu-prof-dir DIR` to profile them,
+// which NODE_OPTIONS does not allow).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
@@ -54,6 +55,7 @@ export class PeerProcess {
 
   static spawn(name: string, o: PeerProcessOptions): PeerProcess {
     const args = [
+      ...(process.env.PEER_NODE_ARGS ?? '').split(' ').filter(Boolean),
       '--import', 'tsx', MAIN, 'node',
       '--rpc', o.rpc,
       '--chain-id', o.chainId.toString(),
