@@ -589,6 +589,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const receiverSig = this.sign(this.digests.transfer(transfer))
     this.history.set(transfer.id, { transfer, direction: 'in', status: 'countersigned' })
     this.append({ type: 'countersign', transfer, senderSig, receiverSig })
+    // A leader paid receipts at once rather than when its own countersign comes back from its log: the receipt
+    // goes out in the same block, one log write instead of two. (The countersign's return then finds it admitted.)
+    if (this.isLeader()) this.onCountersign(this.index, { transfer, senderSig, receiverSig })
   }
 
   private onCountersign(author: number, c: Countersigned): void {
