@@ -581,6 +581,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private onRequest(author: number, transfer: Transfer, senderSig: Hex): void {
     if (this.indexOf(transfer.from) !== author) return this.blame(author, 'request for someone else\'s transfer')
     if (this.indexOf(transfer.to) !== this.index) return
+    // Answered already (our own log, replayed first after a restart, says so): checked again now it would look
+    // like a duplicate and be refused, and the sender could take a payment that went through for a failed one.
+    if (this.said.has(`countersign:${transfer.id}`) || this.said.has(`reject:${transfer.id}`)) return
     const refused = this.ledger.checkRequest(transfer, senderSig)
     if (refused) {
       this.append({ type: 'reject', epoch: this.epoch, id: transfer.id, reason: refused.code })
@@ -943,7 +946,7 @@ function entryKey(e: Entry): string {
     case 'receipt':
       return `receipt:${e.tx.transfer.id}:${e.tx.seq}`
     case 'reject':
-      return `reject:${e.id}:${e.reason}`
+      return `reject:${e.id}` // one answer per transfer and author
     case 'proposal':
       return `proposal:${e.checkpoint.epoch}:${e.checkpoint.leader}`
     case 'vote':
