@@ -7,8 +7,9 @@ export interface Transport {
   /** Appends to this member's own log; resolves once the entry is stored. */
   append(entries: readonly Uint8Array[]): Promise<void>
   /**
-   * Delivers every log's entries from the start, each log in order. The own log's stored entries come first, so
-   * a restarted member knows what it already said before it hears anyone else. Returns an unsubscribe.
+   * Delivers every log's entries from the start, each log in order. The own log's stored entries come first, all
+   * in one synchronous run, so a restarted member knows everything it already said before it reacts to any of it
+   * or hears anyone else. Returns an unsubscribe.
    */
   subscribe(handler: EntryHandler): () => void
 }

@@ -79,13 +79,16 @@ export class TradeLogs implements Transport {
   private async start(): Promise<void> {
     const own = this.own
     if (!own) throw new Error('trade log not open')
-    // Our own stored entries first: a restarted member learns what it said before hearing anyone.
+    // Our own stored entries first: a restarted member learns what it said before hearing anyone. All of them in
+    // one go, so a decision replayed from one block is taken knowing what the later blocks already record.
     const stored = own.length
     const position = { next: 0 }
+    const blocks: Buffer[] = []
     for (let i = 0; i < stored; i++) {
       const block = await own.get(i)
-      if (block) this.deliver(this.me, block, position)
+      if (block) blocks.push(block)
     }
+    for (const block of blocks) this.deliver(this.me, block, position)
     this.tail(this.me, own, stored, position)
     for (const [index, core] of this.cores) if (index !== this.me) this.tail(index, core, 0)
   }
