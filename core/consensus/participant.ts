@@ -583,7 +583,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.indexOf(transfer.to) !== this.index) return
     // Answered already (our own log, replayed first after a restart, says so): checked again now it would look
     // like a duplicate and be refused, and the sender could take a payment that went through for a failed one.
-    if (this.said.has(`countersign:${transfer.id}`) || this.said.has(`reject:${transfer.id}`)) return
+    if (this.said.has(countersignKey(transfer.id)) || this.said.has(rejectKey(transfer.id))) return
     const refused = this.ledger.checkRequest(transfer, senderSig)
     if (refused) {
       this.append({ type: 'reject', epoch: this.epoch, id: transfer.id, reason: refused.code })
@@ -937,16 +937,21 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 }
 
+/** The keys of the two answers to a request: its receiver says one or the other, once. */
+const countersignKey = (id: Hex): string => `countersign:${id}`
+const rejectKey = (id: Hex): string => `reject:${id}` // a leader's refusal is the one answer from it too
+
 /** Identifies an entry's decision, so the same decision is never written twice. */
 function entryKey(e: Entry): string {
   switch (e.type) {
     case 'request':
+      return `request:${e.transfer.id}`
     case 'countersign':
-      return `${e.type}:${e.transfer.id}`
+      return countersignKey(e.transfer.id)
     case 'receipt':
       return `receipt:${e.tx.transfer.id}:${e.tx.seq}`
     case 'reject':
-      return `reject:${e.id}` // one answer per transfer and author
+      return rejectKey(e.id)
     case 'proposal':
       return `proposal:${e.checkpoint.epoch}:${e.checkpoint.leader}`
     case 'vote':
