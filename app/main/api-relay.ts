@@ -1,6 +1,7 @@
 // Main relays the NodeApi between the renderer and the core's utility process: each call's sender is checked,
 // its arguments validated against the API's schema before the core sees them, and it times out rather than hang.
 import type { IpcMain, IpcMainInvokeEvent } from 'electron'
+import type { Reply } from '../../core/node/api-dispatch.js'
 import { validateCall, type ApiError, type NodeEvent } from '../../core/node/node-api.js'
 import { API_CHANNEL } from './channels.js'
 import { isTrustedSender } from './window.js'
@@ -10,7 +11,7 @@ export const CALL_TIMEOUT_MS = 120_000
 
 /** The core, wherever it runs: a call returns its reply, events arrive through `onEvent`. */
 export interface CoreLink {
-  call(method: string, args: unknown[]): Promise<{ ok: true; result: unknown } | { ok: false; error: ApiError }>
+  call(method: string, args: unknown[]): Promise<Reply>
   onEvent(listener: (e: NodeEvent) => void): void
 }
 

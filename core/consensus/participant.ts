@@ -28,7 +28,6 @@ export type ChainPort = Pick<
   | 'members'
   | 'bannedLeaders'
   | 'blockNumber'
-  | 'lastCheckpointState'
   | 'events'
   | 'dispute'
   | 'submitCheckpoint'
@@ -201,13 +200,16 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.txCap = (await this.chain.params()).txCap
     const status = await this.chain.status()
     await this.refreshMembers()
-    const last = await this.chain.lastCheckpointState()
-    this.last = { epoch: status.checkpointedEpoch, ...last }
     const banned = await this.chain.bannedLeaders()
     this.nextBlock = (await this.chain.blockNumber()) + 1
+    // One read of the channel's history: every checkpoint's leader, and the balances the status's last one left.
+    let last: CheckpointState = { balances: [], deposited: [] }
     for (const ev of await this.chain.events(undefined, this.nextBlock - 1)) {
-      if (ev.type === 'CheckpointSubmitted') this.pastLeaders.set(ev.epoch, ev.leader)
+      if (ev.type !== 'CheckpointSubmitted') continue
+      this.pastLeaders.set(ev.epoch, ev.leader)
+      if (ev.epoch === status.checkpointedEpoch) last = { balances: ev.balances, deposited: ev.deposited }
     }
+    this.last = { epoch: status.checkpointedEpoch, ...last }
     this.beginEpoch(status.runningEpoch, status.leader)
     for (let i = 0; i < 64; i++) if ((banned >> BigInt(i)) & 1n) this.excluded.add(i)
     this.unsubscribe = this.transport.subscribe((author, position, bytes) => this.receive(author, position, bytes))

@@ -192,7 +192,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
         ])
         network = { kind: 'rpc', rpcUrl: choice.rpcUrl, chainId, bootstrap: undefined, timing: REAL_TIMING }
       } catch (err) {
-        throw new ChainError('RPC_UNREACHABLE', `No Ethereum node answers at ${choice.rpcUrl} (${err instanceof Error ? err.message : String(err)}).`)
+        throw new ChainError('RPC_UNREACHABLE', `No Ethereum node answers at ${choice.rpcUrl} (${errorMessage(err)}).`)
       } finally {
         probe.destroy()
       }
