@@ -10,6 +10,7 @@ import { openChannel } from '../../contracts/test/fixture.js'
 import { startDevnet } from '../chain/index.js'
 import { startCluster } from '../consensus/cluster.js'
 import { ThreadedMembers } from './threaded-members.js'
+import { payInWindow } from './windowed-load.js'
 import { EpochLedger, type EpochOpening } from '../ledger/epoch-ledger.js'
 import {
   ChannelDigests,
@@ -150,25 +151,23 @@ interface Run {
  * Each of the 4 members keeps `window` payments of 1 wei open (to the others in turn) until `total` were asked for;
  * the rate of receipted ones and their request-to-receipt times.
  */
-async function load(total: number, window: number, send: (from: number, to: number) => Promise<boolean>): Promise<Run> {
+async function load(total: number, window: number, send: (from: number, to: number) => Promise<unknown>): Promise<Run> {
   const latencies: number[] = []
   let issued = 0
   const start = now()
   await Promise.all(
-    [0, 1, 2, 3].map(async (from) => {
-      const inflight = new Set<Promise<void>>()
-      while (issued < total) {
-        issued++
-        const t0 = now()
-        const done: Promise<void> = send(from, (from + 1 + (issued % 3)) % 4).then((ok) => {
-          if (ok) latencies.push(now() - t0)
-          inflight.delete(done)
-        })
-        inflight.add(done)
-        if (inflight.size >= window) await Promise.race(inflight)
-      }
-      await Promise.all(inflight)
-    }),
+    [0, 1, 2, 3].map((from) =>
+      payInWindow(
+        window,
+        () => {
+          if (issued >= total) return undefined
+          issued++
+          const to = (from + 1 + (issued % 3)) % 4
+          return () => send(from, to)
+        },
+        latencies,
+      ),
+    ),
   )
   const seconds = (now() - start) / 1000
   latencies.sort((a, b) => a - b)
@@ -188,7 +187,7 @@ async function endToEnd(): Promise<{ saturated: Run; light: Run }> {
       await cluster.untilCheckpoint(1n)
       while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
       const run = (total: number, window: number): Promise<Run> =>
-        load(total, window, (from, to) => cluster.participants[from]!.send(to, 1n).then(() => true, () => false))
+        load(total, window, (from, to) => cluster.participants[from]!.send(to, 1n))
       await run(WARM_UP, 64) // compiled code, not the first payments' compilation, is what gets measured
       const saturated = await run(TOTAL, 64)
       const light = await run(400, 1)

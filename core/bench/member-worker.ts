@@ -9,6 +9,7 @@ import { ChannelClient, devProvider } from '../chain/index.js'
 import { Participant, type Timing } from '../consensus/participant.js'
 import { MemoryBus } from '../consensus/transport.js'
 import type { Hex } from '../protocol/types.js'
+import { payInWindow } from './windowed-load.js'
 
 export interface MemberData {
   rpcUrl: string
@@ -67,19 +68,12 @@ const participant = new Participant({
 participant.on('epoch', ({ epoch, leader }) => port.postMessage({ type: 'epoch', epoch: epoch.toString(), leader } satisfies FromMember))
 
 async function load(count: number, window: number): Promise<void> {
-  const latencies: number[] = []
-  const inflight = new Set<Promise<void>>()
-  for (let i = 0; i < count; i++) {
-    const to = (data.index + 1 + (i % (data.members - 1))) % data.members
-    const t0 = performance.now()
-    const done: Promise<void> = participant.send(to, 1n).then(
-      () => void latencies.push(performance.now() - t0),
-      () => {},
-    ).finally(() => inflight.delete(done))
-    inflight.add(done)
-    if (inflight.size >= window) await Promise.race(inflight)
-  }
-  await Promise.all(inflight)
+  let i = 0
+  const latencies = await payInWindow(window, () => {
+    if (i >= count) return undefined
+    const to = (data.index + 1 + (i++ % (data.members - 1))) % data.members
+    return () => participant.send(to, 1n)
+  })
   port.postMessage({ type: 'loaded', receipted: latencies.length, latencies } satisfies FromMember)
 }
 
