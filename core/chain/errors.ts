@@ -1,6 +1,7 @@
 // Errors from the chain as typed values: the contract's revert (name and arguments) rather than ethers'
 // CALL_EXCEPTION, with a sentence a person can act on.
 import { isError, type Interface } from 'ethers'
+import { errorMessage } from '../util/error-message.js'
 
 export type ChainErrorCode =
   | 'DEVNET_UNAVAILABLE'
@@ -92,7 +93,7 @@ export function toChainError(err: unknown, iface: Interface): ChainError {
   // node's own words.
   const short = (err as { shortMessage?: unknown }).shortMessage
   const rpc = (err as { error?: { message?: unknown } }).error?.message
-  const message = typeof short === 'string' ? short : err instanceof Error ? err.message : String(err)
+  const message = typeof short === 'string' ? short : errorMessage(err)
   return new ChainError('UNKNOWN', (typeof rpc === 'string' ? `${message}: ${rpc}` : message).slice(0, 500))
 }
 

@@ -7,6 +7,7 @@ import { ACCOUNT_KEY_ENV } from '../node/wire.js'
 import { runNodeCommand } from './node-command.js'
 import { runSandbox } from './sandbox-command.js'
 import { runUiCommand } from './ui-command.js'
+import { errorMessage } from '../util/error-message.js'
 
 const USAGE = `usage: offchain-channel <command> [options]
 
@@ -137,7 +138,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     // A person reads this: the message, not a stack.
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`)
+    console.error(`error: ${errorMessage(err)}`)
     process.exit(1)
   },
 )

@@ -9,6 +9,7 @@ import { ChannelClient, devKeys, devProvider, startDevnet, type Devnet } from '.
 import { PeerProcess } from '../node/peer-process.js'
 import type { Hex } from '../protocol/types.js'
 import { toJson } from '../node/wire.js'
+import { errorMessage } from '../util/error-message.js'
 
 export interface SandboxOptions {
   peers: number
@@ -166,7 +167,7 @@ async function chainIdOf(rpc: string): Promise<bigint> {
   try {
     return BigInt((await provider.send('eth_chainId', [])) as string)
   } catch (err) {
-    throw new Error(`no chain answers at ${rpc}: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`)
+    throw new Error(`no chain answers at ${rpc}: ${errorMessage(err).slice(0, 200)}`)
   } finally {
     provider.destroy()
   }

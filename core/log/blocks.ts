@@ -4,6 +4,7 @@
 // array of buffers. Decoding is strict and never throws past `decodeBlock`.
 import c from 'compact-encoding'
 import { MAX_ENTRY_BYTES } from '../protocol/entries.js'
+import { errorMessage } from '../util/error-message.js'
 
 const BLOCK_MAGIC = 0xb1
 /** Entries per block; a longer batch is split. At MAX_ENTRY_BYTES each, a block stays under 2.1 MB. */
@@ -41,7 +42,7 @@ export function decodeBlock(block: Uint8Array): Uint8Array[] {
     list = entries.decode(state)
   } catch (err) {
     if (err instanceof BlockDecodeError) throw err
-    throw new BlockDecodeError(`malformed block: ${err instanceof Error ? err.message : String(err)}`)
+    throw new BlockDecodeError(`malformed block: ${errorMessage(err)}`)
   }
   if (state.start !== state.end) throw new BlockDecodeError(`${state.end - state.start} trailing bytes`)
   if (list.length === 0 || list.length > MAX_BLOCK_ENTRIES) throw new BlockDecodeError(`${list.length} entries in a block`)

@@ -10,6 +10,7 @@ import { ChainError, ChannelClient, devProvider, networkProvider, type Checkpoin
 import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, writeFileAtomic, type SecretStore } from '../vault/index.js'
+import { errorMessage } from '../util/error-message.js'
 import { ChannelNode } from './channel-node.js'
 import {
   addressSchema,
@@ -507,11 +508,6 @@ function checkpointView(c: CheckpointEvent): ChannelView['checkpoints'][number] 
     transaction: c.transactionHash,
     block: c.blockNumber,
   }
-}
-
-/** Any error as one sentence; the codes of our own typed errors survive in toApiError. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
 
 /** Errors as they cross to the UI: our typed codes kept, anything else INTERNAL with its message. */

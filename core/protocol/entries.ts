@@ -4,6 +4,7 @@
 import c from 'compact-encoding'
 import { checksum, fromHex, toHex } from './bytes.js'
 import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from './types.js'
+import { errorMessage } from '../util/error-message.js'
 
 export const ENTRY_VERSION = 1
 /** Larger entries are refused before decoding; the largest real one (a 64-member proposal) is about 4.3 KiB. */
@@ -166,6 +167,6 @@ export function decodeEntry(bytes: Uint8Array): Entry {
     return { type, ...body } as Entry
   } catch (err) {
     if (err instanceof EntryDecodeError) throw err
-    throw new EntryDecodeError(`malformed entry: ${err instanceof Error ? err.message : String(err)}`)
+    throw new EntryDecodeError(`malformed entry: ${errorMessage(err)}`)
   }
 }

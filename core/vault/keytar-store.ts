@@ -2,12 +2,13 @@
 // One keychain service per app; entry names are ours (see accounts.ts).
 import { VaultError } from './errors.js'
 import type { SecretStore } from './secret-store.js'
+import { errorMessage } from '../util/error-message.js'
 
 type Keytar = typeof import('keytar')
 
 /** keytar's own failures, as our codes; its messages name the service at most, never a secret. */
 function keychainError(err: unknown): VaultError {
-  const message = err instanceof Error ? err.message : String(err)
+  const message = errorMessage(err)
   if (/locked|prompt|dismissed|user canceled|interaction/i.test(message)) {
     return new VaultError('KEYCHAIN_LOCKED', `The OS keychain is locked: unlock it and try again (${message}).`)
   }

@@ -1,5 +1,6 @@
 // What to do next, for the errors a person can act on (the core's message says what went wrong).
 import { ApiError } from './api'
+import { errorMessage } from './error-message'
 
 const NEXT: Record<string, string> = {
   INSUFFICIENT_FUNDS: 'Add ether to this account first (on the sandbox: "Get 100 test ETH").',
@@ -17,7 +18,7 @@ const NEXT: Record<string, string> = {
 }
 
 export function explain(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
+  const message = errorMessage(err)
   const next = err instanceof ApiError ? NEXT[err.code] : undefined
   return next ? `${message} ${next}` : message
 }
