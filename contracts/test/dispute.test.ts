@@ -113,7 +113,11 @@ describe('dispute', () => {
 
   it('a leader list carrying transfers of another epoch is bad: the challenger is right', async () => {
     const { f, mine } = await epochUnderDispute(devnet())
-    const old = f.receipted({ epoch: 1n, from: 0, to: 1, amount: E('1'), leader: LEADER, seq: 4 })
+    // A transfer of epoch 1, receipted by the leader for the disputed epoch 2: every signature checks out against
+    // the disputed epoch's leaf, so only the transfer's own epoch makes it bad.
+    const signed = f.receipted({ epoch: 1n, from: 0, to: 1, amount: E('1'), leader: LEADER, seq: 4 })
+    const receipt = f.digests.receipt({ transfer: hashTransfer(signed.transfer), epoch: 2n, seq: signed.seq })
+    const old: ReceiptedTransfer = { ...signed, leaderSig: signDigest(f.member(LEADER).key, receipt) }
     await f.as(CHALLENGER).challenge(2n, LEADER, mine)
     await f.as(LEADER).respond([...mine, old])
     assert.equal(await verdict(f), false, 'a bad leader entry from the first difference on')
