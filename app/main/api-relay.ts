@@ -1,13 +1,12 @@
 // Main relays the NodeApi between the renderer and the core's utility process: each call's sender is checked,
 // its arguments validated against the API's schema before the core sees them, and it times out rather than hang.
 import type { IpcMain, IpcMainInvokeEvent } from 'electron'
-import type { Reply } from '../../core/node/api-dispatch.js'
-import { validateCall, type ApiError, type NodeEvent } from '../../core/node/node-api.js'
+import { CALL_TIMEOUT_MS, type ApiError, type Reply } from '../../core/node/api-reply.js'
+import { validateCall, type NodeEvent } from '../../core/node/node-api.js'
 import { API_CHANNEL } from './channels.js'
 import { isTrustedSender } from './window.js'
 
 export { API_CHANNEL, EVENT_CHANNEL } from './channels.js'
-export const CALL_TIMEOUT_MS = 120_000
 
 /** The core, wherever it runs: a call returns its reply, events arrive through `onEvent`. */
 export interface CoreLink {
@@ -15,7 +14,7 @@ export interface CoreLink {
   onEvent(listener: (e: NodeEvent) => void): void
 }
 
-export function relayApi(ipcMain: Pick<IpcMain, 'handle'>, core: CoreLink, timeoutMs = CALL_TIMEOUT_MS) {
+export function relayApi(ipcMain: Pick<IpcMain, 'handle'>, core: CoreLink, timeoutMs: number = CALL_TIMEOUT_MS) {
   const handler = async (event: Pick<IpcMainInvokeEvent, 'senderFrame'>, method: unknown, args: unknown) => {
     if (!isTrustedSender(event.senderFrame)) return { ok: false, error: { code: 'FORBIDDEN', message: 'not the app window' } }
     let call

@@ -1,9 +1,9 @@
 // Main's side of the core process: numbered calls and their replies, events, and a restart when it dies.
 import type { UtilityProcess } from 'electron'
-import type { ApiError, NodeEvent } from '../../core/node/node-api.js'
+import type { Reply } from '../../core/node/api-reply.js'
+import type { NodeEvent } from '../../core/node/node-api.js'
 import type { CoreLink } from './api-relay.js'
 
-type Reply = { ok: true; result: unknown } | { ok: false; error: ApiError }
 const MAX_RESTARTS_PER_MINUTE = 5
 
 export class UtilityCoreLink implements CoreLink {

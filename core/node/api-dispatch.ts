@@ -1,9 +1,8 @@
 // One call from outside (IPC or WebSocket) into the NodeApi: validated against the method's schema, run, and its
 // outcome turned into plain JSON. Nothing thrown inside escapes as anything but { code, message }.
 import { toApiError } from './app-core.js'
-import { validateCall, type ApiError, type NodeApi } from './node-api.js'
-
-export type Reply = { ok: true; result: unknown } | { ok: false; error: ApiError }
+import type { Reply } from './api-reply.js'
+import { validateCall, type NodeApi } from './node-api.js'
 
 export async function dispatch(api: NodeApi, method: unknown, args: unknown): Promise<Reply> {
   try {

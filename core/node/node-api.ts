@@ -2,7 +2,7 @@
 // over a WebSocket). Every value is plain JSON: wei and epochs travel as decimal strings. `methods` is the schema
 // each transport checks a call's arguments against before the core sees them.
 import { z } from 'zod'
-import { ApiCallError } from './api-error.js'
+import { ApiCallError } from './api-reply.js'
 import type { MethodNameList } from './api-methods.js'
 
 export type Wei = string
@@ -157,7 +157,7 @@ export interface NodeApi {
   closeChannel(...a: Args<'closeChannel'>): Promise<string>
 }
 
-export { ApiCallError, type ApiError } from './api-error.js'
+export { ApiCallError, type ApiError } from './api-reply.js'
 
 /** Checks a call from outside: a known method, arguments of the right shape. */
 export function validateCall(method: unknown, args: unknown): { method: MethodName; args: unknown[] } {

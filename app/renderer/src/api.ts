@@ -1,9 +1,8 @@
 // The renderer's only way to the core: the NodeApi, through Electron's preload bridge when there is one, else over
 // the WebSocket of `node --ui` (its token comes in the page URL's fragment).
-import { ApiCallError } from '../../../core/node/api-error'
+// It imports only types from core/: its bundle carries no core code.
+import type { ApiError as ErrorShape, CallTimeoutMs, Reply } from '../../../core/node/api-reply'
 import type { AppStatus, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
-
-type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } }
 
 export interface Bridge {
   /** Resolves with the core's reply; rejects only when the core cannot be reached. */
@@ -11,7 +10,16 @@ export interface Bridge {
   onEvent(listener: (e: NodeEvent) => void): () => void
 }
 
-export { ApiCallError as ApiError }
+/** A call that failed: the core's code (or the bridge's own: DISCONNECTED, TIMEOUT) and its sentence. */
+export class ApiError extends Error implements ErrorShape {
+  override readonly name = 'ApiError'
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
 
 /** What Electron's preload exposes: one function per NodeApi method, and the event stream. */
 type PreloadApi = Record<string, (...args: unknown[]) => Promise<Reply>> & { onEvent: Bridge['onEvent'] }
@@ -32,7 +40,8 @@ function preloadBridge(p: PreloadApi): Bridge {
   }
 }
 
-const CALL_TIMEOUT_MS = 120_000
+/** core/node/api-reply.ts's CALL_TIMEOUT_MS: its type admits no other value. */
+const CALL_TIMEOUT_MS: CallTimeoutMs = 120_000
 
 function socketBridge(): Bridge {
   const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? ''
@@ -45,10 +54,10 @@ function socketBridge(): Bridge {
     (socket ??= new Promise((resolve, reject) => {
       const ws = new WebSocket(url)
       ws.onopen = () => resolve(ws)
-      ws.onerror = () => reject(new ApiCallError('DISCONNECTED', 'Cannot reach the node: is `node --ui` still running, and is the URL the one it printed?'))
+      ws.onerror = () => reject(new ApiError('DISCONNECTED', 'Cannot reach the node: is `node --ui` still running, and is the URL the one it printed?'))
       ws.onclose = () => {
         socket = undefined
-        for (const w of waiting.values()) w.reject(new ApiCallError('DISCONNECTED', 'The connection to the node closed.'))
+        for (const w of waiting.values()) w.reject(new ApiError('DISCONNECTED', 'The connection to the node closed.'))
         waiting.clear()
       }
       ws.onmessage = (m) => {
@@ -67,7 +76,7 @@ function socketBridge(): Bridge {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id)
-          reject(new ApiCallError('TIMEOUT', `${method} took longer than ${CALL_TIMEOUT_MS / 1000} s`))
+          reject(new ApiError('TIMEOUT', `${method} took longer than ${CALL_TIMEOUT_MS / 1000} s`))
         }, CALL_TIMEOUT_MS)
         waiting.set(id, {
           resolve: (v) => (clearTimeout(timer), resolve(v)),
@@ -87,7 +96,7 @@ function socketBridge(): Bridge {
 const bridge: Bridge = window.offchain ? preloadBridge(window.offchain) : socketBridge()
 async function call<T>(method: string, ...args: unknown[]): Promise<T> {
   const reply = await bridge.call(method, args)
-  if (!reply.ok) throw new ApiCallError(reply.error.code, reply.error.message)
+  if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message)
   return reply.result as T
 }
 
