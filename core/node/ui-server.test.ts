@@ -1,15 +1,51 @@
 // The browser door of `node --ui`: only 127.0.0.1, only with the start's token, only from its own origin and Host;
 // calls checked against the API's schemas; nothing a client sends crashes it.
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
+import { createConnection } from 'node:net'
+import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import WebSocket from 'ws'
 import { FileVault } from '../vault/index.js'
 import { AppCore } from './app-core.js'
 import { startUiServer, type UiServer } from './ui-server.js'
+
+/** The local addresses of the listening TCP sockets (IPv4 and IPv6) on `port`, from /proc/net. */
+function listeningOn(port: number): string[] {
+  const found: string[] = []
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(file)) continue
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/)
+      if (!local || state !== '0A') continue // 0A: LISTEN
+      const [hex, portHex] = local.split(':') as [string, string]
+      if (parseInt(portHex, 16) !== port) continue
+      // /proc/net prints each 32-bit word of the address in host (little-endian) order.
+      const words = (hex.match(/.{8}/g) ?? []).map((w) => Buffer.from(w, 'hex').reverse())
+      const bytes = Buffer.concat(words)
+      found.push(bytes.length === 4 ? [...bytes].join('.') : (bytes.toString('hex').match(/.{4}/g) ?? []).join(':'))
+    }
+  }
+  return found
+}
+
+/** Whether a TCP connection to host:port is accepted (false when refused or unreachable). */
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port, timeout: 3000 })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
 
 describe('node --ui server', () => {
   let dir: string
@@ -58,8 +94,24 @@ describe('node --ui server', () => {
       ws.send(payload)
     })
 
-  it('listens on 127.0.0.1 only and prints a URL carrying the token in its fragment', () => {
+  it('listens on 127.0.0.1 only and prints a URL carrying the token in its fragment', async () => {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{48}$/)
+    if (process.platform === 'linux') {
+      // The socket as the kernel has it: one listening socket on the port, bound to 127.0.0.1 and nothing else.
+      assert.deepEqual(listeningOn(server.port), ['127.0.0.1'])
+    }
+    assert.equal(await connects('127.0.0.1', server.port), true)
+    // Another loopback address (Linux routes all of 127/8 to lo), IPv6 loopback, and every address of this
+    // machine's interfaces: a socket bound to 0.0.0.0 or :: would accept each of them.
+    const others = [
+      ...(process.platform === 'linux' ? ['127.0.0.2'] : []),
+      '::1',
+      ...Object.values(networkInterfaces())
+        .flat()
+        .filter((a) => a !== undefined && !a.internal)
+        .map((a) => (a!.family === 'IPv6' && a!.scopeid ? `${a!.address}%${a!.scopeid}` : a!.address)),
+    ]
+    for (const host of others) assert.equal(await connects(host, server.port), false, `a connection to ${host} was accepted`)
   })
 
   it('serves the UI with a strict CSP, and nothing outside its folder or for another Host', async () => {
