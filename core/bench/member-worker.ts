@@ -5,7 +5,7 @@
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads'
 import { setPriority } from 'node:os'
 import { Wallet } from 'ethers'
-import { ChannelClient, devProvider } from '../chain/index.js'
+import { ChannelClient, chainProvider } from '../chain/index.js'
 import { Participant, type Timing } from '../consensus/participant.js'
 import { MemoryBus } from '../consensus/transport.js'
 import type { Hex } from '../protocol/types.js'
@@ -49,7 +49,7 @@ function flush(): void {
   outgoing = []
 }
 
-const provider = devProvider(data.rpcUrl, BigInt(data.chainId))
+const provider = chainProvider('sandbox', data.rpcUrl, BigInt(data.chainId))
 const participant = new Participant({
   index: data.index,
   privateKey: data.key,

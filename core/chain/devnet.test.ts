@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { Wallet, parseEther } from 'ethers'
-import { ChainError, ChannelClient, devProvider, startDevnet } from './index.js'
+import { ChainError, ChannelClient, chainProvider, startDevnet } from './index.js'
 
 function running(pid: number): boolean {
   try {
@@ -30,7 +30,7 @@ describe('devnet', () => {
       await devnet.stop()
     }
     assert.equal(running(devnet.pid), false, 'anvil is gone')
-    const dead = devProvider(devnet.rpcUrl, 4242n)
+    const dead = chainProvider('sandbox', devnet.rpcUrl, 4242n)
     await assert.rejects(dead.getBlockNumber())
     dead.destroy()
   })

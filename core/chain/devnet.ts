@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { HDNodeWallet, JsonRpcProvider, Mnemonic } from 'ethers'
 import type { Hex } from '../protocol/types.js'
 import { ChainError } from './errors.js'
+import { chainProvider } from './provider.js'
 
 /** Anvil's well-known development mnemonic: these keys are public, never use them on a real network. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
@@ -57,16 +58,6 @@ export function devKeys(count: number): Hex[] {
   return Array.from({ length: count }, (_, i) => root.deriveChild(i).privateKey as Hex)
 }
 
-export function devProvider(rpcUrl: string, chainId: bigint): JsonRpcProvider {
-  // A local node answers in milliseconds: poll fast and never serve a cached block number after a time jump.
-  return new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, pollingInterval: 20, cacheTimeout: -1 })
-}
-
-/** A provider for a public network: ethers' own polling and caching, which a rate-limited RPC needs. */
-export function networkProvider(rpcUrl: string, chainId: bigint): JsonRpcProvider {
-  return new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, pollingInterval: 4000 })
-}
-
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const accounts = options.accounts ?? 10
   const chainId = options.chainId ?? 31337
@@ -91,7 +82,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     throw err
   }
   const rpcUrl = `http://127.0.0.1:${port}`
-  const provider = devProvider(rpcUrl, BigInt(chainId))
+  const provider = chainProvider('sandbox', rpcUrl, BigInt(chainId))
   return {
     rpcUrl,
     chainId: BigInt(chainId),

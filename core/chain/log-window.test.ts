@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { Wallet, parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import { ChainError } from './errors.js'
-import { ChannelClient, devProvider } from './index.js'
+import { ChannelClient, chainProvider } from './index.js'
 
 interface LogQuery {
   fromBlock: number
@@ -85,7 +85,7 @@ describe('channel events through a limited endpoint', () => {
 
     const endpoint = await limitedEndpoint(d.rpcUrl, { maxRange: 50 })
     servers.push(endpoint.server)
-    const limited = ChannelClient.at(channelAddress, new Wallet(d.keys[0]!, devProvider(endpoint.url, d.chainId)))
+    const limited = ChannelClient.at(channelAddress, new Wallet(d.keys[0]!, chainProvider('sandbox', endpoint.url, d.chainId)))
     const events = await limited.events()
     assert.deepEqual(
       events.map((e) => [e.type, e.blockNumber, e.transactionHash]),
@@ -104,7 +104,7 @@ describe('channel events through a limited endpoint', () => {
     const d = devnet()
     const endpoint = await limitedEndpoint(d.rpcUrl, 'rate-limited')
     servers.push(endpoint.server)
-    const limited = ChannelClient.at(channelAddress, devProvider(endpoint.url, d.chainId))
+    const limited = ChannelClient.at(channelAddress, chainProvider('sandbox', endpoint.url, d.chainId))
     await assert.rejects(limited.events(), (err) => err instanceof ChainError && /Too Many Requests/.test(err.message))
     assert.equal(endpoint.queries.length, 1)
   })

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { ChannelClient, devProvider } from '../chain/index.js'
+import { ChannelClient, chainProvider } from '../chain/index.js'
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url))
 
@@ -33,7 +33,7 @@ describe('devnet command', () => {
     try {
       const m = await waitFor(output, /chain (http:\/\/127\.0\.0\.1:\d+) \(chain id (\d+)\), channel (0x[0-9a-fA-F]{40})/, 30_000)
       await waitFor(output, /Ctrl-C stops it/, 30_000)
-      const provider = devProvider(m[1] as string, BigInt(m[2] as string))
+      const provider = chainProvider('sandbox', m[1] as string, BigInt(m[2] as string))
       const channel = ChannelClient.at(m[3] as string, provider)
       const status = await channel.status()
       assert.equal(status.checkpointedEpoch, 1n)
@@ -44,7 +44,7 @@ describe('devnet command', () => {
       child.kill('SIGINT')
       const [code] = (await once(child, 'exit')) as [number | null]
       assert.equal(code, 0)
-      const dead = devProvider(m[1] as string, BigInt(m[2] as string))
+      const dead = chainProvider('sandbox', m[1] as string, BigInt(m[2] as string))
       await assert.rejects(dead.send('eth_chainId', []))
       dead.destroy()
     } finally {

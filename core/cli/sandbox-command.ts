@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, formatEther, parseEther } from 'ethers'
 import createTestnet from 'hyperdht/testnet.js'
-import { ChannelClient, devKeys, devProvider, startDevnet, type Devnet } from '../chain/index.js'
+import { ChannelClient, chainProvider, devKeys, startDevnet, type Devnet } from '../chain/index.js'
 import { PeerProcess } from '../node/peer-process.js'
 import type { Hex } from '../protocol/types.js'
 import { toJson } from '../node/wire.js'
@@ -59,7 +59,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxSummary> 
       rpc = devnet.rpcUrl
       chainId = devnet.chainId
     }
-    const provider = devProvider(rpc, chainId)
+    const provider = chainProvider('sandbox', rpc, chainId)
     const keys = devKeys(opts.peers + 1) // the chain's first accounts are funded (anvil's dev mnemonic)
     const channel = await ChannelClient.deploy(new Wallet(keys[0] as string, provider), {
       responseWindow: 60n,

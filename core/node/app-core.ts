@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
 import { z } from 'zod'
-import { ChainError, ChannelClient, devProvider, networkProvider, type CheckpointEvent } from '../chain/index.js'
+import { ChainError, ChannelClient, chainProvider, type CheckpointEvent, type NetworkKind } from '../chain/index.js'
 import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, writeFileAtomic, type SecretStore } from '../vault/index.js'
@@ -29,7 +29,7 @@ export const KEYCHAIN_SERVICE = 'Offchain Channels'
 
 /** A chain and a DHT the app can use: the sandbox's (local) or a real network's. */
 export interface Network {
-  kind: 'sandbox' | 'rpc'
+  kind: NetworkKind
   rpcUrl: string
   chainId: bigint
   bootstrap: Bootstrap
@@ -201,7 +201,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     await this.stopChannels()
     this.provider?.destroy()
     this.network = network
-    this.provider = (network.kind === 'sandbox' ? devProvider : networkProvider)(network.rpcUrl, network.chainId)
+    this.provider = chainProvider(network.kind, network.rpcUrl, network.chainId)
     this.settings.network = choice
     this.saveSettings()
     this.progress('network', 'Connected', true)
@@ -307,7 +307,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
         dataDir: join(this.opts.dataDir, 'channels', network.chainId.toString(), address, account),
         bootstrap: network.bootstrap,
         timing: network.timing,
-        rpcKind: network.kind === 'sandbox' ? 'local' : 'public',
+        networkKind: network.kind,
         ...(joinWith !== undefined ? { joinWith } : {}),
         log: (line) => this.log(`[${address.slice(0, 8)}] ${line}`),
       })

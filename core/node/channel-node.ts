@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
-import { ChannelClient, devProvider, networkProvider, type CheckpointEvent, type DisputeRecord, type MemberRecord, type TxResult } from '../chain/index.js'
+import { ChannelClient, chainProvider, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
 import type { Byzantine } from '../consensus/byzantine.js'
 import {
   Participant,
@@ -37,8 +37,8 @@ export interface ChannelNodeOptions {
   /** Join with this deposit (wei) if the account is not a member yet. */
   joinWith?: bigint
   byzantine?: Byzantine
-  /** 'local' (default) polls a devnet fast; 'public' suits a real network's RPC. */
-  rpcKind?: 'local' | 'public'
+  /** 'sandbox' (default) polls a local chain fast; 'rpc' suits a real network's RPC. */
+  networkKind?: NetworkKind
   log?: (line: string) => void
 }
 
@@ -87,7 +87,7 @@ export class ChannelNode {
 
   static async start(opts: ChannelNodeOptions): Promise<ChannelNode> {
     const log = opts.log ?? (() => {})
-    const provider = (opts.rpcKind === 'public' ? networkProvider : devProvider)(opts.rpcUrl, opts.chainId)
+    const provider = chainProvider(opts.networkKind ?? 'sandbox', opts.rpcUrl, opts.chainId)
     const wallet = new Wallet(opts.privateKey, provider)
     const chain = ChannelClient.at(opts.channel, wallet)
     let members = await chain.members()

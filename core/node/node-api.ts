@@ -4,11 +4,12 @@
 import { z } from 'zod'
 import { ApiCallError } from './api-reply.js'
 import type { MethodNameList } from './api-methods.js'
+import type { NetworkKind } from '../chain/provider.js'
 
 export type Wei = string
 
 export interface NetworkView {
-  kind: 'sandbox' | 'rpc'
+  kind: NetworkKind
   rpcUrl: string
   chainId: string
 }
