@@ -36,7 +36,8 @@ export interface ChannelSummary {
   members?: number
 }
 
-export interface MemberView {
+/** One member as ChannelView shows it (plain JSON; ChannelNode's own MemberView holds bigints). */
+export interface ChannelMemberView {
   index: number
   account: string
   online: boolean
@@ -84,7 +85,7 @@ export interface ChannelView {
   receipts: number
   voted: number[]
   awaiting: number[]
-  members: MemberView[]
+  members: ChannelMemberView[]
   transfers: TransferView[]
   checkpoints: CheckpointView[]
   dispute: DisputeView | undefined
