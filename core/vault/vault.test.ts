@@ -121,6 +121,14 @@ describe('OS keychain (keytar over the Secret Service)', () => {
       const key = await accounts.privateKey(address)
       await rejectsWith('ACCOUNT_EXISTS', () => again.importPrivateKey(key), key.slice(2))
       assert.equal(await again.privateKey(address), key)
+      // The store's own refusal, not the account vault's check in front of it: an entry added twice, through
+      // another handle on the same keychain service, keeps its first secret.
+      const name = `entry-${Date.now()}`
+      await store.add(name, 'first secret')
+      await rejectsWith('ACCOUNT_EXISTS', () => again.store.add(name, 'second secret'), 'first secret', 'second secret')
+      await rejectsWith('ACCOUNT_EXISTS', () => store.add(name, 'second secret'), 'first secret', 'second secret')
+      assert.equal(await store.get(name), 'first secret')
+      assert.equal(await again.store.get(name), 'first secret')
     } finally {
       for (const n of await store.names()) await store.delete(n)
     }
@@ -129,16 +137,20 @@ describe('OS keychain (keytar over the Secret Service)', () => {
 })
 
 describe('OS keychain failures', () => {
-  const probe = (command: string, env: NodeJS.ProcessEnv): Record<string, string> => {
+  const probe = (command: string, env: NodeJS.ProcessEnv): Record<string, string | boolean> => {
     const out = execFileSync('sh', ['-c', command], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 })
-    return JSON.parse(out.trim().split('\n').pop()!) as Record<string, string>
+    return JSON.parse(out.trim().split('\n').pop()!) as Record<string, string | boolean>
   }
   const node = `"${process.execPath}" --import tsx core/vault/keychain-probe.ts`
 
   it('no Secret Service: KEYCHAIN_UNAVAILABLE, saying what to do', () => {
-    const r = probe(node, { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir, 'no-bus')}` })
+    const r = probe(node, { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir, 'no-bus')}`, LANG: 'C', LC_ALL: 'C' })
     assert.equal(r.code, 'KEYCHAIN_UNAVAILABLE', JSON.stringify(r))
-    assert.match(r.message!, /vault file/)
+    assert.match(String(r.message), /vault file/)
+    // keytar itself loaded in that process, and what failed is libsecret reaching the session bus at the address
+    // given (no socket there): not keytar failing to load, which would be the same code.
+    assert.equal(r.keytarLoads, true, JSON.stringify(r))
+    assert.match(String(r.message), /\(Could not connect: No such file or directory\)/, JSON.stringify(r))
   })
 
   it('a locked keychain: KEYCHAIN_LOCKED, nothing stored', () => {
