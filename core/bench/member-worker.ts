@@ -7,7 +7,7 @@ import { setPriority } from 'node:os'
 import { Wallet } from 'ethers'
 import { ChannelClient, chainProvider } from '../chain/index.js'
 import { Participant, type Timing } from '../consensus/participant.js'
-import { MemoryBus } from '../consensus/transport.js'
+import { MemoryBus } from '../testing/memory-bus.js'
 import type { Hex } from '../protocol/types.js'
 import { payInWindow } from './windowed-load.js'
 

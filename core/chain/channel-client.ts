@@ -13,103 +13,36 @@ import {
 import * as artifact from './generated/Channel.js'
 import { ChainError, toChainError } from './errors.js'
 import type { ChannelDomain, Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
+import type {
+  ChainPort,
+  ChannelEvent,
+  ChannelParams,
+  ChannelStatus,
+  CheckpointEvent,
+  CheckpointState,
+  DisputePhase,
+  DisputeRecord,
+  EventMeta,
+  MemberRecord,
+  TxResult,
+} from '../consensus/chain-port.js'
+
+// The consensus layer owns these types (it declares the port this adapter implements); re-exported for callers.
+export type {
+  ChannelEvent,
+  ChannelParams,
+  ChannelStatus,
+  CheckpointEvent,
+  CheckpointState,
+  DisputePhase,
+  DisputeRecord,
+  MemberRecord,
+  TxResult,
+} from '../consensus/chain-port.js'
 
 export const channelInterface = new Interface(artifact.abi)
 
-export interface ChannelParams {
-  /** Seconds the challenged leader has to respond. */
-  responseWindow: bigint
-  /** Seconds without a checkpoint after which any member may close the channel. */
-  staleAfter: bigint
-  /** Per-member transfers per epoch; bounds dispute lists. */
-  txCap: number
-  /** Only these accounts may join (empty or absent: anyone may). */
-  invited?: readonly string[]
-}
-
-export type DisputePhase = 'none' | 'open' | 'responded' | 'leader-won'
 const PHASES: readonly DisputePhase[] = ['none', 'open', 'responded', 'leader-won']
-
-export interface ChannelStatus {
-  /** Last checkpointed epoch (0 before the first checkpoint). */
-  checkpointedEpoch: bigint
-  /** The epoch being traded in: checkpointedEpoch + 1. */
-  runningEpoch: bigint
-  /** Leader of the running epoch as the chain knows it. */
-  leader: number
-  /** Members covered by the last checkpoint. */
-  included: number
-  /** Unix seconds of the last checkpoint (deployment before the first). */
-  checkpointedAt: bigint
-  disputePhase: DisputePhase
-  closed: boolean
-}
-
-export interface MemberRecord {
-  index: number
-  account: string
-  peerKey: Hex
-  /** Cumulative deposit the contract holds for the member. */
-  deposit: bigint
-  exited: boolean
-}
-
-export interface DisputeRecord {
-  epoch: bigint
-  challenger: number
-  leader: number
-  /** Unix seconds; after it a silent leader loses. */
-  deadline: bigint
-  challengerCount: number
-  challengerRoot: Hex
-  /** Meaningful once the leader has responded. */
-  leaderRight: boolean
-  challengerNet: bigint
-}
-
-/** The last checkpoint's balances and deposits, which some calls must pass back (checked against its hash). */
-export interface CheckpointState {
-  balances: bigint[]
-  deposited: bigint[]
-}
-
-interface EventMeta {
-  blockNumber: number
-  transactionHash: Hex
-}
-
-export type ChannelEvent = EventMeta &
-  (
-    | { type: 'Joined'; index: number; account: string; peerKey: Hex; amount: bigint }
-    | { type: 'Deposited'; index: number; amount: bigint; total: bigint }
-    | {
-        type: 'CheckpointSubmitted'
-        epoch: bigint
-        leader: number
-        nextLeader: number
-        txRoot: Hex
-        txCount: number
-        exitMask: bigint
-        balances: bigint[]
-        deposited: bigint[]
-      }
-    | { type: 'Exited'; index: number; account: string; amount: bigint }
-    | { type: 'PaymentDeferred'; account: string; amount: bigint }
-    | { type: 'Withdrawn'; account: string; amount: bigint }
-    | { type: 'Challenged'; epoch: bigint; challenger: number; leader: number; root: Hex; count: number; deadline: bigint }
-    | { type: 'Responded'; epoch: bigint; root: Hex; count: number; leaderRight: boolean }
-    | { type: 'DisputeResolved'; epoch: bigint; challenger: number; leader: number; leaderRight: boolean; nextLeader: number }
-    | { type: 'ChannelClosed'; epoch: bigint }
-  )
-
-export type CheckpointEvent = Extract<ChannelEvent, { type: 'CheckpointSubmitted' }>
-
-export interface TxResult {
-  hash: Hex
-  blockNumber: number
-  gasUsed: bigint
-  events: ChannelEvent[]
-}
 
 /** A Result from ethers, read positionally; the ABI fixes the order and types. */
 type Row = readonly unknown[]
@@ -199,7 +132,7 @@ function errorText(err: unknown): string {
   return [e.message, e.shortMessage, e.error?.message, e.info?.error?.message].filter((m) => typeof m === 'string').join(' ')
 }
 
-export class ChannelClient {
+export class ChannelClient implements ChainPort {
   private readonly contract: Contract
   private deployedAt: Promise<number> | undefined
   private logWindow = LOG_WINDOW

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import { runDevnetCommand } from './devnet-command.js'
 import { ACCOUNT_KEY_ENV } from '../node/wire.js'
-import { runNodeCommand } from './node-command.js'
+import { nodeCommandOptions, runNodeCommand } from './node-command.js'
 import { runSandbox } from './sandbox-command.js'
 import { runUiCommand } from './ui-command.js'
 import { errorMessage } from '../util/error-message.js'
@@ -97,37 +97,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'node') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        rpc: { type: 'string' },
-        'chain-id': { type: 'string' },
-        channel: { type: 'string' },
-        'key-file': { type: 'string' },
-        'data-dir': { type: 'string' },
-        bootstrap: { type: 'string' },
-        join: { type: 'string' },
-        'epoch-ms': { type: 'string', default: '2000' },
-        'leader-timeout-ms': { type: 'string', default: '5000' },
-        byzantine: { type: 'string' },
-      },
-    })
-    const need = (name: string, v: string | undefined): string => {
-      if (!v) throw new Error(`--${name} is required\n${USAGE}`)
-      return v
-    }
-    await runNodeCommand({
-      rpc: need('rpc', values.rpc),
-      chainId: BigInt(need('chain-id', values['chain-id'])),
-      channel: need('channel', values.channel),
-      keyFile: values['key-file'],
-      dataDir: need('data-dir', values['data-dir']),
-      bootstrap: values.bootstrap,
-      join: values.join,
-      epochMs: Number(values['epoch-ms']),
-      leaderTimeoutMs: Number(values['leader-timeout-ms']),
-      byzantine: values.byzantine,
-    })
+    await runNodeCommand(nodeCommandOptions(rest, USAGE))
     return 0
   }
   console.error(`unknown command: ${command}\n${USAGE}`)

@@ -5,8 +5,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { randomBytes } from 'node:crypto'
+import { parseArgs } from 'node:util'
 import { parseEther } from 'ethers'
-import type { Byzantine } from '../consensus/byzantine.js'
+import type { Conduct } from '../consensus/conduct.js'
+import type { Transport } from '../consensus/transport.js'
 import { createPeerKey, type PeerKeyPair } from '../log/peer-key.js'
 import { ChannelNode } from '../node/channel-node.js'
 import { ACCOUNT_KEY_ENV, toJson } from '../node/wire.js'
@@ -23,7 +25,45 @@ export interface NodeCommandOptions {
   join?: string | undefined
   epochMs: number
   leaderTimeoutMs: number
-  byzantine?: string | undefined
+}
+
+/** What a test may inject into a node process (core/testing/hostile-node.ts); the product injects nothing. */
+export interface NodeInjection {
+  conduct?: (accountKey: Hex) => Conduct
+  wrapTransport?: (logs: Transport) => Transport
+}
+
+/** The `node` command's flags (after `node`). */
+export function nodeCommandOptions(args: string[], usage: string): NodeCommandOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      rpc: { type: 'string' },
+      'chain-id': { type: 'string' },
+      channel: { type: 'string' },
+      'key-file': { type: 'string' },
+      'data-dir': { type: 'string' },
+      bootstrap: { type: 'string' },
+      join: { type: 'string' },
+      'epoch-ms': { type: 'string', default: '2000' },
+      'leader-timeout-ms': { type: 'string', default: '5000' },
+    },
+  })
+  const need = (name: string, v: string | undefined): string => {
+    if (!v) throw new Error(`--${name} is required\n${usage}`)
+    return v
+  }
+  return {
+    rpc: need('rpc', values.rpc),
+    chainId: BigInt(need('chain-id', values['chain-id'])),
+    channel: need('channel', values.channel),
+    keyFile: values['key-file'],
+    dataDir: need('data-dir', values['data-dir']),
+    bootstrap: values.bootstrap,
+    join: values.join,
+    epochMs: Number(values['epoch-ms']),
+    leaderTimeoutMs: Number(values['leader-timeout-ms']),
+  }
 }
 
 function accountKey(keyFile: string | undefined): Hex {
@@ -52,32 +92,24 @@ export function parseBootstrap(list: string | undefined): Array<{ host: string; 
   })
 }
 
-const BYZANTINE: Record<string, Byzantine> = {
-  omit: { omitTransfer: true },
-  inflate: { inflateOwnBalance: 1000n },
-  reorder: { reorderReceipts: true },
-  'false-challenge': { falseChallenge: true },
-}
-
-export async function runNodeCommand(opts: NodeCommandOptions): Promise<void> {
+export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjection = {}): Promise<void> {
   const out = (event: string, data: object = {}): void => {
     process.stdout.write(`${toJson({ event, ...data })}\n`)
   }
-  const garbage = opts.byzantine === 'garbage' // test-only: a member that writes junk into its own log
-  const byzantine = opts.byzantine && !garbage ? BYZANTINE[opts.byzantine] : undefined
-  if (opts.byzantine && !garbage && !byzantine) throw new Error(`unknown --byzantine ${opts.byzantine}`)
   const bootstrap = parseBootstrap(opts.bootstrap)
+  const privateKey = accountKey(opts.keyFile)
   const node = await ChannelNode.start({
     rpcUrl: opts.rpc,
     chainId: opts.chainId,
     channel: opts.channel,
-    privateKey: accountKey(opts.keyFile),
+    privateKey,
     peerKey: peerKey(opts.dataDir),
     dataDir: opts.dataDir,
     ...(bootstrap ? { bootstrap } : {}),
     timing: { epochMs: opts.epochMs, leaderTimeoutMs: opts.leaderTimeoutMs, chainPollMs: 100 },
     ...(opts.join ? { joinWith: parseEther(opts.join) } : {}),
-    ...(byzantine ? { byzantine } : {}),
+    ...(inject.conduct ? { conduct: inject.conduct(privateKey) } : {}),
+    ...(inject.wrapTransport ? { wrapTransport: inject.wrapTransport } : {}),
     log: (line) => out('log', { line }),
   })
   node.events.on('epoch', (e) => out('epoch', e))
@@ -86,13 +118,9 @@ export async function runNodeCommand(opts: NodeCommandOptions): Promise<void> {
   node.events.on('dispute', (e) => out('dispute', e))
   node.events.on('exited', (e) => out('exited', e))
   out('ready', node.state())
-  const junk = garbage ? setInterval(() => void node.writeGarbage(5), 500) : undefined
 
   let closing: Promise<void> | undefined
-  const shutdown = (): Promise<void> => {
-    clearInterval(junk)
-    return (closing ??= node.close().then(() => out('closed')))
-  }
+  const shutdown = (): Promise<void> => (closing ??= node.close().then(() => out('closed')))
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)))
   process.once('SIGINT', () => void shutdown().then(() => process.exit(0)))
 

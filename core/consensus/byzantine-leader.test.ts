@@ -7,8 +7,8 @@ import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { ChannelEvent } from '../chain/index.js'
 import type { Hex } from '../protocol/types.js'
-import type { Byzantine } from './byzantine.js'
-import { startCluster } from './cluster.js'
+import type { Byzantine } from '../testing/byzantine.js'
+import { startCluster } from '../testing/cluster.js'
 
 const TIMING = { epochMs: 1500, leaderTimeoutMs: 1500, chainPollMs: 40 }
 

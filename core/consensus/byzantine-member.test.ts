@@ -7,8 +7,8 @@ import { openChannel, useDevnet, type ChannelFixture } from '../../contracts/tes
 import type { Devnet } from '../chain/index.js'
 import { ChannelDigests, encodeEntry, randomTransferId, signDigest } from '../protocol/index.js'
 import type { Hex } from '../protocol/types.js'
-import type { Byzantine } from './byzantine.js'
-import { startCluster, type Cluster } from './cluster.js'
+import type { Byzantine } from '../testing/byzantine.js'
+import { startCluster, type Cluster } from '../testing/cluster.js'
 import { TransferRejected, type TransferRecord } from './participant.js'
 
 const TIMING = { epochMs: 1200, leaderTimeoutMs: 1500, chainPollMs: 40 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import { Wallet, parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
-import { startCluster } from './cluster.js'
+import { startCluster } from '../testing/cluster.js'
 
 const TIMING = { epochMs: 1200, leaderTimeoutMs: 3000, chainPollMs: 40 }
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
-import { startCluster } from './cluster.js'
+import { startCluster } from '../testing/cluster.js'
 
 describe('transfer cap', () => {
   const devnet = useDevnet()

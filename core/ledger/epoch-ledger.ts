@@ -1,7 +1,9 @@
 // The state machine of one epoch: balances, used transfer ids, receipts in seq order and their Merkle root.
 // Deterministic and free of I/O and clocks. Every operation first checks everything and either returns a typed
-// rejection with nothing changed, or applies the message whole. The leader admits doubly signed transfers; every
-// other member replays the leader's receipts into its own copy, so all copies agree or the difference is evidence.
+// rejection with nothing changed, or applies the message whole; the one exception is a member's replay of a
+// receipt (`applyReceipt`, `refuse`): a refused receipt still uses up its seq, as the leader's log numbers them all.
+// The leader admits doubly signed transfers; every other member replays the leader's receipts into its own copy,
+// so all copies agree or the difference is evidence.
 import { checksum } from '../protocol/bytes.js'
 import { hashReceipt, hashTransfer } from '../protocol/eip712.js'
 import { merkleRoot } from '../protocol/merkle.js'
@@ -249,11 +251,6 @@ export class EpochLedger {
       txRoot: this.txRoot(),
       txCount: this.leaves.length,
     }
-  }
-
-  /** Drops the cached Merkle root (benchmarks measure its computation). */
-  forgetRoot(): void {
-    this.root = undefined
   }
 
   private txRoot(): Hex {

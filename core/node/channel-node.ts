@@ -1,12 +1,15 @@
-// One member's node: chain, trade logs, swarm and consensus composed. Keys come from the caller (the keychain-backed
-// vault replaces this in the desktop issue); they never reach logs or errors.
+// One member's node: chain, member list, trade logs, swarm and consensus composed, and shut down in that order's
+// reverse. The account key comes from the caller (the vault, or the headless node's key file) and never reaches a
+// log or an error.
 import { EventEmitter } from 'node:events'
-import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
 import { ChannelClient, chainProvider, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
-import type { Byzantine } from '../consensus/byzantine.js'
+import type { Conduct } from '../consensus/conduct.js'
+import { MemberList } from '../consensus/member-list.js'
+import { errorMessage } from '../util/error-message.js'
+import type { Transport } from '../consensus/transport.js'
 import {
   Participant,
   type EpochProgress,
@@ -36,7 +39,10 @@ export interface ChannelNodeOptions {
   timing: Timing
   /** Join with this deposit (wei) if the account is not a member yet. */
   joinWith?: bigint
-  byzantine?: Byzantine
+  /** How this member bends its decisions: honest unless a test injects otherwise. */
+  conduct?: Conduct
+  /** Wraps the trade logs the participant writes to (tests inject misbehaviour here). */
+  wrapTransport?: (logs: Transport) => Transport
   /** 'sandbox' (default) polls a local chain fast; 'rpc' suits a real network's RPC. */
   networkKind?: NetworkKind
   log?: (line: string) => void
@@ -75,8 +81,7 @@ export class ChannelNode {
     private readonly chain: ChannelClient,
     private readonly opts: ChannelNodeOptions,
     readonly index: number,
-    private members: MemberRecord[],
-    private readonly stopWatch: () => void,
+    private readonly members: MemberList,
     private readonly destroyProvider: () => void,
   ) {}
 
@@ -90,14 +95,15 @@ export class ChannelNode {
     const provider = chainProvider(opts.networkKind ?? 'sandbox', opts.rpcUrl, opts.chainId)
     const wallet = new Wallet(opts.privateKey, provider)
     const chain = ChannelClient.at(opts.channel, wallet)
-    let members = await chain.members()
+    const memberList = new MemberList(chain)
+    let members = await memberList.refresh()
     let me = members.findIndex((m) => m.account === wallet.address)
     let justJoined = false
     if (me < 0) {
       justJoined = true
       if (opts.joinWith === undefined) throw new Error(`${wallet.address} is not a member of channel ${opts.channel}`)
       await chain.join(peerKeyHex(opts.peerKey.publicKey), opts.joinWith)
-      members = await chain.members()
+      members = await memberList.refresh()
       me = members.findIndex((m) => m.account === wallet.address)
       log(`joined as member ${me}`)
     }
@@ -111,7 +117,7 @@ export class ChannelNode {
     await logs.open()
     const memberKeys = new Set<string>()
     let swarm: ChannelSwarm | undefined
-    const followAll = async (list: MemberRecord[]): Promise<void> => {
+    const followAll = async (list: readonly MemberRecord[]): Promise<void> => {
       for (const m of list) {
         const key = peerKeyFromHex(m.peerKey)
         if (memberKeys.has(key.toString('hex'))) continue
@@ -133,27 +139,16 @@ export class ChannelNode {
       index: me,
       privateKey: opts.privateKey,
       chain,
-      transport: logs,
+      transport: opts.wrapTransport ? opts.wrapTransport(logs) : logs,
       timing: opts.timing,
-      ...(opts.byzantine ? { byzantine: opts.byzantine } : {}),
+      members: memberList,
+      ...(opts.conduct ? { conduct: opts.conduct } : {}),
       log,
     })
-    // Joiners: follow their logs and let their keys through the firewall; exits: report them.
-    let latest = members
-    let node: ChannelNode | undefined
-    const shape = (list: MemberRecord[]): string => list.map((m) => (m.exited ? 'x' : 'm')).join('')
-    const watch = setInterval(() => {
-      chain
-        .members()
-        .then(async (list) => {
-          if (shape(list) === shape(latest)) return
-          latest = list
-          if (node) node.members = list
-          await followAll(list)
-        })
-        .catch(() => {})
-    }, WATCH_MS)
-    node = new ChannelNode(participant, logs, swarm, chain, opts, me, members, () => clearInterval(watch), () => provider.destroy())
+    // Joiners: follow their logs and let their keys through the firewall (whoever read the list saw them first).
+    memberList.onChange((list) => void followAll(list).catch((err: unknown) => log(`following new members failed: ${errorMessage(err)}`)))
+    memberList.watch(WATCH_MS)
+    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy())
     try {
       await participant.start()
       // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
@@ -177,7 +172,7 @@ export class ChannelNode {
       epoch: this.participant.runningEpoch,
       leader: this.participant.currentLeader,
       progress: this.participant.progress(),
-      members: this.members.map((m) => ({
+      members: this.members.all.map((m) => ({
         index: m.index,
         account: m.account,
         exited: m.exited,
@@ -250,14 +245,9 @@ export class ChannelNode {
     return this.chain.owed(this.participant.address)
   }
 
-  /** Test-only misbehaviour: writes `count` random, undecodable entries into our own log. */
-  async writeGarbage(count: number): Promise<void> {
-    await this.logs.append(Array.from({ length: count }, (_, i) => randomBytes(1 + ((i * 37) % 200))))
-  }
-
   /** Shuts down in order: consensus, then the swarm, then the logs (nothing half-written), then the chain link. */
   async close(): Promise<void> {
-    this.stopWatch()
+    this.members.stop()
     await this.participant.stop()
     await this.swarm.close()
     await this.logs.close()
@@ -266,6 +256,6 @@ export class ChannelNode {
 
   /** Refreshes the member list this node reports (joins and exits). */
   async refresh(): Promise<void> {
-    this.members = await this.chain.members()
+    await this.members.refresh()
   }
 }

@@ -25,7 +25,8 @@ export interface PeerProcessOptions {
   join?: string
   epochMs?: number
   leaderTimeoutMs?: number
-  byzantine?: string
+  /** Another entry script taking the `node` command's flags, and its own flags (tests run hostile nodes so). */
+  entry?: { script: string; args: string[] }
 }
 
 export class PeerProcess {
@@ -56,7 +57,7 @@ export class PeerProcess {
   static spawn(name: string, o: PeerProcessOptions): PeerProcess {
     const args = [
       ...(process.env.PEER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      '--import', 'tsx', MAIN, 'node',
+      '--import', 'tsx', ...(o.entry ? [o.entry.script, ...o.entry.args] : [MAIN, 'node']),
       '--rpc', o.rpc,
       '--chain-id', o.chainId.toString(),
       '--channel', o.channel,
@@ -65,7 +66,6 @@ export class PeerProcess {
       '--epoch-ms', String(o.epochMs ?? 1500),
       '--leader-timeout-ms', String(o.leaderTimeoutMs ?? 3000),
       ...(o.join ? ['--join', o.join] : []),
-      ...(o.byzantine ? ['--byzantine', o.byzantine] : []),
     ]
     const child = spawn(process.execPath, args, {
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -12,6 +12,7 @@ import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { ChannelClient, startDevnet, type Devnet } from '../chain/index.js'
 import type { Hex } from '../protocol/types.js'
 import { PeerProcess, type PeerEvent } from './peer-process.js'
+import { HOSTILE_NODE } from '../testing/hostile-node.js'
 
 const PARAMS = { responseWindow: 60n, staleAfter: 86_400n, txCap: 256 }
 
@@ -50,7 +51,7 @@ describe('peers over hyperswarm', () => {
         dataDir,
         bootstrap: testnet.bootstrap,
         ...(join ? { join } : {}),
-        ...(byzantine?.[i] ? { byzantine: byzantine[i] } : {}),
+        ...(byzantine?.[i] ? { entry: { script: HOSTILE_NODE, args: ['--byzantine', byzantine[i]] } } : {}),
         ...timing,
       })
       peers.push(p)

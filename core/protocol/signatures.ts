@@ -1,6 +1,6 @@
 // Signing and strict recovery of the channel's EIP-712 messages, bound to one channel's domain.
 import { randomFillSync } from 'node:crypto'
-import type { SigningKey } from 'ethers'
+import { computeAddress, type SigningKey } from 'ethers'
 import { checksum } from './bytes.js'
 import { recover, sign } from './fast-ecdsa.js'
 import { DigestOf, domainSeparator, hashCheckpoint, hashReceipt, hashTransfer } from './eip712.js'
@@ -47,6 +47,11 @@ export function signDigest(key: SigningKey, digest: Hex): Hex {
 export function recoverSigner(digest: Hex, signature: string): string | null {
   const signer = recover(digest, signature)
   return signer && checksum(signer)
+}
+
+/** The checksummed account address of a private key. */
+export function accountOf(privateKey: Hex): string {
+  return checksum(computeAddress(privateKey))
 }
 
 /** Random bytes drawn in blocks: one system call per 256 ids instead of one each. */

@@ -1,10 +1,10 @@
-// Test and benchmark helper: a channel on a devnet with N participants over one in-memory bus, in one call.
+// Test and benchmark support: a channel on a devnet with N participants over one in-memory bus, in one call.
 import { Wallet } from 'ethers'
 import type { ChannelClient, Devnet } from '../chain/index.js'
 import type { Hex } from '../protocol/types.js'
-import type { Byzantine } from './byzantine.js'
-import { Participant, type Timing } from './participant.js'
-import { MemoryBus } from './transport.js'
+import { Participant, type Timing } from '../consensus/participant.js'
+import { byzantineConduct, type Byzantine } from './byzantine.js'
+import { MemoryBus } from './memory-bus.js'
 
 export interface Cluster {
   bus: MemoryBus
@@ -36,7 +36,7 @@ export async function startCluster(
       chain: channel.as(new Wallet(privateKey, devnet.provider)),
       transport: bus.connect(index),
       timing: opts.timing ?? FAST,
-      ...(opts.byzantine?.[index] ? { byzantine: opts.byzantine[index] } : {}),
+      ...(opts.byzantine?.[index] ? { conduct: byzantineConduct(privateKey, opts.byzantine[index]) } : {}),
       log: opts.verbose ? (line) => console.log(`[${index}] ${line}`) : () => {},
     })
   const participants = keys.map(make)

@@ -1,0 +1,119 @@
+// The chain as the consensus layer needs it: the calls and reads a participant makes and the events it reacts to.
+// Declared here, by the consumer, so the protocol never changes shape with the chain library; core/chain's
+// ChannelClient implements it over ethers, and tests may implement it too.
+import type { ChannelDomain, Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
+
+export interface ChannelParams {
+  /** Seconds the challenged leader has to respond. */
+  responseWindow: bigint
+  /** Seconds without a checkpoint after which any member may close the channel. */
+  staleAfter: bigint
+  /** Per-member transfers per epoch; bounds dispute lists. */
+  txCap: number
+  /** Only these accounts may join (empty or absent: anyone may). */
+  invited?: readonly string[]
+}
+
+export type DisputePhase = 'none' | 'open' | 'responded' | 'leader-won'
+
+export interface ChannelStatus {
+  /** Last checkpointed epoch (0 before the first checkpoint). */
+  checkpointedEpoch: bigint
+  /** The epoch being traded in: checkpointedEpoch + 1. */
+  runningEpoch: bigint
+  /** Leader of the running epoch as the chain knows it. */
+  leader: number
+  /** Members covered by the last checkpoint. */
+  included: number
+  /** Unix seconds of the last checkpoint (deployment before the first). */
+  checkpointedAt: bigint
+  disputePhase: DisputePhase
+  closed: boolean
+}
+
+export interface MemberRecord {
+  index: number
+  account: string
+  peerKey: Hex
+  /** Cumulative deposit the contract holds for the member. */
+  deposit: bigint
+  exited: boolean
+}
+
+export interface DisputeRecord {
+  epoch: bigint
+  challenger: number
+  leader: number
+  /** Unix seconds; after it a silent leader loses. */
+  deadline: bigint
+  challengerCount: number
+  challengerRoot: Hex
+  /** Meaningful once the leader has responded. */
+  leaderRight: boolean
+  challengerNet: bigint
+}
+
+/** The last checkpoint's balances and deposits, which some calls must pass back (checked against its hash). */
+export interface CheckpointState {
+  balances: bigint[]
+  deposited: bigint[]
+}
+
+export interface EventMeta {
+  blockNumber: number
+  transactionHash: Hex
+}
+
+export type ChannelEvent = EventMeta &
+  (
+    | { type: 'Joined'; index: number; account: string; peerKey: Hex; amount: bigint }
+    | { type: 'Deposited'; index: number; amount: bigint; total: bigint }
+    | {
+        type: 'CheckpointSubmitted'
+        epoch: bigint
+        leader: number
+        nextLeader: number
+        txRoot: Hex
+        txCount: number
+        exitMask: bigint
+        balances: bigint[]
+        deposited: bigint[]
+      }
+    | { type: 'Exited'; index: number; account: string; amount: bigint }
+    | { type: 'PaymentDeferred'; account: string; amount: bigint }
+    | { type: 'Withdrawn'; account: string; amount: bigint }
+    | { type: 'Challenged'; epoch: bigint; challenger: number; leader: number; root: Hex; count: number; deadline: bigint }
+    | { type: 'Responded'; epoch: bigint; root: Hex; count: number; leaderRight: boolean }
+    | { type: 'DisputeResolved'; epoch: bigint; challenger: number; leader: number; leaderRight: boolean; nextLeader: number }
+    | { type: 'ChannelClosed'; epoch: bigint }
+  )
+
+export type CheckpointEvent = Extract<ChannelEvent, { type: 'CheckpointSubmitted' }>
+
+export interface TxResult {
+  hash: Hex
+  blockNumber: number
+  gasUsed: bigint
+  events: ChannelEvent[]
+}
+
+/** What a participant asks of the chain. */
+export interface ChainPort {
+  /** The EIP-712 domain every off-chain signature of this channel is bound to. */
+  domain(): Promise<ChannelDomain>
+  params(): Promise<ChannelParams>
+  status(): Promise<ChannelStatus>
+  /** Every member by index, exited ones included. */
+  members(): Promise<MemberRecord[]>
+  /** Bit i set: member i lost a dispute in the running epoch and may not lead it. */
+  bannedLeaders(): Promise<bigint>
+  blockNumber(): Promise<number>
+  /** The channel's events in a block range (from its deployment, to the head, by default), oldest first. */
+  events(fromBlock?: number, toBlock?: number): Promise<ChannelEvent[]>
+  submitCheckpoint(cp: Checkpoint, sigs: readonly Hex[]): Promise<TxResult>
+  /** The checkpoint of a leader that won a dispute, without the challenger's vote. */
+  submitContestedCheckpoint(cp: Checkpoint, sigs: readonly Hex[], prev: CheckpointState): Promise<TxResult>
+  challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[]): Promise<TxResult>
+  respond(txs: readonly ReceiptedTransfer[]): Promise<TxResult>
+  resolve(): Promise<TxResult>
+}

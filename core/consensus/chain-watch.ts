@@ -1,0 +1,42 @@
+// Reads the channel's new events from the chain, one read at a time, and hands them on in order.
+import type { ChainPort, ChannelEvent } from './chain-port.js'
+
+export class ChainWatch {
+  private nextBlock = 0
+  private reading = false
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly chain: Pick<ChainPort, 'blockNumber' | 'events'>,
+    /** New events, oldest first (possibly none: a read happened). */
+    private readonly onEvents: (events: ChannelEvent[]) => void,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Watches from `fromBlock` on, reading every `ms`. */
+  start(fromBlock: number, ms: number): void {
+    this.nextBlock = fromBlock
+    this.timer = setInterval(() => void this.read(), ms)
+  }
+
+  /** Reads now (unless a read is under way). Never throws: a failed read is logged and tried again later. */
+  async read(): Promise<void> {
+    if (this.reading || this.timer === undefined) return
+    this.reading = true
+    try {
+      const head = await this.chain.blockNumber()
+      const events = head >= this.nextBlock ? await this.chain.events(this.nextBlock, head) : []
+      this.nextBlock = Math.max(this.nextBlock, head + 1)
+      this.onEvents(events)
+    } catch (err) {
+      this.log(`chain read failed: ${err instanceof Error ? err.message : String(err)}`)
+    } finally {
+      this.reading = false
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+}

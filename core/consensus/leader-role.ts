@@ -1,0 +1,120 @@
+// The leader's work in a round: receipt doubly signed transfers, close the epoch with a proposal, collect the
+// votes and put the checkpoint on chain.
+import { recover } from '../protocol/fast-ecdsa.js'
+import type { ChannelDigests } from '../protocol/signatures.js'
+import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import type { ChainPort, CheckpointState } from './chain-port.js'
+import type { Conduct, ConductView } from './conduct.js'
+import type { MemberList } from './member-list.js'
+import type { Misbehaviour } from './misbehaviour.js'
+import type { OwnLog } from './own-log.js'
+import { nextLeader } from './rotation.js'
+import type { Round } from './round.js'
+
+/** A transfer both parties signed, waiting for (or given) its receipt. */
+export interface Countersigned {
+  transfer: Transfer
+  senderSig: Hex
+  receiverSig: Hex
+}
+
+export interface LeaderDeps {
+  me: number
+  chain: Pick<ChainPort, 'submitCheckpoint' | 'submitContestedCheckpoint'>
+  digests: ChannelDigests
+  sign(digest: Hex): Hex
+  members: MemberList
+  ownLog: OwnLog
+  misbehaviour: Misbehaviour
+  conduct: Conduct
+  view(round: Round): ConductView
+  /** A receipt was given. */
+  receipted(tx: ReceiptedTransfer): void
+  /** The checkpoint went on chain (the chain watch reads it at once). */
+  submitted(): void
+  log(line: string): void
+}
+
+export class LeaderRole {
+  constructor(private readonly d: LeaderDeps) {}
+
+  /** Receipts a doubly signed transfer, or says why not. Returns whether the epoch should close now (cap). */
+  admit(round: Round, c: Countersigned): boolean {
+    if (round.disputeOpen || round.proposal) return false
+    const r = round.ledger.admit(c.transfer, c.senderSig, c.receiverSig)
+    if (!r.ok) {
+      if (r.rejection.code !== 'DUPLICATE_ID') {
+        this.d.ownLog.append({ type: 'reject', epoch: round.epoch, id: c.transfer.id, reason: r.rejection.code })
+      }
+      return false
+    }
+    const leaderSig = this.d.sign(this.d.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf
+    const tx = round.ledger.attachReceipt(r.value.seq, leaderSig) ?? { ...r.value.tx, leaderSig }
+    this.d.ownLog.append({ type: 'receipt', tx })
+    this.d.receipted(tx)
+    return round.ledger.capReached
+  }
+
+  /** Closes the round's trading and proposes its checkpoint (our own vote included). */
+  async propose(round: Round, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
+    if (round.proposal || round.disputeOpen) return
+    round.ledger.close()
+    const members = await this.d.members.refresh()
+    const n = members.length
+    const exited = (i: number): boolean => this.d.members.exited(i)
+    const exitMask = [...exitRequests].filter((i) => i < n && !exited(i)).reduce((m, i) => m | (1n << BigInt(i)), 0n)
+    const leaving = (i: number): boolean => exited(i) || ((exitMask >> BigInt(i)) & 1n) === 1n
+    const honest = round.ledger.checkpoint({
+      nextLeader: nextLeader(this.d.me, n, leaving),
+      deposited: members.map((m) => m.deposit),
+      prevDeposited: last.deposited,
+      exitMask,
+    })
+    const cp = this.d.conduct.propose(honest, this.d.view(round))
+    const sig = this.recall(round, cp, this.d.sign(this.d.digests.checkpoint(cp)))
+    this.d.log(`epoch ${round.epoch}: proposing ${cp.txCount} transfers`)
+    this.d.ownLog.append({ type: 'proposal', checkpoint: cp, sig })
+    await this.submitIfComplete(round, last)
+  }
+
+  /** Takes up a proposal of ours (just made, or replayed from our log after a restart). */
+  recall(round: Round, cp: Checkpoint, sig: Hex): Hex {
+    round.ledger.close()
+    round.proposal = { cp, digest: this.d.digests.checkpoint(cp), votes: new Map([[this.d.me, sig]]), submitted: false }
+    round.proposedCount = cp.balances.length
+    round.votesSeen.add(this.d.me)
+    return sig
+  }
+
+  async vote(round: Round, author: number, sig: Hex, last: CheckpointState): Promise<void> {
+    const p = round.proposal
+    if (!p) return
+    if (recover(p.digest, sig) !== this.d.members.get(author)?.account.toLowerCase()) {
+      return this.d.misbehaviour.blame(author, 'vote with a bad signature')
+    }
+    p.votes.set(author, sig)
+    await this.submitIfComplete(round, last)
+  }
+
+  /** Puts the checkpoint on chain once every vote it needs is in. */
+  async submitIfComplete(round: Round, last: CheckpointState): Promise<void> {
+    const p = round.proposal
+    if (!p || p.submitted || round.disputeOpen) return
+    const n = p.cp.balances.length
+    const needed = Array.from({ length: n }, (_, i) => i).filter((i) => !this.d.members.exited(i) && i !== p.contestedBy)
+    if (!needed.every((i) => p.votes.has(i))) return
+    p.submitted = true
+    const sigs = Array.from({ length: n }, (_, i) => p.votes.get(i) ?? ('0x' as Hex))
+    try {
+      const r =
+        p.contestedBy === undefined
+          ? await this.d.chain.submitCheckpoint(p.cp, sigs)
+          : await this.d.chain.submitContestedCheckpoint(p.cp, sigs, { balances: last.balances, deposited: last.deposited })
+      this.d.ownLog.append({ type: 'confirm', epoch: round.epoch, leader: this.d.me, txHash: r.hash })
+      this.d.submitted()
+    } catch (err) {
+      p.submitted = false
+      this.d.log(`checkpoint ${round.epoch} not submitted: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+}

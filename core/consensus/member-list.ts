@@ -1,0 +1,67 @@
+// The channel's members as the chain lists them: read on demand or polled, and looked up by account.
+import { checksum } from '../protocol/bytes.js'
+import type { ChainPort, MemberRecord } from './chain-port.js'
+
+export class MemberList {
+  private list: MemberRecord[] = []
+  private byAccount = new Map<string, number>()
+  private readonly listeners = new Set<(list: readonly MemberRecord[]) => void>()
+  private poll: NodeJS.Timeout | undefined
+
+  constructor(private readonly chain: Pick<ChainPort, 'members'>) {}
+
+  /** Every member by index, exited ones included. */
+  get all(): readonly MemberRecord[] {
+    return this.list
+  }
+
+  get count(): number {
+    return this.list.length
+  }
+
+  get(index: number): MemberRecord | undefined {
+    return this.list[index]
+  }
+
+  /** The index of a checksummed account (as decoded entries and the chain give them). */
+  indexOf(account: string): number | undefined {
+    return this.byAccount.get(account)
+  }
+
+  /** True for a member that left, and for an index that is no member. */
+  exited(index: number): boolean {
+    return this.list[index]?.exited ?? true
+  }
+
+  /** Reads the list from the chain; listeners hear of joins and exits. */
+  async refresh(): Promise<readonly MemberRecord[]> {
+    const read = await this.chain.members()
+    // Reads may finish out of order: members only join and exit, deposits only grow, so keep the later of each.
+    const merged = read.length >= this.list.length ? read : [...read, ...this.list.slice(read.length)]
+    const next = merged.map((m, i) => {
+      const old = this.list[i]
+      return old ? { ...m, exited: m.exited || old.exited, deposit: m.deposit > old.deposit ? m.deposit : old.deposit } : m
+    })
+    const changed = next.length !== this.list.length || next.some((m, i) => m.exited !== this.list[i]?.exited)
+    this.list = next
+    this.byAccount = new Map(next.map((m) => [checksum(m.account), m.index]))
+    if (changed) for (const l of this.listeners) l(next)
+    return next
+  }
+
+  /** Calls `listener` with the new list whenever a member joins or exits. Returns an unsubscribe. */
+  onChange(listener: (list: readonly MemberRecord[]) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Reads the list every `ms` until `stop` (a failed read is tried again at the next tick). */
+  watch(ms: number): void {
+    clearInterval(this.poll)
+    this.poll = setInterval(() => void this.refresh().catch(() => {}), ms)
+  }
+
+  stop(): void {
+    clearInterval(this.poll)
+  }
+}

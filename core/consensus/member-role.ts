@@ -1,0 +1,118 @@
+// A member's work in a round: countersign valid requests addressed to it, replay the leader's receipts, and judge
+// the leader's proposal (vote, or challenge on chain).
+import { recover } from '../protocol/fast-ecdsa.js'
+import type { ChannelDigests } from '../protocol/signatures.js'
+import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import type { CheckpointState } from './chain-port.js'
+import type { Conduct, ConductView } from './conduct.js'
+import type { Disputes } from './disputes.js'
+import type { Countersigned } from './leader-role.js'
+import type { MemberList } from './member-list.js'
+import type { Misbehaviour } from './misbehaviour.js'
+import type { OwnLog } from './own-log.js'
+import type { Payments } from './payments.js'
+import { checkProposal } from './proposal-check.js'
+import type { Round } from './round.js'
+
+export interface MemberDeps {
+  me: number
+  address: string
+  digests: ChannelDigests
+  sign(digest: Hex): Hex
+  members: MemberList
+  ownLog: OwnLog
+  misbehaviour: Misbehaviour
+  payments: Payments
+  disputes: Disputes
+  conduct: Conduct
+  view(round: Round): ConductView
+  /** The round running now (a delayed challenge checks it is still the one it was made for). */
+  current(): Round
+  /** Runs `task` in the serial queue after `ms`. */
+  later(ms: number, task: () => Promise<void> | void): void
+  leaderTimeoutMs: number
+  log(line: string): void
+}
+
+export class MemberRole {
+  constructor(private readonly d: MemberDeps) {}
+
+  /** A payment request: countersigned (returned) if it is ours and valid, refused in our log if not. */
+  request(round: Round, author: number, transfer: Transfer, senderSig: Hex): Countersigned | undefined {
+    const { members, ownLog } = this.d
+    if (members.indexOf(transfer.from) !== author) return void this.d.misbehaviour.blame(author, 'request for someone else\'s transfer')
+    if (members.indexOf(transfer.to) !== this.d.me) return undefined
+    // Answered already (our own log, replayed first after a restart, says so): checked again now it would look
+    // like a duplicate and be refused, and the sender could take a payment that went through for a failed one.
+    if (ownLog.answered(transfer.id)) return undefined
+    const refused = round.ledger.checkRequest(transfer, senderSig)
+    if (refused) {
+      ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, reason: refused.code })
+      return undefined
+    }
+    const receiverSig = this.d.sign(this.d.digests.transfer(transfer))
+    this.d.payments.incoming(transfer)
+    ownLog.append({ type: 'countersign', transfer, senderSig, receiverSig })
+    return { transfer, senderSig, receiverSig }
+  }
+
+  /**
+   * A receipt from the leader's log. The log already proves the leader wrote it; what a member must not accept is
+   * a payment of its own it never signed, so for its own transfers it compares with what it signed (no signature
+   * work on the hot path). The signatures themselves are checked when they become evidence (challenge).
+   */
+  receipt(round: Round, author: number, tx: ReceiptedTransfer): void {
+    const t = tx.transfer
+    if (t.from === this.d.address || t.to === this.d.address) {
+      const known = this.d.payments.get(t.id)?.transfer
+      const same = known && known.from === t.from && known.to === t.to && known.amount === t.amount && known.epoch === t.epoch
+      if (!same) {
+        round.ledger.refuse(tx.seq)
+        return this.d.misbehaviour.blame(author, 'receipt of a transfer of ours we never signed')
+      }
+    }
+    const r = round.ledger.applyReceipt(tx, false)
+    if (!r.ok) return this.d.misbehaviour.blame(author, `receipt refused: ${r.rejection.code}`)
+    this.d.payments.receipted(tx)
+  }
+
+  /** Whether `sig` is `author`'s signature of `cp` as its leader. */
+  signedByLeader(author: number, cp: Checkpoint, sig: Hex): boolean {
+    return cp.leader === author && recover(this.d.digests.checkpoint(cp), sig) === this.d.members.get(author)?.account.toLowerCase()
+  }
+
+  /** Judges the leader's proposal against our own ledger: a vote in our log, or a challenge on chain. */
+  async judge(round: Round, author: number, cp: Checkpoint, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
+    const members = await this.d.members.refresh()
+    let mine: ReceiptedTransfer[] | undefined
+    const ours = (): ReceiptedTransfer[] => (mine ??= this.evidence(round)) // signature checks: only when needed
+    const honest = checkProposal({
+      proposal: cp,
+      me: this.d.me,
+      last,
+      members,
+      exitRequests,
+      recount: (next) => round.ledger.checkpoint(next),
+      evidence: () => ours().length,
+    })
+    const { verdict, evidence } = this.d.conduct.judge(honest, ours, this.d.view(round))
+    if (verdict.action === 'vote') {
+      round.voted = true
+      this.d.ownLog.append({ type: 'vote', epoch: round.epoch, leader: author, sig: this.d.sign(this.d.digests.checkpoint(cp)) })
+      return
+    }
+    this.d.log(`epoch ${round.epoch}: proposal of member ${author} disagrees with our ledger (${verdict.why})`)
+    if (verdict.action === 'challenge-now') return this.d.disputes.challenge(round.epoch, author, evidence())
+    if (verdict.action !== 'challenge-later') return
+    const delay = this.d.leaderTimeoutMs * (1 + this.d.me / Math.max(1, members.length))
+    this.d.later(delay, () => {
+      const now = this.d.current()
+      if (now === round && !now.disputeOpen) return this.d.disputes.challenge(round.epoch, author, evidence())
+    })
+  }
+
+  /** Our receipted transfers whose three signatures hold: what a challenge can show. */
+  private evidence(round: Round): ReceiptedTransfer[] {
+    return round.ledger.involving(this.d.me).filter((t) => round.ledger.verifyReceipt(t))
+  }
+}

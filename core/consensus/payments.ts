@@ -1,0 +1,181 @@
+// This member's own payments, sent and received: their records and statuses, the sender's waiters, and the
+// re-issue of a payment its epoch closed on.
+import type { Entry } from '../protocol/entries.js'
+import { randomTransferId } from '../protocol/signatures.js'
+import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+
+export type TransferStatus = 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
+
+export interface TransferRecord {
+  transfer: Transfer
+  direction: 'out' | 'in'
+  status: TransferStatus
+  /** The seq of its receipt in the epoch, once receipted. */
+  seq?: number
+  /** Why it was rejected (a ledger rejection code, or EPOCH_ENDED). */
+  reason?: string
+  /** How often it was re-issued because its epoch closed first. */
+  retries?: number
+}
+
+export class TransferRejected extends Error {
+  override readonly name = 'TransferRejected'
+  constructor(
+    readonly code: string,
+    readonly transfer: Transfer,
+  ) {
+    super(`transfer ${transfer.id} rejected: ${code}`)
+  }
+}
+
+/** A payment that misses this many epochs in a row is given up. */
+const MAX_REISSUES = 3
+
+interface Waiter {
+  resolve: (r: TransferRecord) => void
+  reject: (e: Error) => void
+}
+
+export class Payments {
+  private readonly records = new Map<string, TransferRecord>()
+  private readonly waiters = new Map<string, Waiter>()
+  /** Payments asked for while the epoch was closing: they go out with the next one. */
+  private held: TransferRecord[] = []
+
+  constructor(
+    /** Hears every status change. */
+    private readonly changed: (record: TransferRecord) => void,
+  ) {}
+
+  get(id: Hex): TransferRecord | undefined {
+    return this.records.get(id)
+  }
+
+  /** Newest last. */
+  all(): TransferRecord[] {
+    return [...this.records.values()]
+  }
+
+  /** Records a new outgoing payment; the promise settles when it is receipted or refused. */
+  open(transfer: Transfer): { record: TransferRecord; done: Promise<TransferRecord> } {
+    const record: TransferRecord = { transfer, direction: 'out', status: 'requested' }
+    const done = new Promise<TransferRecord>((resolve, reject) => this.waiters.set(transfer.id, { resolve, reject }))
+    this.records.set(transfer.id, record)
+    return { record, done }
+  }
+
+  /** Keeps a payment back until the next epoch begins. */
+  hold(record: TransferRecord): void {
+    this.held.push(record)
+  }
+
+  /** A request we countersigned. */
+  incoming(transfer: Transfer): void {
+    this.records.set(transfer.id, { transfer, direction: 'in', status: 'countersigned' })
+  }
+
+  countersigned(id: Hex): void {
+    const own = this.records.get(id)
+    if (own && own.status === 'requested') this.update(own, 'countersigned')
+  }
+
+  receipted(tx: ReceiptedTransfer): void {
+    const own = this.records.get(tx.transfer.id)
+    if (!own) return
+    own.seq = tx.seq
+    this.update(own, 'receipted')
+  }
+
+  /** Refused by the receiver or the leader for good. */
+  rejected(record: TransferRecord, reason: string): void {
+    record.status = 'rejected'
+    record.reason = reason
+    this.changed(record)
+    this.waiters.get(record.transfer.id)?.reject(new TransferRejected(reason, record.transfer))
+    this.waiters.delete(record.transfer.id)
+  }
+
+  /** The epoch's checkpoint landed: what was receipted in it is final. */
+  checkpointed(epoch: bigint): void {
+    for (const r of this.records.values()) if (r.transfer.epoch === epoch && r.status === 'receipted') this.update(r, 'checkpointed')
+  }
+
+  /** The epoch restarts from the last checkpoint: its receipts no longer count. */
+  receiptsVoided(epoch: bigint): void {
+    for (const r of this.records.values()) if (r.transfer.epoch === epoch && r.status === 'receipted') r.status = 'countersigned'
+  }
+
+  /**
+   * A new epoch begins: payments held while the last one closed, and those it never receipted, go out in it (once
+   * each: a re-issued payment carries the new epoch) through `request`. `caughtUp` says whether this node saw every
+   * receipt of the finished epoch: only then can it know which payments missed it without risk of paying twice.
+   */
+  carryOver(epoch: bigint, caughtUp: boolean, request: (record: TransferRecord) => void): void {
+    for (const r of this.held.splice(0)) this.reissue(r, epoch, request)
+    const unfinished = [...this.records.values()].filter(
+      (r) => r.direction === 'out' && r.transfer.epoch < epoch && (r.status === 'requested' || r.status === 'countersigned'),
+    )
+    for (const r of unfinished) {
+      if (caughtUp) this.reissue(r, epoch, request)
+      else this.rejected(r, 'EPOCH_ENDED')
+    }
+  }
+
+  /** Our own entry of the running epoch, replayed after a restart. */
+  recall(e: Entry): void {
+    if (e.type === 'request' && !this.records.has(e.transfer.id)) {
+      this.records.set(e.transfer.id, { transfer: e.transfer, direction: 'out', status: 'requested' })
+    } else if (e.type === 'countersign' && !this.records.has(e.transfer.id)) {
+      this.incoming(e.transfer)
+    }
+  }
+
+  /**
+   * An entry of a finished epoch, replayed after a restart: it rebuilds the history and nothing else. A payment
+   * counts as checkpointed when `checkpointLeader` (the leader of that epoch's checkpoint) receipted it (a replaced
+   * leader's receipts were rolled back); one never receipted is shown as ended with its epoch, never sent again.
+   */
+  rememberPast(e: Entry, ownEntry: boolean, checkpointLeader: (epoch: bigint) => number | undefined, author: number): void {
+    if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
+      const direction = e.type === 'request' ? 'out' : 'in'
+      this.records.set(e.transfer.id, { transfer: e.transfer, direction, status: 'rejected', reason: 'EPOCH_ENDED' })
+    } else if (e.type === 'receipt' && checkpointLeader(e.tx.transfer.epoch) === author) {
+      const record = this.records.get(e.tx.transfer.id)
+      if (record && record.transfer.amount === e.tx.transfer.amount && record.transfer.to === e.tx.transfer.to) {
+        record.status = 'checkpointed'
+        record.seq = e.tx.seq
+        delete record.reason
+      }
+    }
+  }
+
+  /** The node stops: nobody waits any longer. */
+  abandon(): void {
+    for (const w of this.waiters.values()) w.reject(new Error('participant stopped'))
+    this.waiters.clear()
+  }
+
+  private update(record: TransferRecord, status: TransferStatus): void {
+    record.status = status
+    this.changed(record)
+    if (status === 'receipted') {
+      this.waiters.get(record.transfer.id)?.resolve(record)
+      this.waiters.delete(record.transfer.id)
+    }
+  }
+
+  /** Re-issues an unreceipted payment in the running epoch (a new id, the same waiter). */
+  private reissue(record: TransferRecord, epoch: bigint, request: (record: TransferRecord) => void): void {
+    const old = record.transfer.id
+    record.retries = (record.retries ?? 0) + 1
+    if (record.retries > MAX_REISSUES) return this.rejected(record, 'EPOCH_ENDED')
+    record.transfer = { ...record.transfer, id: randomTransferId(), epoch }
+    record.status = 'requested'
+    this.records.delete(old)
+    this.records.set(record.transfer.id, record)
+    const waiter = this.waiters.get(old)
+    this.waiters.delete(old)
+    if (waiter) this.waiters.set(record.transfer.id, waiter)
+    request(record)
+  }
+}
