@@ -14,6 +14,8 @@ interface Peer {
   logs: TradeLogs
   swarm: ChannelSwarm
   got: Array<{ author: number; position: number; text: string }>
+  /** The swarm's log lines (connections, refusals). */
+  lines: string[]
 }
 
 const until = async (what: () => boolean, ms: number, why: string): Promise<void> => {
@@ -52,8 +54,10 @@ describe('trade logs over hyperswarm', () => {
       store: logs.store,
       isMember: (pk) => members.has(pk.toString('hex')),
       bootstrap: testnet.bootstrap,
+      log: (line) => lines.push(line),
     })
-    const peer: Peer = { logs, swarm, got: [] }
+    const lines: string[] = []
+    const peer: Peer = { logs, swarm, got: [], lines }
     logs.subscribe((author, position, entry) => peer.got.push({ author, position, text: Buffer.from(entry).toString() }))
     await swarm.join()
     return peer
@@ -75,10 +79,21 @@ describe('trade logs over hyperswarm', () => {
 
   it('refuses a peer whose key is not a member\'s', async () => {
     const outsiderKey = createPeerKey()
+    const outsiderTag = outsiderKey.publicKey.toString('hex').slice(0, 8)
+    // Every member follows the outsider's log as if it were a member's, so a connection to it would replicate
+    // that log: only the firewalls keep it out.
+    for (const p of peers) await p.logs.follow(3, outsiderKey.publicKey)
     const outsider = await startPeer(3, outsiderKey)
     peers.push(outsider)
     await outsider.logs.append([Buffer.from('let me in')])
-    await new Promise((r) => setTimeout(r, 3000))
+    const refusedIt = (p: Peer): boolean => p.lines.some((l) => l.startsWith(`refused a connection from ${outsiderTag}`))
+    const tookIt = (p: Peer): boolean => p.got.some((g) => g.author === 3)
+    // Until every member has either refused the outsider or replicated its log.
+    await until(() => peers.slice(0, 3).every((p) => refusedIt(p) || tookIt(p)), 20_000, 'every member met the outsider')
+    for (const [i, p] of peers.slice(0, 3).entries()) {
+      assert.ok(!p.got.some((g) => g.author === 3), `member ${i} replicated the outsider's log`)
+      assert.ok(refusedIt(p), `member ${i}'s firewall refused the outsider`)
+    }
     assert.equal(outsider.swarm.connectedPeers().length, 0, 'nobody talks to the outsider')
     for (const p of peers.slice(0, 3)) {
       assert.ok(!p.swarm.connectedPeers().some((k) => k.equals(outsiderKey.publicKey)))
