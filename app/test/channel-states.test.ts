@@ -136,7 +136,7 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     await page.getByRole('button', { name: /^Channel 0x/ }).click()
     await page.getByTestId('my-balance').waitFor()
     // The preload exposed exactly the NodeApi and the event stream, and the UI went through it.
-    const exposed = await page.evaluate(() => Object.keys((window as unknown as { offchain: object }).offchain).sort())
+    const exposed = (await page.evaluate('Object.keys(window.offchain).sort()')) as string[]
     assert.deepEqual(exposed, [...METHOD_NAMES, 'onEvent'].sort())
     await until('the event listener', async () => calls.some((c) => c.op === 'on'), 5000)
     assert.ok(calls.some((c) => c.op === 'on' && c.channel === EVENT_CHANNEL), 'the UI listens on the event channel')
