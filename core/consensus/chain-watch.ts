@@ -1,5 +1,5 @@
-// Reads the channel's new events from the chain, one read at a time, and hands them on in order.
-import type { ChainPort, ChannelEvent } from './chain-port.js'
+// Reads the channel's events from the chain: its checkpoint history once, then new events one read at a time, in order.
+import type { ChainPort, ChannelEvent, CheckpointState } from './chain-port.js'
 
 export class ChainWatch {
   private nextBlock = 0
@@ -39,4 +39,23 @@ export class ChainWatch {
     clearInterval(this.timer)
     this.timer = undefined
   }
+}
+
+/**
+ * One read of the channel's history up to block `head`: every checkpoint's leader goes into `leaders`; returns the
+ * balances the checkpoint of `epoch` (the last one) left.
+ */
+export async function checkpointHistory(
+  chain: Pick<ChainPort, 'events'>,
+  head: number,
+  epoch: bigint,
+  leaders: Map<bigint, number>,
+): Promise<CheckpointState> {
+  let last: CheckpointState = { balances: [], deposited: [] }
+  for (const ev of await chain.events(undefined, head)) {
+    if (ev.type !== 'CheckpointSubmitted') continue
+    leaders.set(ev.epoch, ev.leader)
+    if (ev.epoch === epoch) last = { balances: ev.balances, deposited: ev.deposited }
+  }
+  return last
 }

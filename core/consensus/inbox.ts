@@ -2,6 +2,7 @@
 // and entries that are early (a later epoch, a leader not switched to yet) kept until their moment.
 import { decodeEntry, EntryDecodeError, type Entry } from '../protocol/entries.js'
 import type { Misbehaviour } from './misbehaviour.js'
+import type { Round } from './round.js'
 
 /** Early entries kept at most. */
 const MAX_PENDING = 100_000
@@ -28,6 +29,16 @@ export class Inbox {
       this.misbehaviour.blame(author, err.message)
       return undefined
     }
+  }
+
+  /**
+   * Whether a current or later entry of `author` is for `round` now, for later (a later epoch, or a leader we have
+   * not switched to yet), or never (a replaced leader's late word).
+   */
+  timing(author: number, e: Entry, round: Round, excluded: ReadonlySet<number>): 'now' | 'later' | 'never' {
+    const byOtherLeader = leaderOnly(e) && author !== round.leader
+    if (byOtherLeader && excluded.has(author)) return 'never'
+    return entryEpoch(e) > round.epoch || byOtherLeader ? 'later' : 'now'
   }
 
   /** Keeps an early entry until `drain`. */
@@ -59,6 +70,6 @@ export function entryEpoch(e: Entry): bigint {
 }
 
 /** Entries only the leader of the running round may write. */
-export function leaderOnly(e: Entry): boolean {
+function leaderOnly(e: Entry): boolean {
   return e.type === 'receipt' || e.type === 'proposal' || e.type === 'confirm'
 }

@@ -1,5 +1,6 @@
 // The leader's work in a round: receipt doubly signed transfers, close the epoch with a proposal, collect the
 // votes and put the checkpoint on chain.
+import type { Entry } from '../protocol/entries.js'
 import { recover } from '../protocol/fast-ecdsa.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
 import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
@@ -71,14 +72,23 @@ export class LeaderRole {
       exitMask,
     })
     const cp = this.d.conduct.propose(honest, this.d.view(round))
-    const sig = this.recall(round, cp, this.d.sign(this.d.digests.checkpoint(cp)))
+    const sig = this.takeUp(round, cp, this.d.sign(this.d.digests.checkpoint(cp)))
     this.d.log(`epoch ${round.epoch}: proposing ${cp.txCount} transfers`)
     this.d.ownLog.append({ type: 'proposal', checkpoint: cp, sig })
     await this.submitIfComplete(round, last)
   }
 
-  /** Takes up a proposal of ours (just made, or replayed from our log after a restart). */
-  recall(round: Round, cp: Checkpoint, sig: Hex): Hex {
+  /** Our own receipt or proposal of this round, replayed from our log after a restart. */
+  recall(round: Round, e: Extract<Entry, { type: 'receipt' | 'proposal' }>): void {
+    if (e.type === 'proposal') {
+      if (!round.proposal && e.checkpoint.epoch === round.epoch) this.takeUp(round, e.checkpoint, e.sig)
+    } else if (e.tx.seq === round.ledger.seq && e.tx.transfer.epoch === round.epoch && round.ledger.applyReceipt(e.tx).ok) {
+      this.d.receipted(e.tx)
+    }
+  }
+
+  /** Takes up a proposal of ours (just made, or replayed). */
+  private takeUp(round: Round, cp: Checkpoint, sig: Hex): Hex {
     round.ledger.close()
     round.proposal = { cp, digest: this.d.digests.checkpoint(cp), votes: new Map([[this.d.me, sig]]), submitted: false }
     round.proposedCount = cp.balances.length

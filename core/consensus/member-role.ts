@@ -6,6 +6,7 @@ import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/t
 import type { CheckpointState } from './chain-port.js'
 import type { Conduct, ConductView } from './conduct.js'
 import type { Disputes } from './disputes.js'
+import type { Epoch } from './epoch.js'
 import type { Countersigned } from './leader-role.js'
 import type { MemberList } from './member-list.js'
 import type { Misbehaviour } from './misbehaviour.js'
@@ -76,13 +77,30 @@ export class MemberRole {
     this.d.payments.receipted(tx)
   }
 
-  /** Whether `sig` is `author`'s signature of `cp` as its leader. */
-  signedByLeader(author: number, cp: Checkpoint, sig: Hex): boolean {
-    return cp.leader === author && recover(this.d.digests.checkpoint(cp), sig) === this.d.members.get(author)?.account.toLowerCase()
+  /** Our own vote, replayed from our log after a restart. */
+  recallVote(round: Round, epoch: bigint, leader: number): void {
+    if (epoch !== round.epoch || leader !== round.leader) return
+    round.voted = true
+    round.votesSeen.add(this.d.me)
   }
 
-  /** Judges the leader's proposal against our own ledger: a vote in our log, or a challenge on chain. */
-  async judge(round: Round, author: number, cp: Checkpoint, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
+  /**
+   * The leader's proposal: if its leader signed it and we have not voted, trading stops (`spoke` is told) and we
+   * judge it against our own ledger: a vote in our log, or a challenge on chain.
+   */
+  async proposal(round: Round, author: number, cp: Checkpoint, sig: Hex, epoch: Epoch, spoke: () => void): Promise<void> {
+    if (round.voted || round.disputeOpen) return
+    if (cp.leader !== author || recover(this.d.digests.checkpoint(cp), sig) !== this.d.members.get(author)?.account.toLowerCase()) {
+      return this.d.misbehaviour.blame(author, 'proposal not signed by its leader')
+    }
+    round.ledger.close()
+    round.proposedCount = cp.balances.length
+    round.votesSeen.add(author) // a proposal is its leader's vote
+    spoke()
+    await this.judge(round, author, cp, epoch.last, epoch.exitRequests)
+  }
+
+  private async judge(round: Round, author: number, cp: Checkpoint, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
     const members = await this.d.members.refresh()
     let mine: ReceiptedTransfer[] | undefined
     const ours = (): ReceiptedTransfer[] => (mine ??= this.evidence(round)) // signature checks: only when needed

@@ -41,6 +41,8 @@ export class Payments {
   private readonly waiters = new Map<string, Waiter>()
   /** Payments asked for while the epoch was closing: they go out with the next one. */
   private held: TransferRecord[] = []
+  /** The leader of each checkpointed epoch: whose receipts of that epoch counted. */
+  readonly checkpointLeaders = new Map<bigint, number>()
 
   constructor(
     /** Hears every status change. */
@@ -86,6 +88,19 @@ export class Payments {
     this.update(own, 'receipted')
   }
 
+  /**
+   * A refusal of our payment `id` in someone's log; false if its author is not one who may judge it (`judges`
+   * says, given the receiver's account). A refusal for want of room in this epoch (closing, or a party at the cap)
+   * leaves it to go out again with the next.
+   */
+  refused(id: Hex, reason: string, judges: (receiver: string) => boolean): boolean {
+    const own = this.records.get(id)
+    if (!own || own.direction !== 'out' || own.status === 'receipted' || own.status === 'checkpointed') return true
+    if (!judges(own.transfer.to)) return false
+    if (reason !== 'CLOSED' && reason !== 'CAP_REACHED') this.rejected(own, reason)
+    return true
+  }
+
   /** Refused by the receiver or the leader for good. */
   rejected(record: TransferRecord, reason: string): void {
     record.status = 'rejected'
@@ -95,8 +110,9 @@ export class Payments {
     this.waiters.delete(record.transfer.id)
   }
 
-  /** The epoch's checkpoint landed: what was receipted in it is final. */
-  checkpointed(epoch: bigint): void {
+  /** The epoch's checkpoint, by `leader`, landed: what was receipted in it is final. */
+  checkpointed(epoch: bigint, leader: number): void {
+    this.checkpointLeaders.set(epoch, leader)
     for (const r of this.records.values()) if (r.transfer.epoch === epoch && r.status === 'receipted') this.update(r, 'checkpointed')
   }
 
@@ -132,14 +148,14 @@ export class Payments {
 
   /**
    * An entry of a finished epoch, replayed after a restart: it rebuilds the history and nothing else. A payment
-   * counts as checkpointed when `checkpointLeader` (the leader of that epoch's checkpoint) receipted it (a replaced
-   * leader's receipts were rolled back); one never receipted is shown as ended with its epoch, never sent again.
+   * counts as checkpointed when the leader of that epoch's checkpoint receipted it (a replaced leader's receipts
+   * were rolled back); one never receipted is shown as ended with its epoch, and is never sent again.
    */
-  rememberPast(e: Entry, ownEntry: boolean, checkpointLeader: (epoch: bigint) => number | undefined, author: number): void {
+  rememberPast(e: Entry, author: number, ownEntry: boolean): void {
     if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
       const direction = e.type === 'request' ? 'out' : 'in'
       this.records.set(e.transfer.id, { transfer: e.transfer, direction, status: 'rejected', reason: 'EPOCH_ENDED' })
-    } else if (e.type === 'receipt' && checkpointLeader(e.tx.transfer.epoch) === author) {
+    } else if (e.type === 'receipt' && this.checkpointLeaders.get(e.tx.transfer.epoch) === author) {
       const record = this.records.get(e.tx.transfer.id)
       if (record && record.transfer.amount === e.tx.transfer.amount && record.transfer.to === e.tx.transfer.to) {
         record.status = 'checkpointed'

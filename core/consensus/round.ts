@@ -13,6 +13,18 @@ export interface Proposal {
   contestedBy?: number
 }
 
+export interface EpochProgress {
+  epoch: bigint
+  leader: number
+  phase: 'trading' | 'voting' | 'dispute'
+  /** Receipts of this round seen so far. */
+  receipts: number
+  /** Members whose vote on the proposal we have seen (the leader's proposal counts as its vote). */
+  voted: number[]
+  /** Members the proposal still waits for: a stalled epoch names them. */
+  awaiting: number[]
+}
+
 export class Round {
   disputeOpen = false
   /** Leader: what it proposed. */
@@ -25,10 +37,27 @@ export class Round {
   readonly votesSeen = new Set<number>()
 
   constructor(
-    /** Counts rounds, so a delayed action can tell that its moment has passed. */
-    readonly number: number,
     readonly epoch: bigint,
     readonly leader: number,
     readonly ledger: EpochLedger,
   ) {}
+
+  /** Whether a payment between these accounts can be receipted in this round now. */
+  trading(from: string, to: string): boolean {
+    return !this.ledger.isClosed && !this.disputeOpen && this.ledger.indexOf(from) !== undefined && this.ledger.indexOf(to) !== undefined
+  }
+
+  /** Where the round stands; `exited` members are not waited for. */
+  progress(exited: (index: number) => boolean): EpochProgress {
+    const n = this.proposedCount
+    const voters = n === undefined ? [] : Array.from({ length: n }, (_, i) => i).filter((i) => !exited(i))
+    return {
+      epoch: this.epoch,
+      leader: this.leader,
+      phase: this.disputeOpen ? 'dispute' : n === undefined ? 'trading' : 'voting',
+      receipts: this.ledger.seq,
+      voted: voters.filter((i) => this.votesSeen.has(i)),
+      awaiting: voters.filter((i) => !this.votesSeen.has(i)),
+    }
+  }
 }

@@ -1,23 +1,54 @@
-// Replacing a silent leader (DESIGN.md section 5): collects members' votes to move the running epoch to the next one.
-import type { MemberRecord } from './chain-port.js'
+// Replacing a silent leader (DESIGN.md section 5): vote to replace it when it times out, and count the members'
+// votes until the running epoch can move to the next leader in rotation.
+import type { MemberList } from './member-list.js'
+import type { OwnLog } from './own-log.js'
+import { nextLeader } from './rotation.js'
+import type { Round } from './round.js'
+
+export interface ViewChangeDeps {
+  me: number
+  members: MemberList
+  ownLog: OwnLog
+  /** Arms the round's deadline timer (in the serial queue). */
+  arm(ms: number, task: () => void): void
+  leaderTimeoutMs: number
+  log(line: string): void
+}
 
 export class ViewChange {
   private votes = new Map<number, Set<number>>()
 
-  /** A new attempt: earlier votes no longer count. */
+  constructor(private readonly d: ViewChangeDeps) {}
+
+  /** A new round: earlier votes no longer count. */
   reset(): void {
     this.votes = new Map()
   }
 
+  /** The round's leader has been silent too long: vote to replace it, and again each timeout until it happens. */
+  timedOut(round: Round): void {
+    if (round.leader === this.d.me || round.disputeOpen) return
+    this.d.log(`epoch ${round.epoch}: leader ${round.leader} timed out; voting to replace it`)
+    this.d.ownLog.append({ type: 'view-change', epoch: round.epoch, leader: round.leader })
+    // Votes may come from members still catching up: ask again if the change does not complete.
+    this.d.arm(this.d.leaderTimeoutMs, () => this.timedOut(round))
+  }
+
   /**
-   * Counts `author`'s vote to replace `leader`. True once every active member that may still lead, other than
-   * `leader`, has voted.
+   * Counts `author`'s vote to replace the round's leader. Once every active member that may still lead, other than
+   * that leader, has voted, returns the leader to move to (and `excluded` gains the replaced one).
    */
-  vote(author: number, leader: number, members: readonly MemberRecord[], excluded: ReadonlySet<number>): boolean {
+  vote(round: Round, author: number, leader: number, excluded: Set<number>): number | undefined {
+    if (leader !== round.leader) return undefined
     const votes = this.votes.get(leader) ?? new Set<number>()
     votes.add(author)
     this.votes.set(leader, votes)
-    const voters = members.filter((m) => !m.exited && m.index !== leader && !excluded.has(m.index))
-    return voters.every((m) => votes.has(m.index))
+    const members = this.d.members
+    const voters = members.all.filter((m) => !m.exited && m.index !== leader && !excluded.has(m.index))
+    if (!voters.every((m) => votes.has(m.index))) return undefined
+    excluded.add(leader)
+    const next = nextLeader(leader, members.count, (i) => members.exited(i) || excluded.has(i))
+    this.d.log(`epoch ${round.epoch}: view change from leader ${leader} to ${next}`)
+    return next
   }
 }
