@@ -11,7 +11,9 @@ import Corestore from 'corestore'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import { Participant } from '../consensus/participant.js'
+import { decodeEntry, type Entry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
+import { decodeBlock } from './blocks.js'
 import { createPeerKey } from './peer-key.js'
 import { TradeLogs } from './trade-logs.js'
 
@@ -75,24 +77,60 @@ describe('a leader restarted mid-epoch', () => {
     await until(() => before.participant.progress().receipts === 5, 'five receipts')
     await before.participant.stop()
     await before.logs.close()
-    const length = await ownLogLength(dirs[leader]!, leader)
+    const written = await ownLogEntries(dirs[leader]!, leader)
 
     const restarted = await start(leader)
     await until(() => restarted.participant.transfers().filter((t) => t.status === 'receipted').length === 5, 'replayed')
-    await new Promise((r) => setTimeout(r, 500)) // what a replay might wrongly write would be flushed by now
     assert.equal(restarted.participant.progress().receipts, 5)
     assert.equal(restarted.participant.balanceOf(leader), parseEther('1') + 5000n)
+    // Proof that the restarted leader has read everything it read before, rather than a wait: a sixth payment,
+    // receipted by it and seen receipted by the payer. Its request comes after the five in the payer's log, and the
+    // leader's answers go into its log in order, so whatever the replay made it write (a second receipt, a refusal
+    // of a request it had answered) is in its log ahead of the sixth receipt.
+    const sixth = await payer.send(leader, 1000n)
+    assert.equal(sixth.status, 'receipted')
+    assert.equal(restarted.participant.progress().receipts, 6)
+    assert.equal(restarted.participant.balanceOf(leader), parseEther('1') + 6000n)
     await restarted.participant.stop()
     await restarted.logs.close()
-    assert.equal(await ownLogLength(dirs[leader]!, leader), length, 'the restarted leader wrote nothing again')
+    const logged = await ownLogEntries(dirs[leader]!, leader)
+    assert.deepEqual(logged.slice(0, written.length), written, 'the log before the restart is unchanged')
+    assert.deepEqual(
+      logged.slice(written.length).map(entryName),
+      [`countersign:${sixth.transfer.id}`, `receipt:${sixth.transfer.id}:5`],
+      'the restarted leader wrote nothing again: only its answers to the sixth payment',
+    )
+    const described = logged.map(entryName)
+    assert.equal(new Set(described).size, described.length, 'no entry twice')
+    assert.ok(!described.some((d) => d.startsWith('reject:')), 'nothing refused')
   })
 
-  async function ownLogLength(dir: string, index: number): Promise<number> {
+  /** Every entry of member `index`'s own log on disk, in order (all its blocks unpacked). */
+  async function ownLogEntries(dir: string, index: number): Promise<Entry[]> {
     const store = new Corestore(dir)
     const core = store.get({ keyPair: keys[index]! })
     await core.ready()
-    const length = core.length
+    const entries: Entry[] = []
+    for (let i = 0; i < core.length; i++) {
+      const block = (await core.get(i)) as Buffer
+      for (const e of decodeBlock(block)) entries.push(decodeEntry(e))
+    }
     await store.close()
-    return length
+    return entries
+  }
+
+  /** An entry's kind and what it is about (the transfer and, for a receipt, its seq). */
+  function entryName(e: Entry): string {
+    switch (e.type) {
+      case 'request':
+      case 'countersign':
+        return `${e.type}:${e.transfer.id}`
+      case 'receipt':
+        return `receipt:${e.tx.transfer.id}:${e.tx.seq}`
+      case 'reject':
+        return `reject:${e.id}`
+      default:
+        return `${e.type}:${'epoch' in e ? e.epoch : e.checkpoint.epoch}`
+    }
   }
 })
