@@ -135,8 +135,18 @@ describe('Electron main (stand-in electron)', () => {
     const pending = link.call('status', [])
     child.emit('exit', 9) // a crash
     assert.equal(((await pending) as { error: { code: string } }).error.code, 'CORE_RESTARTED')
-    await new Promise((r) => setTimeout(r, 1100))
+    assert.equal(spawned.length, 1, 'not restarted at once (a core crashing at start would spin)')
+    assert.deepEqual(events.at(-1), { type: 'status' }, 'the UI is told to ask again')
+    // Restarted after its delay (1 s): polled with a deadline, not a sleep that races the delay.
+    const deadline = Date.now() + 10_000
+    while (spawned.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
     assert.equal(spawned.length, 2, 'the core was started again')
+    // And calls go to the new process and get its replies.
+    const again = link.call('status', [])
+    const second = spawned[1]!
+    assert.equal(second.posted.length, 1)
+    second.emit('message', { id: second.posted[0]!.id, ok: true, result: 43 })
+    assert.deepEqual(await again, { ok: true, result: 43 })
     link.stop()
   })
 })
