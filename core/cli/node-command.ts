@@ -13,6 +13,7 @@ import { createPeerKey, type PeerKeyPair } from '../log/peer-key.js'
 import { ChannelNode } from '../node/channel-node.js'
 import { ACCOUNT_KEY_ENV, toJson } from '../node/wire.js'
 import type { Hex } from '../protocol/types.js'
+import { errorMessage } from '../util/error-message.js'
 
 
 export interface NodeCommandOptions {
@@ -146,7 +147,7 @@ export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjec
         const t0 = performance.now()
         node.send(to, amount).then(
           (r) => out('sent', { id: cmd.id, transfer: r.transfer, status: r.status, ms: performance.now() - t0 }),
-          (err: unknown) => out('error', { id: cmd.id, message: err instanceof Error ? err.message : String(err) }),
+          (err: unknown) => out('error', { id: cmd.id, message: errorMessage(err) }),
         )
         break
       }

@@ -1,5 +1,6 @@
 // Reads the channel's events from the chain: its checkpoint history once, then new events one read at a time, in order.
 import type { ChainPort, ChannelEvent, CheckpointState } from './chain-port.js'
+import { errorMessage } from '../util/error-message.js'
 
 export class ChainWatch {
   private nextBlock = 0
@@ -29,7 +30,7 @@ export class ChainWatch {
       this.nextBlock = Math.max(this.nextBlock, head + 1)
       this.onEvents(events)
     } catch (err) {
-      this.log(`chain read failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.log(`chain read failed: ${errorMessage(err)}`)
     } finally {
       this.reading = false
     }

@@ -3,6 +3,7 @@
 import type { ReceiptedTransfer } from '../protocol/types.js'
 import type { ChainPort, ChannelEvent } from './chain-port.js'
 import type { Round } from './round.js'
+import { errorMessage } from '../util/error-message.js'
 
 export type DisputeEvent = Extract<ChannelEvent, { type: 'Challenged' | 'Responded' | 'DisputeResolved' }>
 
@@ -82,7 +83,7 @@ export class Disputes {
       await call()
       return true
     } catch (err) {
-      this.log(`${what} not made: ${err instanceof Error ? err.message : String(err)}`)
+      this.log(`${what} not made: ${errorMessage(err)}`)
       return false
     }
   }

@@ -11,6 +11,7 @@ import type { Misbehaviour } from './misbehaviour.js'
 import type { OwnLog } from './own-log.js'
 import { nextLeader } from './rotation.js'
 import type { Round } from './round.js'
+import { errorMessage } from '../util/error-message.js'
 
 /** A transfer both parties signed, waiting for (or given) its receipt. */
 export interface Countersigned {
@@ -124,7 +125,7 @@ export class LeaderRole {
       this.d.submitted()
     } catch (err) {
       p.submitted = false
-      this.d.log(`checkpoint ${round.epoch} not submitted: ${err instanceof Error ? err.message : String(err)}`)
+      this.d.log(`checkpoint ${round.epoch} not submitted: ${errorMessage(err)}`)
     }
   }
 }

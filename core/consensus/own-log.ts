@@ -3,6 +3,7 @@
 import { encodeEntry, type Entry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { Transport } from './transport.js'
+import { errorMessage } from '../util/error-message.js'
 
 export class OwnLog {
   /** Keys of every entry in our own log (see entryKey). */
@@ -35,7 +36,7 @@ export class OwnLog {
     })
     if (fresh.length === 0) return
     this.transport.append(fresh.map(encodeEntry)).catch((err: unknown) => {
-      this.log(`append failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.log(`append failed: ${errorMessage(err)}`)
     })
   }
 

@@ -25,6 +25,7 @@ import { SerialQueue, systemClock } from './serial-queue.js'
 import { ViewChange } from './view-change.js'
 
 import type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
+import { errorMessage } from '../util/error-message.js'
 
 export { TransferRejected, type TransferRecord, type TransferStatus } from './payments.js'
 export type { EpochProgress } from './round.js'
@@ -63,7 +64,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.conduct = opts.conduct ?? honestConduct
     const log = (this.log = opts.log ?? (() => {}))
     const clock = opts.clock ?? systemClock
-    this.queue = new SerialQueue(clock, (err) => log(`error: ${err instanceof Error ? err.message : String(err)}`))
+    this.queue = new SerialQueue(clock, (err) => log(`error: ${errorMessage(err)}`))
     this.blame = new Misbehaviour(log)
     this.misbehaviour = this.blame.counts
     this.ownLog = new OwnLog(opts.transport, log)
