@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url'
 import type { Hex } from '../protocol/types.js'
 import { ACCOUNT_KEY_ENV, toJson } from './wire.js'
 
-const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url))
+/** The installed command: it registers tsx itself, so peers start wherever the package is, whatever the cwd. */
+const COMMAND = fileURLToPath(new URL('../cli/offchain-channel.mjs', import.meta.url))
 
 export interface PeerEvent {
   event: string
@@ -57,7 +58,7 @@ export class PeerProcess {
   static spawn(name: string, o: PeerProcessOptions): PeerProcess {
     const args = [
       ...(process.env.PEER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      '--import', 'tsx', ...(o.entry ? [o.entry.script, ...o.entry.args] : [MAIN, 'node']),
+      ...(o.entry ? ['--import', 'tsx', o.entry.script, ...o.entry.args] : [COMMAND, 'node']),
       '--rpc', o.rpc,
       '--chain-id', o.chainId.toString(),
       '--channel', o.channel,
