@@ -98,6 +98,8 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     uint256 public bannedLeaders;
     Dispute public dispute;
     bytes32[] private challengerLeaves;
+    /// Numbers the lists scanned in one transaction, so the marks of one never meet another's.
+    uint256 private transient scans;
 
     Member[] private members;
     bytes32[] private peerKeys;
@@ -154,6 +156,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error DisputePending();
     error NoOpenDispute();
     error NotDisputedLeader();
+    error NotEpochLeader(uint32 index);
     error ResponseWindowOver(uint64 deadline);
     error ResponseWindowOpen(uint64 deadline);
     error ListTooLong(uint256 cap, uint256 got);
@@ -308,8 +311,13 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- disputes
 
     /// @notice A member disagreeing with the running epoch lists every receipted transfer of it that involves the
-    /// member, ordered by seq, carrying receipts of `leader`.
-    function challenge(uint64 epoch, uint32 leader, Tx[] calldata txs) external nonReentrant {
+    /// member, ordered by seq, carrying receipts of `leader`. `led` and `ledSig` show that `leader` led the epoch:
+    /// a checkpoint of it that `leader` signed as its leader (its proposal); a member that did not lead cannot be
+    /// challenged, so it is never banned.
+    function challenge(uint64 epoch, uint32 leader, Tx[] calldata txs, Checkpoint calldata led, bytes calldata ledSig)
+        external
+        nonReentrant
+    {
         Status memory s = status;
         if (s.closed) revert ChannelIsClosed();
         if (s.disputePhase != DisputePhase.None) revert DisputePending();
@@ -319,8 +327,12 @@ contract Channel is EIP712, ReentrancyGuardTransient {
             leader >= members.length || leader == c || members[leader].exited || (bannedLeaders >> leader) & 1 == 1
         ) revert InvalidLeader(leader);
         if (txs.length > txCap) revert ListTooLong(txCap, txs.length);
+        address leaderAccount = members[leader].account;
+        if (led.epoch != epoch || led.leader != leader || !_signedBy(_hashTypedDataV4(_hashCheckpoint(led)), ledSig, leaderAccount)) {
+            revert NotEpochLeader(leader);
+        }
 
-        (bytes32[] memory leaves, uint256 lastBad,) = _scanList(txs, epoch, msg.sender, members[leader].account);
+        (bytes32[] memory leaves, uint256 lastBad,) = _scanList(txs, epoch, msg.sender, leaderAccount);
         for (uint256 i = 0; i < leaves.length; ++i) challengerLeaves.push(leaves[i]);
         bytes32 root = PositionalMerkle.root(leaves);
         uint64 deadline = uint64(block.timestamp) + responseWindow;
@@ -375,26 +387,29 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// Leaf hashes (receipt struct hashes), the index + 1 of the last bad entry (0 if none), and the challenger's
-    /// net from the good entries. Bad: wrong epoch, not involving the challenger, out of seq order, or any of the
-    /// three signatures invalid.
+    /// Leaf hashes, the index + 1 of the last bad entry (0 if none), and the challenger's net from the good entries.
+    /// A leaf commits to the whole signed entry (receipt hash and the three signatures), so equal roots mean equal
+    /// lists, signatures included. Bad: wrong epoch, not involving the challenger, out of seq order, a transfer id
+    /// seen earlier in the list, or any of the three signatures invalid.
     function _scanList(Tx[] calldata txs, uint64 epoch, address challenger, address leader)
         private
-        view
         returns (bytes32[] memory leaves, uint256 lastBad, int256 net)
     {
         leaves = new bytes32[](txs.length);
+        uint256 scan = ++scans;
         for (uint256 i = 0; i < txs.length; ++i) {
             Tx calldata t = txs[i];
             Transfer calldata tr = t.transfer;
             bytes32 th = _hashTransfer(tr);
-            bytes32 leaf = _hashReceipt(th, epoch, t.seq);
-            leaves[i] = leaf;
-            bool good = tr.epoch == epoch && tr.from != tr.to && (tr.from == challenger || tr.to == challenger)
-                && tr.amount <= type(uint88).max && (i == 0 || t.seq > txs[i - 1].seq)
-                && _signedBy(_hashTypedDataV4(th), t.senderSig, tr.from)
+            bytes32 receipt = _hashReceipt(th, epoch, t.seq);
+            leaves[i] = keccak256(
+                abi.encode(receipt, keccak256(t.senderSig), keccak256(t.receiverSig), keccak256(t.leaderSig))
+            );
+            bool good = _firstSighting(tr.id, scan) && tr.epoch == epoch && tr.from != tr.to
+                && (tr.from == challenger || tr.to == challenger) && tr.amount <= type(uint88).max
+                && (i == 0 || t.seq > txs[i - 1].seq) && _signedBy(_hashTypedDataV4(th), t.senderSig, tr.from)
                 && _signedBy(_hashTypedDataV4(th), t.receiverSig, tr.to)
-                && _signedBy(_hashTypedDataV4(leaf), t.leaderSig, leader);
+                && _signedBy(_hashTypedDataV4(receipt), t.leaderSig, leader);
             if (!good) lastBad = i + 1;
             else if (tr.to == challenger) net += int256(tr.amount);
             else net -= int256(tr.amount);
@@ -416,6 +431,15 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         if (d.challengerLastBad > first) return true;
         if (leaderLastBad > first) return false;
         return cLen <= leaves.length;
+    }
+
+    /// True the first time `id` is seen in list number `scan` of this transaction (a mark in transient storage).
+    function _firstSighting(bytes16 id, uint256 scan) private returns (bool first) {
+        bytes32 slot = keccak256(abi.encode("Channel.seen", scan, id));
+        assembly ("memory-safe") {
+            first := iszero(tload(slot))
+            tstore(slot, 1)
+        }
     }
 
     function _nextLeader(uint32 from, uint256 banned) private view returns (uint32) {

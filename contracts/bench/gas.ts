@@ -45,7 +45,7 @@ try {
     const txs = Array.from({ length: t }, (_, seq) =>
       f.receipted({ epoch: 2n, from: seq % 2 === 0 ? 0 : 1, to: seq % 2 === 0 ? 1 : 0, amount: 1000n + BigInt(seq), leader: 1, seq }),
     )
-    const c = await f.as(0).challenge(2n, 1, txs)
+    const c = await f.as(0).challenge(2n, 1, txs, f.led(2n, 1))
     const r = await f.as(1).respond(txs.slice(0, -1))
     const z = await f.channel.resolve()
     const total = c.gasUsed + r.gasUsed + z.gasUsed

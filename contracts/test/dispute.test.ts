@@ -47,7 +47,7 @@ describe('dispute', () => {
 
   it('equal roots: the leader is right and its checkpoint lands without the challenger, balance computed on chain', async () => {
     const { f, cp1, mine, cp2 } = await epochUnderDispute(devnet())
-    const c = await f.as(CHALLENGER).challenge(2n, LEADER, mine)
+    const c = await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
     assert.ok(c.events.some((e) => e.type === 'Challenged' && e.count === 3))
     await assertRevert(f.as(0).submitCheckpoint(cp2, f.sign(cp2)), 'DisputePending')
     await f.as(LEADER).respond(mine)
@@ -69,7 +69,7 @@ describe('dispute', () => {
 
   it('challenger hides a transfer: the leader is right', async () => {
     const { f, mine } = await epochUnderDispute(devnet())
-    await f.as(CHALLENGER).challenge(2n, LEADER, mine.slice(1)) // hides its outgoing 2 ether
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine.slice(1), f.led(2n, LEADER)) // hides its outgoing 2 ether
     await f.as(LEADER).respond(mine)
     assert.equal(await verdict(f), true)
     assert.equal((await f.channel.dispute()).challengerNet, E('-2'))
@@ -79,7 +79,7 @@ describe('dispute', () => {
     const { f, mine, all } = await epochUnderDispute(devnet())
     // An incoming transfer the sender never signed (the challenger signed in its place).
     const fake = forged(f, f.receipted({ epoch: 2n, from: 2, to: 0, amount: E('5'), leader: LEADER, seq: 4 }), 'senderSig', 0)
-    await f.as(CHALLENGER).challenge(2n, LEADER, [...mine, fake])
+    await f.as(CHALLENGER).challenge(2n, LEADER, [...mine, fake], f.led(2n, LEADER))
     await f.as(LEADER).respond(mine)
     assert.equal(await verdict(f), true)
     assert.equal(all.length, 4)
@@ -87,7 +87,7 @@ describe('dispute', () => {
 
   it('leader omits a receipted transfer: the challenger is right, the epoch restarts under the next leader', async () => {
     const { f, cp1, mine } = await epochUnderDispute(devnet())
-    await f.as(CHALLENGER).challenge(2n, LEADER, mine)
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
     await f.as(LEADER).respond([mine[0]!, mine[2]!]) // drops the 1 ether paid to the challenger
     assert.equal(await verdict(f), false)
     const status = await f.channel.status()
@@ -106,7 +106,7 @@ describe('dispute', () => {
   it('leader inserts a forged transfer: the challenger is right', async () => {
     const { f, mine } = await epochUnderDispute(devnet())
     const fake = forged(f, f.receipted({ epoch: 2n, from: 0, to: 1, amount: E('5'), leader: LEADER, seq: 2 }), 'senderSig', 1)
-    await f.as(CHALLENGER).challenge(2n, LEADER, mine)
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
     await f.as(LEADER).respond([mine[0]!, mine[1]!, fake, mine[2]!])
     assert.equal(await verdict(f), false)
   })
@@ -118,14 +118,65 @@ describe('dispute', () => {
     const signed = f.receipted({ epoch: 1n, from: 0, to: 1, amount: E('1'), leader: LEADER, seq: 4 })
     const receipt = f.digests.receipt({ transfer: hashTransfer(signed.transfer), epoch: 2n, seq: signed.seq })
     const old: ReceiptedTransfer = { ...signed, leaderSig: signDigest(f.member(LEADER).key, receipt) }
-    await f.as(CHALLENGER).challenge(2n, LEADER, mine)
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
     await f.as(LEADER).respond([...mine, old])
     assert.equal(await verdict(f), false, 'a bad leader entry from the first difference on')
   })
 
+  it('leader answers with the challenger\'s own list but a garbage signature on an incoming payment: the challenger is right', async () => {
+    const { f, mine } = await epochUnderDispute(devnet())
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
+    // The same receipts, but the 1 ether paid to the challenger carries a sender signature nobody can check:
+    // equal receipt hashes, so a leaf without the signatures would make the roots equal and the leader right.
+    const garbled = { ...mine[1]!, senderSig: `0x${'ab'.repeat(65)}` as const }
+    await f.as(LEADER).respond([mine[0]!, garbled, mine[2]!])
+    assert.equal(await verdict(f), false)
+  })
+
+  it('leader omits an incoming payment and receipts an outgoing one twice (same length): the challenger is right', async () => {
+    const { f, mine } = await epochUnderDispute(devnet())
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
+    const [out, , out2] = mine as [ReceiptedTransfer, ReceiptedTransfer, ReceiptedTransfer]
+    const again: ReceiptedTransfer = {
+      ...out,
+      seq: 4,
+      leaderSig: signDigest(f.member(LEADER).key, f.digests.receipt({ transfer: hashTransfer(out.transfer), epoch: 2n, seq: 4 })),
+    }
+    await f.as(LEADER).respond([out, out2, again]) // drops the 1 ether in, takes the 2 ether out twice
+    assert.equal(await verdict(f), false)
+  })
+
+  it('a challenger list carrying one transfer twice is bad: the leader is right', async () => {
+    const { f, mine } = await epochUnderDispute(devnet())
+    const [, incoming] = mine as [ReceiptedTransfer, ReceiptedTransfer, ReceiptedTransfer]
+    const again: ReceiptedTransfer = {
+      ...incoming,
+      seq: 4,
+      leaderSig: signDigest(f.member(LEADER).key, f.digests.receipt({ transfer: hashTransfer(incoming.transfer), epoch: 2n, seq: 4 })),
+    }
+    await f.as(CHALLENGER).challenge(2n, LEADER, [...mine, again], f.led(2n, LEADER)) // claims the 1 ether twice
+    await f.as(LEADER).respond(mine)
+    assert.equal(await verdict(f), true)
+  })
+
+  it('a member that did not lead the epoch cannot be challenged, so it is never banned', async () => {
+    const { f, mine, cp2 } = await epochUnderDispute(devnet())
+    const other = 2
+    // The real leader's proposal does not show that member 2 led; nor does a proposal the challenger made up and
+    // signed itself, nor one member 2 signed for another epoch.
+    await assertRevert(f.as(CHALLENGER).challenge(2n, other, mine, f.led(2n, LEADER, cp2)), 'NotEpochLeader')
+    const madeUp = { ...cp2, leader: other }
+    const signedByChallenger = { checkpoint: madeUp, sig: signDigest(f.member(CHALLENGER).key, f.digests.checkpoint(madeUp)) }
+    await assertRevert(f.as(CHALLENGER).challenge(2n, other, mine, signedByChallenger), 'NotEpochLeader')
+    await assertRevert(f.as(CHALLENGER).challenge(2n, other, mine, f.led(1n, other)), 'NotEpochLeader')
+    // The epoch's leader, shown by its own signed proposal, can be.
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER, cp2))
+    assert.equal((await f.channel.dispute()).leader, LEADER)
+  })
+
   it('leader silent past the response window: the challenger is right; a late response is refused', async () => {
     const { f, mine } = await epochUnderDispute(devnet())
-    await f.as(CHALLENGER).challenge(2n, LEADER, mine)
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
     await assertRevert(f.channel.resolve(), 'ResponseWindowOpen')
     await devnet().increaseTime(Number(WINDOW) + 1)
     await assertRevert(f.as(LEADER).respond(mine), 'ResponseWindowOver')
@@ -137,11 +188,11 @@ describe('dispute', () => {
     const { f, mine } = await epochUnderDispute(devnet())
     const outsider = f.outsiders[0]
     assert.ok(outsider)
-    await assertRevert(f.channel.as(outsider).challenge(2n, LEADER, mine), 'NotMember')
-    await assertRevert(f.as(CHALLENGER).challenge(1n, LEADER, mine), 'WrongEpoch')
-    await assertRevert(f.as(CHALLENGER).challenge(2n, CHALLENGER, mine), 'InvalidLeader')
-    await f.as(CHALLENGER).challenge(2n, LEADER, mine)
-    await assertRevert(f.as(2).challenge(2n, LEADER, []), 'DisputePending')
+    await assertRevert(f.channel.as(outsider).challenge(2n, LEADER, mine, f.led(2n, LEADER)), 'NotMember')
+    await assertRevert(f.as(CHALLENGER).challenge(1n, LEADER, mine, f.led(1n, LEADER)), 'WrongEpoch')
+    await assertRevert(f.as(CHALLENGER).challenge(2n, CHALLENGER, mine, f.led(2n, CHALLENGER)), 'InvalidLeader')
+    await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
+    await assertRevert(f.as(2).challenge(2n, LEADER, [], f.led(2n, LEADER)), 'DisputePending')
     await assertRevert(f.as(2).respond(mine), 'NotDisputedLeader')
     await f.as(LEADER).respond(mine)
     await assertRevert(f.as(LEADER).respond(mine), 'NoOpenDispute')
@@ -152,6 +203,6 @@ describe('dispute', () => {
   it('refuses a list longer than the per-epoch cap', async () => {
     const f = await openChannel(devnet(), { members: 2, params: { txCap: 2 } })
     const txs = [0, 1, 2].map((seq) => f.receipted({ epoch: 1n, from: 1, to: 0, amount: 1n, leader: 1, seq }))
-    await assertRevert(f.as(0).challenge(1n, 1, txs), 'ListTooLong')
+    await assertRevert(f.as(0).challenge(1n, 1, txs, f.led(1n, 1)), 'ListTooLong')
   })
 })

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, before } from 'node:test'
 import { SigningKey, Wallet, hexlify, parseEther, randomBytes } from 'ethers'
-import { ChainError, ChannelClient, startDevnet, type ChannelParams, type Devnet, type DevnetOptions } from '../../core/chain/index.js'
+import { ChainError, ChannelClient, startDevnet, type ChannelParams, type Devnet, type DevnetOptions, type LeaderEvidence } from '../../core/chain/index.js'
 import {
   ChannelDigests,
   receiptLeaf,
@@ -93,6 +93,15 @@ export class ChannelFixture {
     const cp = plainCheckpoint(1n, this.members.map(() => this.deposit))
     await this.as(0).submitCheckpoint(cp, this.sign(cp))
     return cp
+  }
+
+  /**
+   * What a challenger shows to prove `leader` led `epoch`: a proposal of that epoch signed by it (an empty one,
+   * from the deposits, unless `cp` is given).
+   */
+  led(epoch: bigint, leader: number, cp?: Checkpoint): LeaderEvidence {
+    const checkpoint = cp ?? plainCheckpoint(epoch, this.members.map(() => this.deposit), { leader, nextLeader: (leader + 1) % this.members.length })
+    return { checkpoint, sig: signDigest(this.member(leader).key, this.digests.checkpoint(checkpoint)) }
   }
 
   /** Signatures of the checkpoint by the given members (default all); '0x' in the others' slots. */

@@ -48,7 +48,7 @@ describe('stale close', () => {
   it('an unresolved dispute does not hold the money: the stale close still pays everyone', async () => {
     const f = await openChannel(devnet(), { members: 2, params: { staleAfter: BigInt(STALE), responseWindow: 60n } })
     const provider = devnet().provider
-    await f.as(0).challenge(1n, 1, [])
+    await f.as(0).challenge(1n, 1, [], f.led(1n, 1))
     assert.equal((await f.channel.status()).disputePhase, 'open')
     await devnet().increaseTime(STALE)
     await f.as(0).close({ balances: [], deposited: [] })

@@ -23,6 +23,7 @@ import type {
   DisputePhase,
   DisputeRecord,
   EventMeta,
+  LeaderEvidence,
   MemberRecord,
   TxResult,
 } from '../consensus/chain-port.js'
@@ -36,6 +37,7 @@ export type {
   CheckpointState,
   DisputePhase,
   DisputeRecord,
+  LeaderEvidence,
   MemberRecord,
   TxResult,
 } from '../consensus/chain-port.js'
@@ -189,8 +191,9 @@ export class ChannelClient implements ChainPort {
     return this.send('submitContestedCheckpoint', [checkpointArg(cp), [...sigs], prev.balances, prev.deposited])
   }
 
-  challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[]): Promise<TxResult> {
-    return this.send('challenge', [epoch, leader, txsArg(txs)])
+  /** `led` shows that `leader` led the epoch (its signed proposal): a member that did not lead cannot be challenged. */
+  challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<TxResult> {
+    return this.send('challenge', [epoch, leader, txsArg(txs), checkpointArg(led.checkpoint), led.sig])
   }
 
   respond(txs: readonly ReceiptedTransfer[]): Promise<TxResult> {

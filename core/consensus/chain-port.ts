@@ -97,6 +97,12 @@ export interface TxResult {
   events: ChannelEvent[]
 }
 
+/** Shows on chain that a member led an epoch: a checkpoint of that epoch it signed as its leader (its proposal). */
+export interface LeaderEvidence {
+  checkpoint: Checkpoint
+  sig: Hex
+}
+
 /** What a participant asks of the chain. */
 export interface ChainPort {
   /** The EIP-712 domain every off-chain signature of this channel is bound to. */
@@ -113,7 +119,7 @@ export interface ChainPort {
   submitCheckpoint(cp: Checkpoint, sigs: readonly Hex[]): Promise<TxResult>
   /** The checkpoint of a leader that won a dispute, without the challenger's vote. */
   submitContestedCheckpoint(cp: Checkpoint, sigs: readonly Hex[], prev: CheckpointState): Promise<TxResult>
-  challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[]): Promise<TxResult>
+  challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<TxResult>
   respond(txs: readonly ReceiptedTransfer[]): Promise<TxResult>
   resolve(): Promise<TxResult>
 }

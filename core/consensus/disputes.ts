@@ -1,7 +1,8 @@
 // A participant's part in disputes on chain: challenge a proposal, answer a challenge as its leader, and resolve
-// one we opened once the leader answered or its time ran out.
+// an open dispute once the leader answered or its time ran out (the challenger at once, everyone else after a grace
+// period, so a dispute never waits on one node).
 import type { ReceiptedTransfer } from '../protocol/types.js'
-import type { ChainPort, ChannelEvent } from './chain-port.js'
+import type { ChainPort, ChannelEvent, LeaderEvidence } from './chain-port.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
 
@@ -15,19 +16,30 @@ export type DisputeOutcome =
   | { contestedBy: number }
   | undefined
 
+interface OpenDispute {
+  ours: boolean
+  /** Unix seconds after which a silent leader loses. */
+  deadline: bigint
+  /** When (clock ms) we saw the leader's answer. */
+  answeredAt?: number
+}
+
 export class Disputes {
-  /** The dispute we opened, while it is open. */
-  private mine: { deadline: bigint } | undefined
+  private open: OpenDispute | undefined
 
   constructor(
     private readonly me: number,
     private readonly chain: Pick<ChainPort, 'challenge' | 'respond' | 'resolve'>,
     private readonly now: () => number,
+    /** How long a member that did not challenge waits for the challenger to resolve before it does. */
+    private readonly graceMs: number,
     private readonly log: (line: string) => void,
   ) {}
 
-  async challenge(epoch: bigint, leader: number, list: ReceiptedTransfer[]): Promise<void> {
-    if (await this.attempt('challenge', () => this.chain.challenge(epoch, leader, list))) {
+  /** Challenges `led`'s leader for its epoch (`led` is its signed proposal) with our list. */
+  async challenge(led: LeaderEvidence, list: ReceiptedTransfer[]): Promise<void> {
+    const { epoch, leader } = led.checkpoint
+    if (await this.attempt('challenge', () => this.chain.challenge(epoch, leader, list, led))) {
       this.log(`epoch ${epoch}: challenged leader ${leader} with ${list.length} transfers`)
     }
   }
@@ -41,7 +53,7 @@ export class Disputes {
       case 'Challenged': {
         round.disputeOpen = true
         round.ledger.close()
-        if (ev.challenger === this.me) this.mine = { deadline: ev.deadline }
+        this.open = { ours: ev.challenger === this.me, deadline: ev.deadline }
         if (ev.leader !== this.me) return undefined
         const list = answer(ev.challenger)
         if (await this.attempt('response', () => this.chain.respond(list))) {
@@ -50,11 +62,13 @@ export class Disputes {
         return undefined
       }
       case 'Responded':
-        if (this.mine) await this.resolve()
+        if (!this.open) return undefined
+        this.open.answeredAt = this.now()
+        if (this.open.ours) await this.resolve()
         return undefined
       case 'DisputeResolved':
         round.disputeOpen = false
-        this.mine = undefined
+        this.open = undefined
         if (!ev.leaderRight) {
           this.log(`epoch ${ev.epoch}: leader ${ev.leader} lost the dispute; restarting under ${ev.nextLeader}`)
           return { restartUnder: ev.nextLeader }
@@ -63,14 +77,22 @@ export class Disputes {
     }
   }
 
-  /** The leader stayed silent past its deadline: it loses. */
-  async resolveIfLeaderSilent(): Promise<void> {
-    if (this.mine && BigInt(Math.floor(this.now() / 1000)) > this.mine.deadline) await this.resolve()
+  /**
+   * Resolves the open dispute when it is due: once the leader answered, or once its deadline passed in silence (it
+   * loses). The challenger acts at once; every other member after the grace period, in case the challenger left.
+   */
+  async resolveWhenDue(): Promise<void> {
+    const d = this.open
+    if (!d) return
+    const now = this.now()
+    const dueAt = d.answeredAt ?? (BigInt(Math.floor(now / 1000)) > d.deadline ? Number(d.deadline) * 1000 : undefined)
+    if (dueAt === undefined) return
+    if (d.ours || now >= dueAt + this.graceMs) await this.resolve()
   }
 
   /** The dispute is over, or the round it belonged to. */
   closed(): void {
-    this.mine = undefined
+    this.open = undefined
   }
 
   private async resolve(): Promise<void> {

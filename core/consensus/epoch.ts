@@ -11,6 +11,8 @@ export class Epoch {
   readonly countersigned = new Map<string, Countersigned>()
   readonly exitRequests = new Set<number>()
   private current: Round | undefined
+  /** The last round of this epoch we led: what we answer a challenge with, and whose proposal may still land. */
+  led: Round | undefined
 
   constructor(
     readonly number: bigint,
@@ -26,7 +28,7 @@ export class Epoch {
   }
 
   /** A (re)start of the epoch under `leader`, from the last checkpoint, over the members as they are now. */
-  newRound(leader: number, members: readonly MemberRecord[]): Round {
+  newRound(leader: number, members: readonly MemberRecord[], me: number): Round {
     const ledger = new EpochLedger(
       {
         epoch: this.number,
@@ -38,6 +40,8 @@ export class Epoch {
       },
       this.check,
     )
-    return (this.current = new Round(this.number, leader, ledger))
+    this.current = new Round(this.number, leader, ledger)
+    if (leader === me) this.led = this.current
+    return this.current
   }
 }

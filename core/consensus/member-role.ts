@@ -3,7 +3,7 @@
 import { recover } from '../protocol/fast-ecdsa.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
 import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
-import type { CheckpointState } from './chain-port.js'
+import type { CheckpointState, LeaderEvidence } from './chain-port.js'
 import type { Conduct, ConductView } from './conduct.js'
 import type { Disputes } from './disputes.js'
 import type { Epoch } from './epoch.js'
@@ -97,10 +97,11 @@ export class MemberRole {
     round.proposedCount = cp.balances.length
     round.votesSeen.add(author) // a proposal is its leader's vote
     spoke()
-    await this.judge(round, author, cp, epoch.last, epoch.exitRequests)
+    await this.judge(round, { checkpoint: cp, sig }, epoch.last, epoch.exitRequests)
   }
 
-  private async judge(round: Round, author: number, cp: Checkpoint, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
+  private async judge(round: Round, led: LeaderEvidence, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
+    const { checkpoint: cp, checkpoint: { leader: author } } = led
     const members = await this.d.members.refresh()
     let mine: ReceiptedTransfer[] | undefined
     const ours = (): ReceiptedTransfer[] => (mine ??= this.evidence(round)) // signature checks: only when needed
@@ -120,12 +121,12 @@ export class MemberRole {
       return
     }
     this.d.log(`epoch ${round.epoch}: proposal of member ${author} disagrees with our ledger (${verdict.why})`)
-    if (verdict.action === 'challenge-now') return this.d.disputes.challenge(round.epoch, author, evidence())
+    if (verdict.action === 'challenge-now') return this.d.disputes.challenge(led, evidence())
     if (verdict.action !== 'challenge-later') return
     const delay = this.d.leaderTimeoutMs * (1 + this.d.me / Math.max(1, members.length))
     this.d.later(delay, () => {
       const now = this.d.current()
-      if (now === round && !now.disputeOpen) return this.d.disputes.challenge(round.epoch, author, evidence())
+      if (now === round && !now.disputeOpen) return this.d.disputes.challenge(led, evidence())
     })
   }
 

@@ -70,13 +70,13 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.ownLog = new OwnLog(opts.transport, log)
     this.inbox = new Inbox(this.blame)
     this.members = opts.members ?? new MemberList(opts.chain)
-    this.disputes = new Disputes(opts.index, opts.chain, () => clock.now(), log)
+    this.disputes = new Disputes(opts.index, opts.chain, () => clock.now(), 2 * opts.timing.leaderTimeoutMs, log)
     const arm = (ms: number, task: () => void): void => this.queue.arm(ms, task)
     const { leaderTimeoutMs } = opts.timing
     this.viewChange = new ViewChange({ me: opts.index, members: this.members, ownLog: this.ownLog, arm, leaderTimeoutMs, log })
     const onEvents = (events: ChannelEvent[]): void => {
       for (const ev of events) this.queue.run(() => this.onChainEvent(ev))
-      this.queue.run(() => this.disputes.resolveIfLeaderSilent())
+      this.queue.run(() => this.disputes.resolveWhenDue())
     }
     this.watch = new ChainWatch(opts.chain, onEvents, log)
   }
@@ -274,18 +274,20 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /** A (re)start of the running epoch under `leader`, from the last checkpoint. */
   private startRound(leader: number): void {
-    const round = this.epoch.newRound(leader, this.members.all)
+    const round = this.epoch.newRound(leader, this.members.all, this.index)
     this.viewChange.reset()
     this.disputes.closed()
     this.payments.receiptsVoided(round.epoch)
-    if (this.isLeader()) {
-      // A restarted epoch keeps every transfer both parties already signed.
-      for (const c of this.epoch.countersigned.values()) if (this.leaderRole.admit(round, c)) void this.closeEpoch()
-      this.queue.arm(this.timing.epochMs, () => this.closeEpoch())
-    } else {
-      this.queue.arm(this.timing.epochMs + this.timing.leaderTimeoutMs, () => this.viewChange.timedOut(round))
-    }
+    // A restarted epoch keeps every transfer both parties already signed.
+    if (this.isLeader()) for (const c of this.epoch.countersigned.values()) if (this.leaderRole.admit(round, c)) void this.closeEpoch()
+    this.armDeadline(round, this.timing.epochMs)
     for (const p of this.inbox.drain()) this.queue.run(() => this.handle(p.author, p.entry))
+  }
+
+  /** The round's next deadline: its leader closes the epoch then; a member gives up on the leader a timeout later. */
+  private armDeadline(round: Round, ms: number): void {
+    if (round.leader === this.index) this.queue.arm(ms, () => this.closeEpoch())
+    else this.queue.arm(ms + this.timing.leaderTimeoutMs, () => this.viewChange.timedOut(round))
   }
 
   private async onChainEvent(ev: ChannelEvent): Promise<void> {
@@ -312,15 +314,23 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       const leaderRight = ev.type === 'DisputeResolved' ? { leaderRight: ev.leaderRight } : {}
       this.emit('dispute', { epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader, ...leaderRight })
     }
+    // Challenged as a leader, we answer with the receipts of the round we led (not of a later leader's round).
+    const led = this.epoch.led
     const answer = (challenger: number): ReceiptedTransfer[] =>
-      this.conduct.answer(round.ledger.involving(challenger), challenger, this.view(round))
+      led ? this.conduct.answer(led.ledger.involving(challenger), challenger, this.view(led)) : []
     const outcome = await this.disputes.onEvent(round, ev, answer)
-    if (outcome && 'contestedBy' in outcome && round.proposal) {
-      round.proposal.contestedBy = outcome.contestedBy
-      await this.leaderRole.submitIfComplete(round, this.epoch.last)
-    } else if (outcome && 'restartUnder' in outcome && ev.type === 'DisputeResolved') {
+    if (outcome && 'restartUnder' in outcome && ev.type === 'DisputeResolved') {
       this.epoch.excluded.add(ev.leader)
-      this.startRound(outcome.restartUnder)
+      return this.startRound(outcome.restartUnder)
     }
+    if (outcome && 'contestedBy' in outcome && led?.proposal) {
+      led.proposal.contestedBy = outcome.contestedBy
+      await this.leaderRole.submitIfComplete(led, this.epoch.last)
+    }
+    // After a verdict the round goes on: its deadlines may have passed while the dispute held everything.
+    if (ev.type !== 'DisputeResolved' || this.round !== round) return
+    if (round.leader === this.index) return round.proposal ? undefined : this.queue.arm(0, () => this.closeEpoch())
+    const waits = round.proposedCount === undefined ? 1 : 3 // as when a proposal arrives: time to vote or challenge
+    this.queue.arm(waits * this.timing.leaderTimeoutMs, () => this.viewChange.timedOut(round))
   }
 }
