@@ -117,8 +117,11 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxSummary> 
     let lastCount = 0
     let lastTime = started
     let checkpoints = await channel.checkpoints()
+    // Peers join one after another while epochs land, so E may be reached before trading starts: the run goes on
+    // at least until one epoch of payments is checkpointed.
+    const until = Math.max(opts.epochs, checkpoints.length + 1)
     try {
-      while (checkpoints.length < opts.epochs && !stopping) {
+      while (checkpoints.length < until && !stopping) {
         await new Promise((r) => setTimeout(r, 1000))
         checkpoints = await channel.checkpoints()
         const status = await channel.status()
