@@ -363,6 +363,23 @@ export class ChannelClient implements ChainPort {
     }
   }
 
+  /** The list a leader answered a challenge with, from its `respond` transaction (undefined if it is not one). */
+  async answerOf(txHash: Hex): Promise<ReceiptedTransfer[] | undefined> {
+    try {
+      const tx = await this.provider.getTransaction(txHash)
+      if (!tx || tx.to?.toLowerCase() !== this.address.toLowerCase()) return undefined
+      const call = channelInterface.parseTransaction({ data: tx.data })
+      if (call?.name !== 'respond') return undefined
+      return (call.args[0] as readonly Row[]).map((t) => {
+        const tr = t[0] as Row
+        const transfer = { id: hex(tr[0]), epoch: big(tr[1]), from: String(tr[2]), to: String(tr[3]), amount: big(tr[4]) }
+        return { transfer, seq: num(t[1]), senderSig: hex(t[2]), receiverSig: hex(t[3]), leaderSig: hex(t[4]) }
+      })
+    } catch (err) {
+      throw toChainError(err, channelInterface)
+    }
+  }
+
   /** Every checkpoint that landed, oldest first. */
   async checkpoints(): Promise<CheckpointEvent[]> {
     return (await this.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))

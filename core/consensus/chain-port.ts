@@ -122,4 +122,6 @@ export interface ChainPort {
   challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<TxResult>
   respond(txs: readonly ReceiptedTransfer[]): Promise<TxResult>
   resolve(): Promise<TxResult>
+  /** The list a leader answered a challenge with, read from its `respond` transaction (undefined if not one). */
+  answerOf(txHash: Hex): Promise<ReceiptedTransfer[] | undefined>
 }

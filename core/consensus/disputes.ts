@@ -1,7 +1,10 @@
 // A participant's part in disputes on chain: challenge a proposal, answer a challenge as its leader, and resolve
 // an open dispute once the leader answered or its time ran out (the challenger at once, everyone else after a grace
 // period, so a dispute never waits on one node).
-import type { ReceiptedTransfer } from '../protocol/types.js'
+import { hashTransfer } from '../protocol/eip712.js'
+import { recover } from '../protocol/fast-ecdsa.js'
+import type { ChannelDigests } from '../protocol/signatures.js'
+import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { ChainPort, ChannelEvent, LeaderEvidence } from './chain-port.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
@@ -17,6 +20,8 @@ export type DisputeOutcome =
   | undefined
 
 interface OpenDispute {
+  epoch: bigint
+  leader: number
   ours: boolean
   /** Unix seconds after which a silent leader loses. */
   deadline: bigint
@@ -26,10 +31,12 @@ interface OpenDispute {
 
 export class Disputes {
   private open: OpenDispute | undefined
+  /** The leader's answer to our challenge, read from its transaction: what a contested checkpoint counted for us. */
+  private answer: { epoch: bigint; leader: number; list: ReceiptedTransfer[] } | undefined
 
   constructor(
     private readonly me: number,
-    private readonly chain: Pick<ChainPort, 'challenge' | 'respond' | 'resolve'>,
+    private readonly chain: Pick<ChainPort, 'challenge' | 'respond' | 'resolve' | 'answerOf'>,
     private readonly now: () => number,
     /** How long a member that did not challenge waits for the challenger to resolve before it does. */
     private readonly graceMs: number,
@@ -53,7 +60,7 @@ export class Disputes {
       case 'Challenged': {
         round.disputeOpen = true
         round.ledger.close()
-        this.open = { ours: ev.challenger === this.me, deadline: ev.deadline }
+        this.open = { epoch: ev.epoch, leader: ev.leader, ours: ev.challenger === this.me, deadline: ev.deadline }
         if (ev.leader !== this.me) return undefined
         const list = answer(ev.challenger)
         if (await this.attempt('response', () => this.chain.respond(list))) {
@@ -64,7 +71,9 @@ export class Disputes {
       case 'Responded':
         if (!this.open) return undefined
         this.open.answeredAt = this.now()
-        if (this.open.ours) await this.resolve()
+        if (!this.open.ours) return undefined
+        await this.readAnswer(this.open, ev.transactionHash)
+        await this.resolve()
         return undefined
       case 'DisputeResolved':
         round.disputeOpen = false
@@ -90,6 +99,22 @@ export class Disputes {
     if (d.ours || now >= dueAt + this.graceMs) await this.resolve()
   }
 
+  /** The leader's list in answer to our challenge of `leader` in `epoch`, if it could be read. */
+  answerIn(epoch: bigint, leader: number): ReceiptedTransfer[] | undefined {
+    const a = this.answer
+    return a && a.epoch === epoch && a.leader === leader ? a.list : undefined
+  }
+
+  private async readAnswer(d: OpenDispute, txHash: Hex): Promise<void> {
+    try {
+      const list = await this.chain.answerOf(txHash)
+      if (list) this.answer = { epoch: d.epoch, leader: d.leader, list }
+      else this.log(`epoch ${d.epoch}: the leader's answer could not be read from its transaction ${txHash}`)
+    } catch (err) {
+      this.log(`epoch ${d.epoch}: the leader's answer not read: ${errorMessage(err)}`)
+    }
+  }
+
   /** The dispute is over, or the round it belonged to. */
   closed(): void {
     this.open = undefined
@@ -109,4 +134,31 @@ export class Disputes {
       return false
     }
   }
+}
+
+/** What the contract's scan of a leader's list counts for `me` (DESIGN.md section 4): the good entries. */
+export function countedEntries(
+  list: readonly ReceiptedTransfer[],
+  c: { epoch: bigint; me: string; leader: string; digests: ChannelDigests },
+): ReceiptedTransfer[] {
+  const seen = new Set<string>()
+  const me = c.me.toLowerCase()
+  const signedBy = (digest: Hex, sig: Hex, account: string): boolean => recover(digest, sig) === account.toLowerCase()
+  return list.filter((t, i) => {
+    const first = !seen.has(t.transfer.id)
+    seen.add(t.transfer.id)
+    const { from, to, epoch, amount } = t.transfer
+    const th = hashTransfer(t.transfer)
+    return (
+      first &&
+      epoch === c.epoch &&
+      from !== to &&
+      (from.toLowerCase() === me || to.toLowerCase() === me) &&
+      amount < 1n << 88n &&
+      (i === 0 || t.seq > (list[i - 1]?.seq ?? -1)) &&
+      signedBy(c.digests.of(th), t.senderSig, from) &&
+      signedBy(c.digests.of(th), t.receiverSig, to) &&
+      signedBy(c.digests.receipt({ transfer: th, epoch: c.epoch, seq: t.seq }), t.leaderSig, c.leader)
+    )
+  })
 }

@@ -1,6 +1,7 @@
 // The running epoch across its rounds: the checkpoint it starts from, what carries over from one round to the
 // next (transfers both parties signed, exit requests, leaders it may no longer have) and the round under way.
 import { EpochLedger, type SignatureCheck } from '../ledger/epoch-ledger.js'
+import type { Hex } from '../protocol/types.js'
 import type { CheckpointState, MemberRecord } from './chain-port.js'
 import type { Countersigned } from './leader-role.js'
 import { Round } from './round.js'
@@ -13,6 +14,8 @@ export class Epoch {
   private current: Round | undefined
   /** The last round of this epoch we led: what we answer a challenge with, and whose proposal may still land. */
   led: Round | undefined
+  /** Every round of the epoch, oldest first: a checkpoint that lands may be any leader's. */
+  readonly rounds: Round[] = []
 
   constructor(
     readonly number: bigint,
@@ -21,6 +24,15 @@ export class Epoch {
     private readonly txCap: number,
     private readonly check: SignatureCheck,
   ) {}
+
+  /**
+   * The transfers a landed checkpoint of this epoch covers, by id with their seq, when one of our rounds holds
+   * exactly its receipts (same leader, and the root of its first `count` receipts is the checkpoint's).
+   */
+  covered(leader: number, count: number, root: Hex): Map<string, number> | undefined {
+    const basis = this.rounds.find((r) => r.leader === leader && r.ledger.rootOf(count) === root)
+    return basis && new Map(basis.ledger.receipts().slice(0, count).map((t) => [t.transfer.id, t.seq]))
+  }
 
   get round(): Round {
     if (!this.current) throw new Error('the epoch has no round yet')
@@ -41,6 +53,7 @@ export class Epoch {
       this.check,
     )
     this.current = new Round(this.number, leader, ledger)
+    this.rounds.push(this.current)
     if (leader === me) this.led = this.current
     return this.current
   }

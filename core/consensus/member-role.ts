@@ -74,7 +74,7 @@ export class MemberRole {
     }
     const r = round.ledger.applyReceipt(tx, false)
     if (!r.ok) return this.d.misbehaviour.blame(author, `receipt refused: ${r.rejection.code}`)
-    this.d.payments.receipted(tx)
+    this.d.payments.receipted(tx, round.leader)
   }
 
   /** Our own vote, replayed from our log after a restart. */

@@ -11,7 +11,7 @@ import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
-import { Disputes, type DisputeEvent } from './disputes.js'
+import { countedEntries, Disputes, type DisputeEvent } from './disputes.js'
 import { Epoch } from './epoch.js'
 import { entryEpoch, Inbox } from './inbox.js'
 import { LeaderRole, type Countersigned } from './leader-role.js'
@@ -86,7 +86,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.digests = new ChannelDigests(await chain.domain())
     const roles = { me: this.index, digests: this.digests, sign: (d: Hex) => sign(this.opts.privateKey, d), members: this.members }
     const shared = { ...roles, ownLog: this.ownLog, misbehaviour: this.blame, conduct: this.conduct, view: (r: Round) => this.view(r), log: this.log }
-    this.leaderRole = new LeaderRole({ ...shared, chain, receipted: (tx) => this.payments.receipted(tx), submitted: () => void this.watch.read() })
+    this.leaderRole = new LeaderRole({ ...shared, chain, receipted: (tx) => this.payments.receipted(tx, this.index), submitted: () => void this.watch.read() })
     const { payments, disputes, address, timing } = this
     const later = (ms: number, task: () => Promise<void> | void): void => this.queue.after(ms, task)
     const current = (): Round => this.round
@@ -295,8 +295,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (ev.type !== 'CheckpointSubmitted') return
     const round = this.round
     if (ev.epoch < round.epoch) return void this.payments.checkpointLeaders.set(ev.epoch, ev.leader)
-    this.payments.checkpointed(ev.epoch, ev.leader)
-    const caughtUp = ev.epoch === round.epoch && ev.leader === round.leader && round.ledger.seq === ev.txCount
+    // What the checkpoint covers, if we can know it: it is the contested checkpoint of a leader that won against our
+    // challenge, whose list is on chain, or a round of ours holds exactly its receipts (every checkpoint we voted for).
+    const answer = this.disputes.answerIn(ev.epoch, ev.leader)
+    const leaderAccount = this.members.get(ev.leader)?.account ?? ''
+    const counted = answer && countedEntries(answer, { epoch: ev.epoch, me: this.address, leader: leaderAccount, digests: this.digests })
+    // The answer comes first: a leader that won against us may have shaped its count and root after our ledger.
+    const covered = (counted && new Map(counted.map((t) => [t.transfer.id, t.seq]))) ?? this.epoch.covered(ev.leader, ev.txCount, ev.txRoot)
+    this.payments.landed(ev.epoch, ev.leader, ev.txCount, covered)
     this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
     await this.members.refresh()
     if (this.members.exited(this.index)) {
@@ -304,7 +310,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       this.emit('exited', { epoch: ev.epoch })
       return void this.stop() // not awaited: we run inside the queue it drains
     }
-    this.beginEpoch(ev.epoch + 1n, { balances: ev.balances, deposited: ev.deposited }, ev.nextLeader, caughtUp)
+    this.beginEpoch(ev.epoch + 1n, { balances: ev.balances, deposited: ev.deposited }, ev.nextLeader, covered !== undefined)
   }
 
   private async onDisputeEvent(ev: DisputeEvent): Promise<void> {

@@ -16,6 +16,8 @@ export interface TransferRecord {
   reason?: string
   /** How often it was re-issued because its epoch closed first. */
   retries?: number
+  /** The leader whose receipt (or checkpoint) it carries. */
+  receiptLeader?: number
 }
 
 export class TransferRejected extends Error {
@@ -81,10 +83,12 @@ export class Payments {
     if (own && own.status === 'requested') this.update(own, 'countersigned')
   }
 
-  receipted(tx: ReceiptedTransfer): void {
+  /** Receipted by `leader` with the seq `tx` carries. */
+  receipted(tx: ReceiptedTransfer, leader: number): void {
     const own = this.records.get(tx.transfer.id)
     if (!own) return
     own.seq = tx.seq
+    own.receiptLeader = leader
     this.update(own, 'receipted')
   }
 
@@ -110,10 +114,31 @@ export class Payments {
     this.waiters.delete(record.transfer.id)
   }
 
-  /** The epoch's checkpoint, by `leader`, landed: what was receipted in it is final. */
-  checkpointed(epoch: bigint, leader: number): void {
+  /**
+   * The checkpoint of `epoch` by `leader`, covering `count` receipts, landed. Final is only what it covers. With
+   * `covered` (its transfers by id and seq, known from a round of ours that holds exactly its receipts, or from the
+   * leader's list in a dispute we lost) that is exact: a payment of ours it covers is final even if we never saw its
+   * receipt; an incoming one it does not cover ends refused (its sender pays again under a new id) and an outgoing
+   * one goes out again with the next epoch. Without it only that leader's receipts below `count` count as final,
+   * and an outgoing payment with another leader's receipt is not re-issued (see carryOver).
+   */
+  landed(epoch: bigint, leader: number, count: number, covered: ReadonlyMap<string, number> | undefined): void {
     this.checkpointLeaders.set(epoch, leader)
-    for (const r of this.records.values()) if (r.transfer.epoch === epoch && r.status === 'receipted') this.update(r, 'checkpointed')
+    for (const r of this.records.values()) {
+      if (r.transfer.epoch !== epoch || r.status === 'checkpointed' || r.status === 'rejected') continue
+      const seq = covered
+        ? covered.get(r.transfer.id)
+        : r.status === 'receipted' && r.receiptLeader === leader && (r.seq ?? count) < count ? r.seq : undefined
+      if (seq !== undefined) {
+        r.seq = seq
+        r.receiptLeader = leader
+        this.update(r, 'checkpointed')
+      } else if (covered && r.direction === 'in') {
+        this.rejected(r, 'NOT_CHECKPOINTED')
+      } else if (r.status === 'receipted') {
+        r.status = 'countersigned' // its receipt did not count
+      }
+    }
   }
 
   /** The epoch restarts from the last checkpoint: its receipts no longer count. */
@@ -174,7 +199,7 @@ export class Payments {
   private update(record: TransferRecord, status: TransferStatus): void {
     record.status = status
     this.changed(record)
-    if (status === 'receipted') {
+    if (status === 'receipted' || status === 'checkpointed') {
       this.waiters.get(record.transfer.id)?.resolve(record)
       this.waiters.delete(record.transfer.id)
     }

@@ -133,6 +133,15 @@ export class EpochLedger {
     return this.txs
   }
 
+  /**
+   * The Merkle root of the receipts with seq below `count`, as a checkpoint of `count` transfers carries it; undefined
+   * if this ledger does not hold every one of them (fewer seen, or one refused).
+   */
+  rootOf(count: number): Hex | undefined {
+    if (count > this.txs.length || (count > 0 && this.txs[count - 1]?.seq !== count - 1)) return undefined
+    return count === this.leaves.length ? this.txRoot() : merkleRoot(this.leaves.slice(0, count))
+  }
+
   /** The dispute list of member `index`: every receipted transfer involving it, in seq order. */
   involving(index: number): ReceiptedTransfer[] {
     return this.txs.filter((_, seq) => this.parties[seq]?.includes(index))

@@ -2,7 +2,10 @@
 import { Wallet } from 'ethers'
 import type { ChannelClient, Devnet } from '../chain/index.js'
 import type { Hex } from '../protocol/types.js'
+import type { ChainPort } from '../consensus/chain-port.js'
+import type { Conduct } from '../consensus/conduct.js'
 import { Participant, type Timing } from '../consensus/participant.js'
+import type { Transport } from '../consensus/transport.js'
 import { byzantineConduct, type Byzantine } from './byzantine.js'
 import { MemoryBus } from './memory-bus.js'
 
@@ -25,20 +28,34 @@ export async function startCluster(
   channel: ChannelClient,
   devnet: Devnet,
   initialKeys: readonly Hex[],
-  opts: { timing?: Timing; byzantine?: Record<number, Byzantine>; verbose?: boolean } = {},
+  opts: {
+    timing?: Timing
+    byzantine?: Record<number, Byzantine>
+    /** Member i's own misbehaviour, beyond the named Byzantine flags. */
+    conduct?: Record<number, Conduct>
+    /** Member i's chain calls and log writes pass through these (to hold back or drop some). */
+    wrapChain?: Record<number, (chain: ChainPort) => ChainPort>
+    wrapTransport?: Record<number, (transport: Transport) => Transport>
+    verbose?: boolean
+  } = {},
 ): Promise<Cluster> {
   let keys = initialKeys
   const bus = new MemoryBus()
-  const make = (privateKey: Hex, index: number): Participant =>
-    new Participant({
+  const make = (privateKey: Hex, index: number): Participant => {
+    const chain: ChainPort = channel.as(new Wallet(privateKey, devnet.provider))
+    const transport = bus.connect(index)
+    const b = opts.byzantine?.[index]
+    const conduct = opts.conduct?.[index] ?? (b ? byzantineConduct(privateKey, b) : undefined)
+    return new Participant({
       index,
       privateKey,
-      chain: channel.as(new Wallet(privateKey, devnet.provider)),
-      transport: bus.connect(index),
+      chain: opts.wrapChain?.[index]?.(chain) ?? chain,
+      transport: opts.wrapTransport?.[index]?.(transport) ?? transport,
       timing: opts.timing ?? FAST,
-      ...(opts.byzantine?.[index] ? { conduct: byzantineConduct(privateKey, opts.byzantine[index]) } : {}),
+      ...(conduct ? { conduct } : {}),
       log: opts.verbose ? (line) => console.log(`[${index}] ${line}`) : () => {},
     })
+  }
   const participants = keys.map(make)
   await Promise.all(participants.map((p) => p.start()))
   return {

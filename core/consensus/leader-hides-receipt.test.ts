@@ -1,0 +1,85 @@
+// A leader that keeps a member's payment to itself: it countersigns and receipts it in its own ledger but writes
+// neither to its log, proposes the payer's balance with the payment deducted (its count and root shaped after what
+// the payer saw), and wins the payer's challenge by answering with the hidden receipt. One `send` must still debit
+// the payer once: the payer's node reads the leader's answer from the chain, takes the payment as checkpointed, and
+// never pays it again.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { parseEther } from 'ethers'
+import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
+import { receiptLeaf } from '../protocol/eip712.js'
+import { decodeEntry } from '../protocol/entries.js'
+import { merkleRoot } from '../protocol/merkle.js'
+import type { Hex } from '../protocol/types.js'
+import { startCluster } from '../testing/cluster.js'
+import type { Conduct } from './conduct.js'
+import type { Transport } from './transport.js'
+
+const PAYER = 0
+const LEADER = 1 // leads epoch 2
+
+describe('leader hides a receipt', () => {
+  const devnet = useDevnet()
+
+  it('the payer challenges, the leader wins with the hidden receipt, and the payment is debited once', async () => {
+    const f = await openChannel(devnet(), { members: 2, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    const payer = f.member(PAYER).address
+    const hidden = new Set<string>()
+    // The leader's log never carries the payer's payments: no countersign, no receipt.
+    const hiding = (t: Transport): Transport => ({
+      subscribe: (h) => t.subscribe(h),
+      append: (entries) =>
+        t.append(
+          entries.filter((bytes) => {
+            const e = decodeEntry(bytes)
+            const transfer = e.type === 'countersign' ? e.transfer : e.type === 'receipt' ? e.tx.transfer : undefined
+            if (transfer?.from !== payer) return true
+            hidden.add(transfer.id)
+            return false
+          }),
+        ),
+    })
+    // Its proposal counts only the receipts it wrote, so the count and root match the payer's ledger.
+    const shaping: Conduct = {
+      propose: (honest, view) => {
+        const shown = view.receipts.filter((t) => !hidden.has(t.transfer.id))
+        return { ...honest, txRoot: merkleRoot(shown.map(receiptLeaf)), txCount: shown.length }
+      },
+      answer: (honest) => honest,
+      judge: (verdict, evidence) => ({ verdict, evidence }),
+    }
+    const cluster = await startCluster(f.channel, devnet(), keys, {
+      timing: { epochMs: 1500, leaderTimeoutMs: 2000, chainPollMs: 40 },
+      wrapTransport: { [LEADER]: hiding },
+      conduct: { [LEADER]: shaping },
+    })
+    try {
+      await cluster.untilCheckpoint(1n)
+      const p = cluster.participants[PAYER]!
+      while (p.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(p.currentLeader, LEADER)
+      const amount = parseEther('0.1')
+      const paid = p.send(LEADER, amount)
+
+      await cluster.untilCheckpoint(3n, 60_000)
+      const events = await f.channel.events()
+      const verdict = events.find((e) => e.type === 'DisputeResolved' && e.epoch === 2n)
+      assert.ok(verdict?.type === 'DisputeResolved' && verdict.leaderRight && verdict.challenger === PAYER, 'the leader won the payer\'s challenge')
+      assert.equal(hidden.size, 1)
+      const cps = events.flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+      const after = (epoch: bigint): bigint[] => cps.find((c) => c.epoch === epoch)!.balances
+      assert.deepEqual(after(2n), [parseEther('0.9'), parseEther('1.1')], 'the contested checkpoint took the payment once')
+      assert.deepEqual(after(3n), [parseEther('0.9'), parseEther('1.1')], 'and nobody took it again')
+
+      const record = await paid
+      assert.equal(record.status, 'checkpointed')
+      assert.equal(record.transfer.epoch, 2n, 'the payment of epoch 2, never re-issued')
+      const mine = p.transfers().filter((t) => t.direction === 'out')
+      assert.equal(mine.length, 1)
+      assert.equal(mine[0]?.status, 'checkpointed')
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
