@@ -86,6 +86,10 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     }
 
     uint64 public immutable responseWindow;
+    /// Seconds a checkpoint signed by a majority waits for a challenge from a member without a vote.
+    uint64 public immutable challengeWindow;
+    /// The least a join must bring: a member's vote counts, so a seat is not free.
+    uint256 public immutable minDeposit;
     uint64 public immutable staleAfter;
     uint32 public immutable txCap;
 
@@ -97,6 +101,20 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     /// Leaders that lost a dispute in the running epoch (bit per member index).
     uint256 public bannedLeaders;
     Dispute public dispute;
+
+    /// A checkpoint a majority signed, waiting out its challenge window (deadline 0: none).
+    struct Pending {
+        bytes32 cpHash;
+        uint64 deadline;
+        uint64 epoch;
+        uint32 leader;
+        uint256 unsigned; // members without a vote who may still challenge it
+        uint256 contested; // members whose challenge the leader won: their balance must be what its list gives
+    }
+
+    Pending public pending;
+    /// For a pending checkpoint's contested members: what the leader's list moves to (+) or from (-) each.
+    mapping(uint64 epoch => mapping(uint256 index => int256)) private contestedNet;
     bytes32[] private challengerLeaves;
     /// Numbers the lists scanned in one transaction, so the marks of one never meet another's.
     uint256 private transient scans;
@@ -133,6 +151,19 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     event Responded(uint64 indexed epoch, bytes32 root, uint32 count, bool leaderRight);
     event DisputeResolved(uint64 indexed epoch, uint32 challenger, uint32 leader, bool leaderRight, uint32 nextLeader);
     event ChannelClosed(uint64 epoch);
+    /// A checkpoint with a majority's votes: final after `deadline` unless a member without a vote wins a dispute.
+    event CheckpointProposed(
+        uint64 indexed epoch,
+        uint32 leader,
+        uint32 nextLeader,
+        bytes32 txRoot,
+        uint32 txCount,
+        uint256 exitMask,
+        uint256[] balances,
+        uint256[] deposited,
+        uint256 unsignedMask,
+        uint64 deadline
+    );
 
     error ChannelIsClosed();
     error AlreadyMember();
@@ -157,6 +188,12 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error NoOpenDispute();
     error NotDisputedLeader();
     error NotEpochLeader(uint32 index);
+    error NoQuorum(uint256 signed, uint256 needed);
+    error CheckpointPending();
+    error NoPendingCheckpoint();
+    error ChallengeWindowOpen(uint64 deadline);
+    error ChallengeWindowOver(uint64 deadline);
+    error NotAChallenger(uint32 index);
     error ResponseWindowOver(uint64 deadline);
     error ResponseWindowOpen(uint64 deadline);
     error ListTooLong(uint256 cap, uint256 got);
@@ -168,11 +205,21 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error PaymentFailed();
 
     /// @param invited_ The accounts that may join; empty for a channel anyone may join.
-    constructor(uint64 responseWindow_, uint64 staleAfter_, uint32 txCap_, address[] memory invited_)
+    constructor(
+        uint64 responseWindow_,
+        uint64 staleAfter_,
+        uint32 txCap_,
+        uint64 challengeWindow_,
+        uint256 minDeposit_,
+        address[] memory invited_
+    )
         EIP712("OffchainChannel", "1")
     {
         if (responseWindow_ == 0 || staleAfter_ <= responseWindow_ || txCap_ == 0) revert InvalidParams();
         if (invited_.length > MAX_MEMBERS) revert InvalidParams();
+        if (challengeWindow_ == 0 || staleAfter_ <= challengeWindow_ || minDeposit_ == 0) revert InvalidParams();
+        challengeWindow = challengeWindow_;
+        minDeposit = minDeposit_;
         inviteOnly = invited_.length > 0;
         deployedAt = uint64(block.number);
         for (uint256 i = 0; i < invited_.length; i++) invited[invited_[i]] = true;
@@ -191,7 +238,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         if (inviteOnly && !invited[msg.sender]) revert NotInvited(msg.sender);
         if (peerKey == bytes32(0) || peerKeyTaken[peerKey]) revert InvalidPeerKey();
         if (members.length >= MAX_MEMBERS) revert ChannelFull();
-        if (msg.value > type(uint88).max) revert InvalidAmount();
+        if (msg.value < minDeposit || msg.value > type(uint88).max) revert InvalidAmount();
         members.push(Member(msg.sender, uint88(msg.value), false));
         peerKeys.push(peerKey);
         peerKeyTaken[peerKey] = true;
@@ -216,7 +263,54 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         Status memory s = status;
         if (s.closed) revert ChannelIsClosed();
         if (s.disputePhase == DisputePhase.Open || s.disputePhase == DisputePhase.Responded) revert DisputePending();
-        _applyCheckpoint(s, cp, sigs, type(uint256).max);
+        _checkCheckpoint(s, cp, sigs, type(uint256).max, false);
+        _landCheckpoint(s, cp);
+    }
+
+    /// @notice B3: when the votes are not all in by the vote timeout, the leader puts the checkpoint here with the
+    /// votes of a majority of its active members (its own among them; an empty signature marks a missing vote). It
+    /// lands with finalizeCheckpoint() after the challenge window, unless a member without a vote wins a dispute.
+    function proposeCheckpoint(Checkpoint calldata cp, bytes[] calldata sigs) external nonReentrant {
+        Status memory s = status;
+        if (s.closed) revert ChannelIsClosed();
+        if (s.disputePhase != DisputePhase.None) revert DisputePending();
+        if (pending.deadline != 0) revert CheckpointPending();
+        (uint256 missing, uint256 active) = _checkCheckpoint(s, cp, sigs, type(uint256).max, true);
+        uint256 signed = active - _count(missing);
+        if (signed * 2 <= active) revert NoQuorum(signed, active / 2 + 1);
+        if ((missing >> cp.leader) & 1 == 1) revert BadSignature(cp.leader);
+        uint64 deadline = uint64(block.timestamp) + challengeWindow;
+        pending = Pending(keccak256(abi.encode(cp)), deadline, cp.epoch, cp.leader, missing, 0);
+        emit CheckpointProposed(
+            cp.epoch, cp.leader, cp.nextLeader, cp.txRoot, cp.txCount, cp.exitMask, cp.balances, cp.deposited, missing, deadline
+        );
+    }
+
+    /// @notice After its challenge window, by anyone: the pending checkpoint lands. A member whose challenge the
+    /// leader won gets the balance the leader's list gives it, so the caller passes the last checkpoint's balances
+    /// and deposits (checked against `stateHash`).
+    function finalizeCheckpoint(
+        Checkpoint calldata cp,
+        uint256[] calldata prevBalances,
+        uint256[] calldata prevDeposited
+    ) external nonReentrant {
+        Status memory s = status;
+        Pending memory p = pending;
+        if (s.closed) revert ChannelIsClosed();
+        if (p.deadline == 0 || keccak256(abi.encode(cp)) != p.cpHash) revert NoPendingCheckpoint();
+        if (block.timestamp <= p.deadline) revert ChallengeWindowOpen(p.deadline);
+        if (s.disputePhase != DisputePhase.None) revert DisputePending();
+        if (p.contested != 0) {
+            if (keccak256(abi.encode(prevBalances, prevDeposited)) != stateHash) revert StateMismatch();
+            for (uint256 c = 0; c < cp.balances.length; ++c) {
+                if ((p.contested >> c) & 1 == 0) continue;
+                // A leader whose checkpoint contradicts the list it won with loses after all.
+                if (!_contestedHolds(cp, c, contestedNet[p.epoch][c], prevBalances, prevDeposited)) {
+                    return _banLeader(p.epoch, uint32(c), p.leader);
+                }
+            }
+        }
+        _landCheckpoint(s, cp);
     }
 
     /// @notice After a dispute the leader won: the leader's checkpoint without the challenger's vote. The
@@ -234,19 +328,58 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         if (keccak256(abi.encode(prevBalances, prevDeposited)) != stateHash) revert StateMismatch();
         Dispute memory d = dispute;
         if (cp.leader != d.leader) revert InvalidLeader(cp.leader);
-        uint256 c = d.challenger;
+        _checkContested(cp, d.challenger, d.challengerNet, prevBalances, prevDeposited);
+        _checkCheckpoint(s, cp, sigs, d.challenger, false);
+        _landCheckpoint(s, cp);
+    }
+
+    /// A challenger that lost: its balance must be what the leader's list (net) gives it, and it cannot exit.
+    function _checkContested(
+        Checkpoint calldata cp,
+        uint256 c,
+        int256 net,
+        uint256[] calldata prevBalances,
+        uint256[] calldata prevDeposited
+    ) private pure {
         if (c >= cp.balances.length || c >= cp.deposited.length) revert LengthMismatch();
         if ((cp.exitMask >> c) & 1 == 1) revert ChallengerCannotExit();
-        int256 expected = int256(cp.deposited[c]) + d.challengerNet;
-        if (c < prevBalances.length) expected += int256(prevBalances[c]) - int256(prevDeposited[c]);
+        int256 expected = _contestedBalance(cp, c, net, prevBalances, prevDeposited);
         if (expected < 0 || uint256(expected) != cp.balances[c]) {
             revert ChallengerBalanceMismatch(expected < 0 ? 0 : uint256(expected), cp.balances[c]);
         }
-        _applyCheckpoint(s, cp, sigs, c);
     }
 
-    function _applyCheckpoint(Status memory s, Checkpoint calldata cp, bytes[] calldata sigs, uint256 unsigned)
+    function _contestedHolds(
+        Checkpoint calldata cp,
+        uint256 c,
+        int256 net,
+        uint256[] calldata prevBalances,
+        uint256[] calldata prevDeposited
+    ) private pure returns (bool) {
+        if (c >= cp.balances.length || (cp.exitMask >> c) & 1 == 1) return false;
+        int256 expected = _contestedBalance(cp, c, net, prevBalances, prevDeposited);
+        return expected >= 0 && uint256(expected) == cp.balances[c];
+    }
+
+    /// The last checkpoint's balance of `c`, plus the deposits included since, plus the leader's list's net.
+    function _contestedBalance(
+        Checkpoint calldata cp,
+        uint256 c,
+        int256 net,
+        uint256[] calldata prevBalances,
+        uint256[] calldata prevDeposited
+    ) private pure returns (int256 expected) {
+        expected = int256(cp.deposited[c]) + net;
+        if (c < prevBalances.length) expected += int256(prevBalances[c]) - int256(prevDeposited[c]);
+    }
+
+    /// Checks a checkpoint of the running epoch: its shape, leaders, deposits, conservation, and the signature of
+    /// every included active member but `unsigned`. With `quorum`, an empty signature is a missing vote (returned as
+    /// a mask with the count of active members); any other must be valid.
+    function _checkCheckpoint(Status memory s, Checkpoint calldata cp, bytes[] calldata sigs, uint256 unsigned, bool quorum)
         private
+        view
+        returns (uint256 missing, uint256 active)
     {
         if (cp.epoch != s.epoch + 1) revert WrongEpoch(s.epoch + 1, cp.epoch);
         uint256 n = cp.balances.length;
@@ -273,17 +406,24 @@ contract Channel is EIP712, ReentrancyGuardTransient {
                 continue;
             }
             if (dep > m.deposit) revert DepositExceeded(uint32(i), m.deposit, dep);
-            if (i != unsigned && !_signedBy(digest, sigs[i], m.account)) revert BadSignature(uint32(i));
+            ++active;
+            if (quorum && sigs[i].length == 0) missing |= uint256(1) << i;
+            else if (i != unsigned && !_signedBy(digest, sigs[i], m.account)) revert BadSignature(uint32(i));
             sumBalances += b;
             sumDeposited += dep;
         }
-        uint256 paid = paidIncluded;
-        if (sumBalances + paid != sumDeposited) revert BalancesNotConserved(sumBalances + paid, sumDeposited);
+        if (sumBalances + paidIncluded != sumDeposited) revert BalancesNotConserved(sumBalances + paidIncluded, sumDeposited);
+    }
 
+    /// Lands a checked checkpoint: the next epoch begins under its next leader, exits are paid.
+    function _landCheckpoint(Status memory s, Checkpoint calldata cp) private {
+        uint256 n = cp.balances.length;
+        uint256 paid = paidIncluded;
         status = Status(cp.epoch, cp.nextLeader, uint32(n), uint64(block.timestamp), DisputePhase.None, false);
         stateHash = keccak256(abi.encode(cp.balances, cp.deposited));
         if (bannedLeaders != 0) bannedLeaders = 0;
         if (s.disputePhase != DisputePhase.None) delete dispute;
+        if (pending.deadline != 0) delete pending;
         emit CheckpointSubmitted(
             cp.epoch, cp.leader, cp.nextLeader, cp.txRoot, cp.txCount, cp.exitMask, cp.balances, cp.deposited
         );
@@ -328,7 +468,17 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         ) revert InvalidLeader(leader);
         if (txs.length > txCap) revert ListTooLong(txCap, txs.length);
         address leaderAccount = members[leader].account;
-        if (led.epoch != epoch || led.leader != leader || !_signedBy(_hashTypedDataV4(_hashCheckpoint(led)), ledSig, leaderAccount)) {
+        Pending memory p = pending;
+        if (p.deadline != 0) {
+            // Against a majority's checkpoint: only a member without a vote, within the window; the pending
+            // checkpoint, which its leader signed, shows who led.
+            if ((p.unsigned >> c) & 1 == 0) revert NotAChallenger(c);
+            if (block.timestamp > p.deadline) revert ChallengeWindowOver(p.deadline);
+            if (leader != p.leader) revert NotEpochLeader(leader);
+        } else if (
+            led.epoch != epoch || led.leader != leader
+                || !_signedBy(_hashTypedDataV4(_hashCheckpoint(led)), ledSig, leaderAccount)
+        ) {
             revert NotEpochLeader(leader);
         }
 
@@ -373,18 +523,34 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         }
         delete challengerLeaves;
         bool leaderRight = s.disputePhase == DisputePhase.Responded && d.leaderRight;
-        if (leaderRight) {
+        if (leaderRight && pending.deadline != 0) {
+            // A member without a vote lost against a majority's checkpoint: the checkpoint still waits out its
+            // window, and lands only with the balance the leader's list gives that member.
+            pending.unsigned &= ~(uint256(1) << d.challenger);
+            pending.contested |= uint256(1) << d.challenger;
+            contestedNet[d.epoch][d.challenger] = d.challengerNet;
+            status.disputePhase = DisputePhase.None;
+            delete dispute;
+            emit DisputeResolved(d.epoch, d.challenger, d.leader, true, d.leader);
+        } else if (leaderRight) {
             status.disputePhase = DisputePhase.LeaderWon;
             emit DisputeResolved(d.epoch, d.challenger, d.leader, true, d.leader);
         } else {
-            uint256 banned = bannedLeaders | (uint256(1) << d.leader);
-            bannedLeaders = banned;
-            uint32 next = _nextLeader(d.leader, banned);
-            status.leader = next;
-            status.disputePhase = DisputePhase.None;
-            delete dispute;
-            emit DisputeResolved(d.epoch, d.challenger, d.leader, false, next);
+            _banLeader(d.epoch, d.challenger, d.leader);
         }
+    }
+
+    /// The leader lost: it may not checkpoint the epoch, which restarts from the last checkpoint under the next
+    /// leader in rotation; a checkpoint of it waiting out its window is void.
+    function _banLeader(uint64 epoch, uint32 challenger, uint32 leader) private {
+        uint256 banned = bannedLeaders | (uint256(1) << leader);
+        bannedLeaders = banned;
+        uint32 next = _nextLeader(leader, banned);
+        status.leader = next;
+        status.disputePhase = DisputePhase.None;
+        delete dispute;
+        if (pending.deadline != 0) delete pending;
+        emit DisputeResolved(epoch, challenger, leader, false, next);
     }
 
     /// Leaf hashes, the index + 1 of the last bad entry (0 if none), and the challenger's net from the good entries.
@@ -442,6 +608,10 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         }
     }
 
+    function _count(uint256 mask) private pure returns (uint256 n) {
+        for (; mask != 0; mask &= mask - 1) ++n;
+    }
+
     function _nextLeader(uint32 from, uint256 banned) private view returns (uint32) {
         uint256 n = members.length;
         for (uint256 k = 1; k <= n; ++k) {
@@ -470,6 +640,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
             if (amount != 0) owed[m.account] += amount;
         }
         status.closed = true;
+        if (pending.deadline != 0) delete pending;
         if (s.disputePhase != DisputePhase.None) {
             status.disputePhase = DisputePhase.None;
             delete dispute;

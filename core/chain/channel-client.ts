@@ -112,6 +112,23 @@ function toEvent(log: Log): ChannelEvent | null {
       }
     case 'ChannelClosed':
       return { ...meta, type: 'ChannelClosed', epoch: big(a[0]) }
+    case 'CheckpointProposed':
+      return {
+        ...meta,
+        type: 'CheckpointProposed',
+        checkpoint: {
+          epoch: big(a[0]),
+          leader: num(a[1]),
+          nextLeader: num(a[2]),
+          txRoot: hex(a[3]),
+          txCount: num(a[4]),
+          exitMask: big(a[5]),
+          balances: bigs(a[6]),
+          deposited: bigs(a[7]),
+        },
+        unsignedMask: big(a[8]),
+        deadline: big(a[9]),
+      }
     default:
       return null
   }
@@ -150,7 +167,14 @@ export class ChannelClient implements ChainPort {
   static async deploy(deployer: Signer, params: ChannelParams): Promise<ChannelClient> {
     const factory = new ContractFactory(channelInterface, artifact.bytecode, deployer)
     try {
-      const contract = await factory.deploy(params.responseWindow, params.staleAfter, params.txCap, params.invited ?? [])
+      const contract = await factory.deploy(
+        params.responseWindow,
+        params.staleAfter,
+        params.txCap,
+        params.challengeWindow ?? params.responseWindow,
+        params.minDeposit ?? 1n,
+        params.invited ?? [],
+      )
       await contract.waitForDeployment()
       return new ChannelClient(await contract.getAddress(), deployer)
     } catch (err) {
@@ -185,6 +209,14 @@ export class ChannelClient implements ChainPort {
 
   submitCheckpoint(cp: Checkpoint, sigs: readonly Hex[]): Promise<TxResult> {
     return this.send('submitCheckpoint', [checkpointArg(cp), [...sigs]])
+  }
+
+  proposeCheckpoint(cp: Checkpoint, sigs: readonly Hex[]): Promise<TxResult> {
+    return this.send('proposeCheckpoint', [checkpointArg(cp), [...sigs]])
+  }
+
+  finalizeCheckpoint(cp: Checkpoint, prev: CheckpointState): Promise<TxResult> {
+    return this.send('finalizeCheckpoint', [checkpointArg(cp), prev.balances, prev.deposited])
   }
 
   submitContestedCheckpoint(cp: Checkpoint, sigs: readonly Hex[], prev: CheckpointState): Promise<TxResult> {
@@ -261,7 +293,9 @@ export class ChannelClient implements ChainPort {
       this.call('responseWindow', [], (r) => big(r[0])),
       this.call('staleAfter', [], (r) => big(r[0])),
       this.call('txCap', [], (r) => num(r[0])),
-    ]).then(([responseWindow, staleAfter, txCap]) => ({ responseWindow, staleAfter, txCap }))
+      this.call('challengeWindow', [], (r) => big(r[0])),
+      this.call('minDeposit', [], (r) => big(r[0])),
+    ]).then(([responseWindow, staleAfter, txCap, challengeWindow, minDeposit]) => ({ responseWindow, staleAfter, txCap, challengeWindow, minDeposit }))
   }
 
   memberCount(): Promise<number> {
@@ -298,6 +332,18 @@ export class ChannelClient implements ChainPort {
       leaderRight: Boolean(r[6]),
       challengerRoot: hex(r[7]),
       challengerNet: big(r[8]),
+    }))
+  }
+
+  /** The checkpoint waiting out its challenge window, as the contract keeps it (deadline 0: none). */
+  pending(): Promise<{ cpHash: Hex; deadline: bigint; epoch: bigint; leader: number; unsigned: bigint; contested: bigint }> {
+    return this.call('pending', [], (r) => ({
+      cpHash: hex(r[0]),
+      deadline: big(r[1]),
+      epoch: big(r[2]),
+      leader: num(r[3]),
+      unsigned: big(r[4]),
+      contested: big(r[5]),
     }))
   }
 

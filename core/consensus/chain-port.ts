@@ -10,6 +10,10 @@ export interface ChannelParams {
   staleAfter: bigint
   /** Per-member transfers per epoch; bounds dispute lists. */
   txCap: number
+  /** Seconds a majority's checkpoint waits for a challenge by a member without a vote (default: responseWindow). */
+  challengeWindow?: bigint
+  /** Wei a join must bring at least (default 1). */
+  minDeposit?: bigint
   /** Only these accounts may join (empty or absent: anyone may). */
   invited?: readonly string[]
 }
@@ -86,6 +90,7 @@ export type ChannelEvent = EventMeta &
     | { type: 'Responded'; epoch: bigint; root: Hex; count: number; leaderRight: boolean }
     | { type: 'DisputeResolved'; epoch: bigint; challenger: number; leader: number; leaderRight: boolean; nextLeader: number }
     | { type: 'ChannelClosed'; epoch: bigint }
+    | ({ type: 'CheckpointProposed' } & PendingCheckpoint)
   )
 
 export type CheckpointEvent = Extract<ChannelEvent, { type: 'CheckpointSubmitted' }>
@@ -95,6 +100,15 @@ export interface TxResult {
   blockNumber: number
   gasUsed: bigint
   events: ChannelEvent[]
+}
+
+/** A checkpoint a majority signed, waiting out its challenge window. */
+export interface PendingCheckpoint {
+  checkpoint: Checkpoint
+  /** Members without a vote: they may challenge it until the deadline. */
+  unsignedMask: bigint
+  /** Unix seconds; after it anyone may finalize it. */
+  deadline: bigint
 }
 
 /** Shows on chain that a member led an epoch: a checkpoint of that epoch it signed as its leader (its proposal). */
@@ -117,6 +131,10 @@ export interface ChainPort {
   /** The channel's events in a block range (from its deployment, to the head, by default), oldest first. */
   events(fromBlock?: number, toBlock?: number): Promise<ChannelEvent[]>
   submitCheckpoint(cp: Checkpoint, sigs: readonly Hex[]): Promise<TxResult>
+  /** A checkpoint with a majority's votes ('0x' for a missing one): final after the challenge window. */
+  proposeCheckpoint(cp: Checkpoint, sigs: readonly Hex[]): Promise<TxResult>
+  /** Lands the pending checkpoint once its window is over (prev: the last checkpoint, for contested members). */
+  finalizeCheckpoint(cp: Checkpoint, prev: CheckpointState): Promise<TxResult>
   /** The checkpoint of a leader that won a dispute, without the challenger's vote. */
   submitContestedCheckpoint(cp: Checkpoint, sigs: readonly Hex[], prev: CheckpointState): Promise<TxResult>
   challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<TxResult>
