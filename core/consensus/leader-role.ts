@@ -22,7 +22,7 @@ export interface Countersigned {
 
 export interface LeaderDeps {
   me: number
-  chain: Pick<ChainPort, 'submitCheckpoint' | 'submitContestedCheckpoint'>
+  chain: Pick<ChainPort, 'submitCheckpoint' | 'submitContestedCheckpoint' | 'proposeCheckpoint'>
   digests: ChannelDigests
   sign(digest: Hex): Hex
   members: MemberList
@@ -105,6 +105,31 @@ export class LeaderRole {
     }
     p.votes.set(author, sig)
     await this.submitIfComplete(round, last)
+  }
+
+  /**
+   * After the vote timeout (DESIGN.md section 4, B3): the proposal goes on chain with the votes of a majority of
+   * its active members, to land after the challenge window. False while the votes are fewer.
+   */
+  async proposeWithMajority(round: Round): Promise<boolean> {
+    const p = round.proposal
+    if (!p || p.submitted || p.withMajority || round.disputeOpen) return true
+    const n = p.cp.balances.length
+    const active = Array.from({ length: n }, (_, i) => i).filter((i) => !this.d.members.exited(i))
+    const signed = active.filter((i) => p.votes.has(i)).length
+    if (signed * 2 <= active.length) return false
+    p.withMajority = true
+    const sigs = Array.from({ length: n }, (_, i) => p.votes.get(i) ?? ('0x' as Hex))
+    try {
+      await this.d.chain.proposeCheckpoint(p.cp, sigs)
+      this.d.log(`epoch ${round.epoch}: checkpoint proposed on chain with ${signed} of ${active.length} votes`)
+      this.d.submitted()
+      return true
+    } catch (err) {
+      p.withMajority = false
+      this.d.log(`checkpoint ${round.epoch} not proposed with a majority: ${errorMessage(err)}`)
+      return false
+    }
   }
 
   /** Puts the checkpoint on chain once every vote it needs is in. */

@@ -100,6 +100,13 @@ export class MemberRole {
     await this.judge(round, { checkpoint: cp, sig }, epoch.last, epoch.exitRequests)
   }
 
+  /** A majority's checkpoint on chain that we did not vote for (we were away): vote or challenge it now. */
+  async judgeOnChain(round: Round, cp: Checkpoint, epoch: Epoch): Promise<void> {
+    if (round.disputeOpen) return
+    // The contract takes the checkpoint waiting on chain as the proof of who led: no signature needed here.
+    await this.judge(round, { checkpoint: cp, sig: '0x' }, epoch.last, epoch.exitRequests)
+  }
+
   private async judge(round: Round, led: LeaderEvidence, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
     const { checkpoint: cp, checkpoint: { leader: author } } = led
     const members = await this.d.members.refresh()

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events'
 import type { Entry } from '../protocol/entries.js'
 import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
-import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
+import type { Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
@@ -17,6 +17,7 @@ import { entryEpoch, Inbox } from './inbox.js'
 import { LeaderRole, type Countersigned } from './leader-role.js'
 import { MemberList } from './member-list.js'
 import { MemberRole } from './member-role.js'
+import { MajorityCheckpoint } from './majority-checkpoint.js'
 import { Misbehaviour } from './misbehaviour.js'
 import { OwnLog } from './own-log.js'
 import { Payments, type TransferRecord } from './payments.js'
@@ -47,6 +48,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private readonly viewChange: ViewChange
   private readonly watch: ChainWatch
   private readonly disputes: Disputes
+  private readonly majority: MajorityCheckpoint
   private readonly conduct: Conduct
   private readonly log: (line: string) => void
   private digests!: ChannelDigests
@@ -70,13 +72,16 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.ownLog = new OwnLog(opts.transport, log)
     this.inbox = new Inbox(this.blame)
     this.members = opts.members ?? new MemberList(opts.chain)
-    this.disputes = new Disputes(opts.index, opts.chain, () => clock.now(), 2 * opts.timing.leaderTimeoutMs, log)
+    const graceMs = 2 * opts.timing.leaderTimeoutMs
+    this.disputes = new Disputes(opts.index, opts.chain, () => clock.now(), graceMs, log)
+    this.majority = new MajorityCheckpoint(opts.index, opts.chain, () => clock.now(), graceMs, log)
     const arm = (ms: number, task: () => void): void => this.queue.arm(ms, task)
     const { leaderTimeoutMs } = opts.timing
     this.viewChange = new ViewChange({ me: opts.index, members: this.members, ownLog: this.ownLog, arm, leaderTimeoutMs, log })
     const onEvents = (events: ChannelEvent[]): void => {
       for (const ev of events) this.queue.run(() => this.onChainEvent(ev))
       this.queue.run(() => this.disputes.resolveWhenDue())
+      this.queue.run(() => this.majority.finalizeWhenDue(this.epoch.last))
     }
     this.watch = new ChainWatch(opts.chain, onEvents, log)
   }
@@ -257,7 +262,18 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   private async closeEpoch(): Promise<void> {
-    if (this.isLeader()) await this.leaderRole.propose(this.round, this.epoch.last, this.epoch.exitRequests)
+    if (!this.isLeader()) return
+    const round = this.round
+    await this.leaderRole.propose(round, this.epoch.last, this.epoch.exitRequests)
+    this.armVoteTimeout(round)
+  }
+
+  /** If the votes are not all in a timeout after the proposal, it goes on chain with a majority's (B3). */
+  private armVoteTimeout(round: Round): void {
+    if (!round.proposal || round.proposal.submitted || round.proposal.withMajority) return
+    this.queue.arm(this.timing.leaderTimeoutMs, async () => {
+      if (this.round === round && !(await this.leaderRole.proposeWithMajority(round))) this.armVoteTimeout(round)
+    })
   }
 
   /**
@@ -292,6 +308,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   private async onChainEvent(ev: ChannelEvent): Promise<void> {
     if (ev.type === 'Challenged' || ev.type === 'Responded' || ev.type === 'DisputeResolved') return this.onDisputeEvent(ev)
+    if (ev.type === 'CheckpointProposed') return this.onMajorityCheckpoint(ev.checkpoint, ev.unsignedMask, ev.deadline)
     if (ev.type !== 'CheckpointSubmitted') return
     const round = this.round
     if (ev.epoch < round.epoch) return void this.payments.checkpointLeaders.set(ev.epoch, ev.leader)
@@ -303,6 +320,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // The answer comes first: a leader that won against us may have shaped its count and root after our ledger.
     const covered = (counted && new Map(counted.map((t) => [t.transfer.id, t.seq]))) ?? this.epoch.covered(ev.leader, ev.txCount, ev.txRoot)
     this.payments.landed(ev.epoch, ev.leader, ev.txCount, covered)
+    this.majority.over()
     this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
     await this.members.refresh()
     if (this.members.exited(this.index)) {
@@ -311,6 +329,20 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       return void this.stop() // not awaited: we run inside the queue it drains
     }
     this.beginEpoch(ev.epoch + 1n, { balances: ev.balances, deposited: ev.deposited }, ev.nextLeader, covered !== undefined)
+  }
+
+  /**
+   * A majority's checkpoint of the running epoch went on chain. Trading stays closed until it lands after its
+   * window; a member that did not vote for it judges it now and challenges it if it is wrong.
+   */
+  private async onMajorityCheckpoint(cp: Checkpoint, unsigned: bigint, deadline: bigint): Promise<void> {
+    if (cp.epoch !== this.epoch.number) return
+    this.majority.proposed(cp, deadline)
+    this.round.awaitingWindow = true
+    this.round.ledger.close()
+    if (cp.leader === this.index || ((unsigned >> BigInt(this.index)) & 1n) === 0n) return
+    const round = this.epoch.rounds.findLast((r) => r.leader === cp.leader) ?? this.round
+    await this.memberRole.judgeOnChain(round, cp, this.epoch)
   }
 
   private async onDisputeEvent(ev: DisputeEvent): Promise<void> {
@@ -326,10 +358,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       led ? this.conduct.answer(led.ledger.involving(challenger), challenger, this.view(led)) : []
     const outcome = await this.disputes.onEvent(round, ev, answer)
     if (outcome && 'restartUnder' in outcome && ev.type === 'DisputeResolved') {
+      this.majority.over() // a majority's checkpoint of that leader, if any, is void
       this.epoch.excluded.add(ev.leader)
       return this.startRound(outcome.restartUnder)
     }
-    if (outcome && 'contestedBy' in outcome && led?.proposal) {
+    if (outcome && 'contestedBy' in outcome && led?.proposal && !led.proposal.withMajority) {
       led.proposal.contestedBy = outcome.contestedBy
       await this.leaderRole.submitIfComplete(led, this.epoch.last)
     }

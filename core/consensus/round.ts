@@ -9,6 +9,8 @@ export interface Proposal {
   digest: Hex
   votes: Map<number, Hex>
   submitted: boolean
+  /** On chain with a majority's votes, waiting out its challenge window. */
+  withMajority?: boolean
   /** After a dispute the leader won: the challenger whose vote is not needed. */
   contestedBy?: number
 }
@@ -27,6 +29,8 @@ export interface EpochProgress {
 
 export class Round {
   disputeOpen = false
+  /** A checkpoint of this epoch signed by a majority is on chain, waiting out its challenge window. */
+  awaitingWindow = false
   /** Leader: what it proposed. */
   proposal: Proposal | undefined
   /** Member: it voted for this round's proposal. */

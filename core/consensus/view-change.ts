@@ -27,7 +27,7 @@ export class ViewChange {
 
   /** The round's leader has been silent too long: vote to replace it, and again each timeout until it happens. */
   timedOut(round: Round): void {
-    if (round.leader === this.d.me || round.disputeOpen) return
+    if (round.leader === this.d.me || round.disputeOpen || round.awaitingWindow) return
     this.d.log(`epoch ${round.epoch}: leader ${round.leader} timed out; voting to replace it`)
     this.d.ownLog.append({ type: 'view-change', epoch: round.epoch, leader: round.leader })
     // Votes may come from members still catching up: ask again if the change does not complete.
@@ -35,8 +35,9 @@ export class ViewChange {
   }
 
   /**
-   * Counts `author`'s vote to replace the round's leader. Once every active member that may still lead, other than
-   * that leader, has voted, returns the leader to move to (and `excluded` gains the replaced one).
+   * Counts `author`'s vote to replace the round's leader. Once a majority of the active members has voted (or every
+   * one that may vote, in a channel too small for a majority without the leader), returns the leader to move to
+   * (and `excluded` gains the replaced one). Voters: active members that may still lead, other than that leader.
    */
   vote(round: Round, author: number, leader: number, excluded: Set<number>): number | undefined {
     if (leader !== round.leader) return undefined
@@ -45,7 +46,9 @@ export class ViewChange {
     this.votes.set(leader, votes)
     const members = this.d.members
     const voters = members.all.filter((m) => !m.exited && m.index !== leader && !excluded.has(m.index))
-    if (!voters.every((m) => votes.has(m.index))) return undefined
+    const active = members.all.filter((m) => !m.exited).length
+    const needed = Math.min(voters.length, Math.floor(active / 2) + 1)
+    if (voters.filter((m) => votes.has(m.index)).length < needed) return undefined
     excluded.add(leader)
     const next = nextLeader(leader, members.count, (i) => members.exited(i) || excluded.has(i))
     this.d.log(`epoch ${round.epoch}: view change from leader ${leader} to ${next}`)
