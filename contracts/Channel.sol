@@ -14,6 +14,23 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     /// Gas handed to a payee on a pushed payout; a payee that needs more (or reverts) is credited for withdraw().
     uint256 public constant PAYOUT_GAS = 100_000;
 
+    /// The constructor's bounds, so a joiner can rely on what any channel of this code lets its members do.
+    /// A leader has at least this long to answer a challenge (short values serve local test chains)...
+    uint64 public constant MIN_RESPONSE_WINDOW = 30 seconds;
+    /// ... and a dispute holds the channel at most this long.
+    uint64 public constant MAX_RESPONSE_WINDOW = 7 days;
+    uint64 public constant MIN_CHALLENGE_WINDOW = 30 seconds;
+    uint64 public constant MAX_CHALLENGE_WINDOW = 7 days;
+    /// With no checkpoint for staleAfter, any member closes and everyone withdraws: at most a year, so money is
+    /// never held for ever and `checkpointedAt + staleAfter` cannot overflow. It also exceeds responseWindow plus
+    /// challengeWindow, so a majority's checkpoint and a dispute over it end before the close can overtake them.
+    uint64 public constant MIN_STALE_AFTER = 1 hours;
+    uint64 public constant MAX_STALE_AFTER = 365 days;
+    /// The most transfers per member and epoch: every list a dispute may need must fit one transaction under the
+    /// 16,777,216 per-transaction gas cap (a challenge of 256 entries costs about 11.4M, `npm run bench:gas`).
+    /// To be derived from what a dispute can carry once lists travel in chunks.
+    uint32 public constant MAX_TX_CAP = 256;
+
     bytes32 public constant TRANSFER_TYPEHASH =
         keccak256("Transfer(bytes16 id,uint64 epoch,address from,address to,uint256 amount)");
     bytes32 public constant RECEIPT_TYPEHASH = keccak256("Receipt(bytes32 transfer,uint64 epoch,uint32 seq)");
@@ -174,6 +191,8 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error ChannelFull();
     error InvalidAmount();
     error InvalidParams();
+    /// A constructor parameter outside [min, max].
+    error ParamOutOfRange(string param, uint256 min, uint256 max, uint256 got);
     error WrongEpoch(uint64 expected, uint64 got);
     error LengthMismatch();
     error WrongMemberCount(uint256 min, uint256 max, uint256 got);
@@ -215,9 +234,13 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     )
         EIP712("OffchainChannel", "1")
     {
-        if (responseWindow_ == 0 || staleAfter_ <= responseWindow_ || txCap_ == 0) revert InvalidParams();
-        if (invited_.length > MAX_MEMBERS) revert InvalidParams();
-        if (challengeWindow_ == 0 || staleAfter_ <= challengeWindow_ || minDeposit_ == 0) revert InvalidParams();
+        _bound("responseWindow", responseWindow_, MIN_RESPONSE_WINDOW, MAX_RESPONSE_WINDOW);
+        _bound("challengeWindow", challengeWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+        uint256 windows = uint256(responseWindow_) + challengeWindow_ + 1;
+        _bound("staleAfter", staleAfter_, windows > MIN_STALE_AFTER ? windows : MIN_STALE_AFTER, MAX_STALE_AFTER);
+        _bound("txCap", txCap_, 1, MAX_TX_CAP);
+        _bound("minDeposit", minDeposit_, 1, type(uint88).max); // a join brings at most uint88
+        _bound("invited", invited_.length, 0, MAX_MEMBERS);
         challengeWindow = challengeWindow_;
         minDeposit = minDeposit_;
         inviteOnly = invited_.length > 0;
@@ -228,6 +251,10 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         txCap = txCap_;
         status.checkpointedAt = uint64(block.timestamp);
         stateHash = keccak256(abi.encode(new uint256[](0), new uint256[](0)));
+    }
+
+    function _bound(string memory param, uint256 got, uint256 min, uint256 max) private pure {
+        if (got < min || got > max) revert ParamOutOfRange(param, min, max, got);
     }
 
     // ---------------------------------------------------------------- membership and money in

@@ -29,6 +29,6 @@ describe('invite-only channels (the creator chooses the members)', () => {
 
   it('refuses more invitations than members a channel can hold', async () => {
     const many = Array.from({ length: 65 }, () => Wallet.createRandom().address)
-    await assertRevert(ChannelClient.deploy(wallet(0), { ...DEFAULT_PARAMS, invited: many }), 'InvalidParams')
+    await assertRevert(ChannelClient.deploy(wallet(0), { ...DEFAULT_PARAMS, invited: many }), 'ParamOutOfRange')
   })
 })

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
 import { Wallet, hexlify, parseEther, randomBytes } from 'ethers'
 import { openChannel } from '../../contracts/test/fixture.js'
-import { startDevnet } from '../chain/index.js'
+import { CHANNEL_LIMITS, startDevnet } from '../chain/index.js'
 import { startCluster } from '../testing/cluster.js'
 import { ThreadedMembers } from './threaded-members.js'
 import { payInWindow } from './windowed-load.js'
@@ -184,9 +184,9 @@ async function load(total: number, window: number, send: (from: number, to: numb
 async function endToEnd(): Promise<{ saturated: Run; light: Run }> {
   const devnet = await startDevnet({ accounts: 6 })
   try {
-    const f = await openChannel(devnet, { members: 4, deposit: parseEther('1'), params: { txCap: 1_000_000 } })
+    const f = await openChannel(devnet, { members: 4, deposit: parseEther('1'), params: { txCap: CHANNEL_LIMITS.maxTxCap } })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    // One long epoch: the measurement is the transfer path, not epoch closes.
+    // No epoch ends by time; one ends when a member reaches the per-epoch cap (the contract's most, as disputes need).
     const cluster = await startCluster(f.channel, devnet, keys, { timing: { epochMs: 600_000, leaderTimeoutMs: 600_000, chainPollMs: 100 } })
     try {
       cluster.participants[0]?.closeEpochNow() // epoch 1 credits the deposits
@@ -213,7 +213,7 @@ async function endToEnd(): Promise<{ saturated: Run; light: Run }> {
 async function threaded(): Promise<Run> {
   const devnet = await startDevnet({ accounts: 6 })
   try {
-    const f = await openChannel(devnet, { members: 4, deposit: parseEther('1'), params: { txCap: 1_000_000 } })
+    const f = await openChannel(devnet, { members: 4, deposit: parseEther('1'), params: { txCap: CHANNEL_LIMITS.maxTxCap } })
     const members = await ThreadedMembers.start({
       rpcUrl: devnet.rpcUrl,
       chainId: devnet.chainId,

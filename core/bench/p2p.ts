@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Wallet } from 'ethers'
 import createTestnet from 'hyperdht/testnet.js'
-import { ChannelClient, startDevnet } from '../chain/index.js'
+import { CHANNEL_LIMITS, ChannelClient, startDevnet } from '../chain/index.js'
 import { PeerProcess } from '../node/peer-process.js'
 import type { Hex } from '../protocol/types.js'
 
@@ -39,7 +39,7 @@ async function measure(n: number): Promise<Row> {
     const channel = await ChannelClient.deploy(new Wallet(devnet.keys[0] as string, devnet.provider), {
       responseWindow: 60n,
       staleAfter: 86_400n,
-      txCap: 1_000_000,
+      txCap: CHANNEL_LIMITS.maxTxCap, // the contract's most: a long run's epochs close at it
     })
     for (let i = 0; i < n; i++) {
       const p = PeerProcess.spawn(`peer${i}`, {
@@ -50,7 +50,7 @@ async function measure(n: number): Promise<Row> {
         dataDir: join(work, `p${i}`),
         bootstrap: testnet.bootstrap,
         join: '10',
-        epochMs: 600_000, // one long epoch: the measure is the transfer path, not epoch closes
+        epochMs: 600_000, // no epoch ends by time, only at the per-epoch cap
         leaderTimeoutMs: 600_000,
       })
       peers.push(p)

@@ -52,13 +52,13 @@ describe('devnet', () => {
     try {
       const poor = Wallet.createRandom(devnet.provider)
       await assert.rejects(
-        ChannelClient.deploy(poor, { responseWindow: 60n, staleAfter: 600n, txCap: 8 }),
+        ChannelClient.deploy(poor, { responseWindow: 60n, staleAfter: 86_400n, txCap: 8 }),
         (err: unknown) => err instanceof ChainError && err.code === 'INSUFFICIENT_FUNDS',
       )
       const rich = new Wallet(devnet.keys[0] as string, devnet.provider)
       await assert.rejects(
         ChannelClient.deploy(rich, { responseWindow: 60n, staleAfter: 30n, txCap: 8 }),
-        (err: unknown) => err instanceof ChainError && err.code === 'InvalidParams',
+        (err: unknown) => err instanceof ChainError && err.code === 'ParamOutOfRange',
       )
     } finally {
       await devnet.stop()

@@ -37,6 +37,8 @@ const EXPLAIN: Record<string, (args: readonly unknown[]) => string> = {
   ChannelFull: () => 'the channel already has the maximum number of members',
   InvalidAmount: () => 'the amount is zero or too large',
   InvalidParams: () => 'the channel needs a response window, staleAfter longer than it, and a transfer cap',
+  ParamOutOfRange: ([param, min, max, got]) =>
+    `the channel setting ${String(param)} is ${String(got)}; it must be between ${String(min)} and ${String(max)}`,
   WrongEpoch: ([expected, got]) => `epoch ${String(got)} was given but the channel expects epoch ${String(expected)}`,
   LengthMismatch: () => 'the checkpoint has different numbers of balances, deposits and signatures',
   WrongMemberCount: ([min, max, got]) =>

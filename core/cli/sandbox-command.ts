@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, formatEther, parseEther } from 'ethers'
 import createTestnet from 'hyperdht/testnet.js'
-import { ChannelClient, chainProvider, devKeys, startDevnet, type Devnet } from '../chain/index.js'
+import { CHANNEL_LIMITS, ChannelClient, chainProvider, devKeys, startDevnet, type Devnet } from '../chain/index.js'
 import { PeerProcess } from '../node/peer-process.js'
 import type { Hex } from '../protocol/types.js'
 import { toJson } from '../node/wire.js'
@@ -64,7 +64,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxSummary> 
     const channel = await ChannelClient.deploy(new Wallet(keys[0] as string, provider), {
       responseWindow: 60n,
       staleAfter: 86_400n,
-      txCap: 4096,
+      txCap: CHANNEL_LIMITS.maxTxCap, // the most a dispute can carry
     })
     log(`chain ${rpc} (chain id ${chainId}), channel ${channel.address}, local DHT at 127.0.0.1:${testnet.bootstrap[0]?.port}`)
 

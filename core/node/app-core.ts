@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
 import { z } from 'zod'
-import { ChainError, ChannelClient, chainProvider, type CheckpointEvent, type NetworkKind } from '../chain/index.js'
+import { CHANNEL_LIMITS, ChainError, ChannelClient, chainProvider, type CheckpointEvent, type NetworkKind } from '../chain/index.js'
 import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, writeFileAtomic, type SecretStore } from '../vault/index.js'
@@ -64,7 +64,8 @@ const SETTINGS = z.object({
 type Settings = z.infer<typeof SETTINGS>
 
 const REAL_TIMING: Timing = { epochMs: 15_000, leaderTimeoutMs: 45_000, chainPollMs: 2_000 }
-const CHANNEL_PARAMS = { responseWindow: 300n, staleAfter: 7n * 86_400n, txCap: 10_000 }
+/** What the app deploys. The transfer cap is the contract's most (MAX_TX_CAP): a dispute must carry a member's list. */
+const CHANNEL_PARAMS = { responseWindow: 300n, staleAfter: 7n * 86_400n, txCap: CHANNEL_LIMITS.maxTxCap }
 
 export function inviteFor(chainId: bigint, channel: string): string {
   return `offchain:${chainId}:${getAddress(channel)}`
