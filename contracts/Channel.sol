@@ -19,7 +19,9 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     uint64 public constant MIN_RESPONSE_WINDOW = 30 seconds;
     /// ... and a dispute holds the channel at most this long.
     uint64 public constant MAX_RESPONSE_WINDOW = 7 days;
-    uint64 public constant MIN_CHALLENGE_WINDOW = 30 seconds;
+    /// A majority's checkpoint waits at least this long for an absent member (seconds serve local test chains; the
+    /// app deploys a day on a public network and shows every channel's window before a join).
+    uint64 public constant MIN_CHALLENGE_WINDOW = 2 seconds;
     uint64 public constant MAX_CHALLENGE_WINDOW = 7 days;
     /// With no checkpoint for staleAfter, any member closes and everyone withdraws: at most a year, so money is
     /// never held for ever and `checkpointedAt + staleAfter` cannot overflow. It also exceeds responseWindow plus

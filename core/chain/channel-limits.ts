@@ -8,7 +8,7 @@ const DAY = 86_400n
 export const CHANNEL_LIMITS = {
   minResponseWindow: 30n,
   maxResponseWindow: 7n * DAY,
-  minChallengeWindow: 30n,
+  minChallengeWindow: 2n,
   maxChallengeWindow: 7n * DAY,
   minStaleAfter: 3_600n,
   maxStaleAfter: 365n * DAY,
