@@ -64,8 +64,13 @@ const SETTINGS = z.object({
 type Settings = z.infer<typeof SETTINGS>
 
 const REAL_TIMING: Timing = { epochMs: 15_000, leaderTimeoutMs: 45_000, chainPollMs: 2_000 }
-/** What the app deploys. The transfer cap is the contract's most (MAX_TX_CAP): a dispute must carry a member's list. */
-const CHANNEL_PARAMS = { responseWindow: 300n, staleAfter: 7n * 86_400n, txCap: CHANNEL_LIMITS.maxTxCap }
+/**
+ * What the app deploys. The transfer cap is the contract's most (MAX_TX_CAP): a dispute must carry a member's list.
+ * A majority's checkpoint waits a day for an absent member on a public network (like Lightning's to_self_delay),
+ * half a minute on the sandbox. A seat costs at least 0.001 ether, so a stranger cannot join for free and vote.
+ */
+const CHANNEL_PARAMS = { responseWindow: 300n, staleAfter: 7n * 86_400n, txCap: CHANNEL_LIMITS.maxTxCap, minDeposit: 10n ** 15n }
+const CHALLENGE_WINDOW: Record<NetworkKind, bigint> = { rpc: 86_400n, sandbox: 30n }
 
 export function inviteFor(chainId: bigint, channel: string): string {
   return `offchain:${chainId}:${getAddress(channel)}`
@@ -248,7 +253,8 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     const wallet = await this.wallet()
     const invited = members && members.length > 0 ? [...new Set([wallet.address, ...members.map((m) => getAddress(m))])] : []
     this.progress('create', 'Deploying the channel contract')
-    const client = await ChannelClient.deploy(wallet, { ...CHANNEL_PARAMS, invited })
+    const challengeWindow = CHALLENGE_WINDOW[this.network?.kind ?? 'rpc']
+    const client = await ChannelClient.deploy(wallet, { ...CHANNEL_PARAMS, challengeWindow, invited })
     this.log(`deployed channel ${client.address}`)
     return this.enter(client.address, BigInt(depositWei), 'create')
   }
