@@ -29,7 +29,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     uint64 public constant MIN_STALE_AFTER = 1 hours;
     uint64 public constant MAX_STALE_AFTER = 365 days;
     /// The most transfers per member and epoch: every list a dispute may need must fit one transaction under the
-    /// 16,777,216 per-transaction gas cap (a challenge of 256 entries costs about 11.4M, `npm run bench:gas`).
+    /// 16,777,216 per-transaction gas cap (a challenge of 256 entries costs about 12.3M, `npm run bench:gas`).
     /// To be derived from what a dispute can carry once lists travel in chunks.
     uint32 public constant MAX_TX_CAP = 256;
 
