@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
 import { METHOD_NAMES } from '../../core/node/api-methods.js'
-import type { AppStatus, ChannelView } from '../../core/node/node-api.js'
+import type { AppStatus, ChannelSettingsView, ChannelView } from '../../core/node/node-api.js'
 import { contentType, uiFile } from '../../core/node/ui-assets.js'
 import { API_CHANNEL, EVENT_CHANNEL } from '../main/channels.js'
 import { launchChromium, until } from './ui-process.js'
@@ -30,6 +30,32 @@ const status: AppStatus = {
   network: { kind: 'sandbox', rpcUrl: 'http://127.0.0.1:8545', chainId: '31337' },
   walletWei: '5000000000000000000',
   channels: [{ address: CHANNEL, invite: `offchain:31337:${CHANNEL}`, state: 'running', me: 1, members: 2, balanceWei: '0' }],
+}
+
+/** What channelSettings answers per invite: an open channel's settings, or foreign code refused. */
+const OPEN_CHANNEL = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
+const FOREIGN = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512'
+const settings: ChannelSettingsView = {
+  address: OPEN_CHANNEL,
+  chainId: '31337',
+  codeVerified: true,
+  staleAfterSeconds: 7 * 86_400,
+  responseWindowSeconds: 300,
+  challengeWindowSeconds: 86_400,
+  txCap: 256,
+  minDepositWei: '100000000000000000',
+  members: 3,
+  maxMembers: 64,
+  inviteOnly: false,
+  mayJoin: true,
+  closed: false,
+}
+const UNKNOWN = `The contract at ${FOREIGN} is not this app's channel contract (its code differs), so the app will not send money to it. Ask whoever sent the invite to check it; nothing was sent.`
+const byInvite = {
+  channelSettings: {
+    [`offchain:31337:${OPEN_CHANNEL}`]: { ok: true, result: settings },
+    [`offchain:31337:${FOREIGN}`]: { ok: false, error: { code: 'UNKNOWN_CONTRACT', message: UNKNOWN } },
+  },
 }
 
 function view(over: Partial<ChannelView>): ChannelView {
@@ -95,7 +121,8 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     await browser?.close()
   })
 
-  async function open(channel: ChannelView): Promise<{ page: Page; calls: IpcCall[] }> {
+  /** The built UI over a scripted NodeApi, on the channel's screen (or, with `enter` false, the channel list). */
+  async function open(channel: ChannelView, { enter = true } = {}): Promise<{ page: Page; calls: IpcCall[] }> {
     const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage()
     const calls: IpcCall[] = []
     await page.exposeFunction('__record', (call: IpcCall) => void calls.push(call))
@@ -104,6 +131,7 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     // scripted methods; the preload's bundle runs as Electron runs a CommonJS preload, with `electron` required.
     await page.addInitScript(`{
       const results = ${JSON.stringify({ status, channel, withdraw: '0xabc', closeChannel: '0xdef' })}
+      const byFirstArg = ${JSON.stringify(byInvite)}
       const API_CHANNEL = ${JSON.stringify(API_CHANNEL)}
       const electron = {
         contextBridge: {
@@ -113,6 +141,7 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
           invoke: async (channel, method, args) => {
             window.__record({ op: 'invoke', channel, method, args })
             if (channel !== API_CHANNEL) throw new Error("Error invoking remote method '" + channel + "': No handler registered")
+            if (Object.hasOwn(byFirstArg, method)) return byFirstArg[method][args[0]] ?? { ok: false, error: { code: 'BAD_CALL', message: 'not scripted: ' + args[0] } }
             if (!Object.hasOwn(results, method)) return { ok: false, error: { code: 'BAD_CALL', message: 'not scripted: ' + method } }
             return { ok: true, result: results[method] }
           },
@@ -133,11 +162,13 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
       await route.fulfill({ body: await readFile(file), contentType: contentType(file) })
     })
     await page.goto('http://ui.test/')
-    await page.getByRole('button', { name: /^Channel 0x/ }).click()
-    await page.getByTestId('my-balance').waitFor()
+    await page.getByRole('button', { name: /^Channel 0x/ }).waitFor()
     // The preload exposed exactly the NodeApi and the event stream, and the UI went through it.
     const exposed = (await page.evaluate('Object.keys(window.offchain).sort()')) as string[]
     assert.deepEqual(exposed, [...METHOD_NAMES, 'onEvent'].sort())
+    if (!enter) return { page, calls }
+    await page.getByRole('button', { name: /^Channel 0x/ }).click()
+    await page.getByTestId('my-balance').waitFor()
     await until('the event listener', async () => calls.some((c) => c.op === 'on'), 5000)
     assert.ok(calls.some((c) => c.op === 'on' && c.channel === EVENT_CHANNEL), 'the UI listens on the event channel')
     await until('the channel call', async () => invoked(calls, 'channel').length > 0, 5000)
@@ -170,6 +201,37 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     await until('the withdraw call', async () => invoked(calls, 'withdraw').length > 0, 5000)
     assert.deepEqual(invoked(calls, 'withdraw'), [{ op: 'invoke', channel: API_CHANNEL, method: 'withdraw', args: [CHANNEL] }])
     assert.equal(await page.getByRole('button', { name: 'Send' }).count(), 0, 'an exited member cannot pay')
+  })
+
+  it('joining shows the channel\'s settings first, and foreign code is refused before any deposit', async () => {
+    const { page, calls } = await open(view({}), { enter: false })
+    const invite = page.locator('input[name="invite"]')
+    const joinButton = page.getByRole('button', { name: 'Join channel' })
+    await invite.fill(`offchain:31337:${OPEN_CHANNEL}`)
+    const shown = page.getByTestId('channel-settings')
+    await shown.waitFor()
+    const text = await shown.innerText()
+    for (const line of [
+      /Contract\s+this app's channel contract \(code checked\)/,
+      /Members\s+3 of at most 64/,
+      /Who may join\s+anyone with the invite/,
+      /Stale-close delay\s+7 days: with no checkpoint for that long/,
+      /Response window\s+5 minutes for a challenged leader to answer/,
+      /Challenge window\s+1 day for a member who did not vote/,
+      /Per-epoch cap\s+256 payments per member per epoch/,
+      /Least deposit\s+0\.1 ETH/,
+    ]) assert.match(text, line)
+    assert.equal(await joinButton.isEnabled(), true)
+    await page.screenshot({ path: join('test-results', 'screens', '2b-join-settings.png'), fullPage: true })
+
+    await invite.fill(`offchain:31337:${FOREIGN}`)
+    const refused = page.getByTestId('channel-check-error')
+    await refused.waitFor()
+    assert.equal(await refused.innerText(), UNKNOWN)
+    assert.equal(await shown.count(), 0, 'no settings shown for foreign code')
+    assert.equal(await joinButton.isDisabled(), true, 'no join offered into foreign code')
+    assert.deepEqual(invoked(calls, 'channelSettings').map((c) => c.args), [[`offchain:31337:${OPEN_CHANNEL}`], [`offchain:31337:${FOREIGN}`]])
+    assert.equal(invoked(calls, 'joinChannel').length, 0)
   })
 
   it('a channel without checkpoints for too long offers the on-chain close', async () => {

@@ -11,6 +11,7 @@ export const METHOD_NAMES = [
   'useNetwork',
   'sandboxFund',
   'createChannel',
+  'channelSettings',
   'joinChannel',
   'deposit',
   'channel',

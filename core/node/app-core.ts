@@ -6,7 +6,16 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
 import { z } from 'zod'
-import { CHANNEL_LIMITS, ChainError, ChannelClient, chainProvider, type CheckpointEvent, type NetworkKind } from '../chain/index.js'
+import {
+  CHANNEL_LIMITS,
+  ChainError,
+  ChannelClient,
+  chainProvider,
+  readChannelSettings,
+  type ChannelSettings,
+  type CheckpointEvent,
+  type NetworkKind,
+} from '../chain/index.js'
 import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, writeFileAtomic, type SecretStore } from '../vault/index.js'
@@ -17,6 +26,7 @@ import {
   ApiCallError,
   networkChoiceSchema,
   type AppStatus,
+  type ChannelSettingsView,
   type ChannelSummary,
   type ChannelView,
   type NetworkView,
@@ -259,13 +269,42 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     return this.enter(client.address, BigInt(depositWei), 'create')
   }
 
+  async channelSettings(invite: string): Promise<ChannelSettingsView> {
+    const { channel, settings } = await this.checkInvite(invite)
+    return {
+      address: channel,
+      chainId: this.requireNetwork().chainId.toString(),
+      codeVerified: true,
+      staleAfterSeconds: Number(settings.staleAfter),
+      responseWindowSeconds: Number(settings.responseWindow),
+      challengeWindowSeconds: Number(settings.challengeWindow),
+      txCap: settings.txCap,
+      minDepositWei: settings.minDeposit.toString(),
+      members: settings.members,
+      maxMembers: settings.maxMembers,
+      inviteOnly: settings.inviteOnly,
+      mayJoin: settings.mayJoin ?? false,
+      closed: settings.closed,
+    }
+  }
+
   async joinChannel({ invite, depositWei }: { invite: string; depositWei: string }): Promise<ChannelSummary> {
+    // Before anything is remembered or sent: the code at the address must be the channel contract's.
+    const { channel } = await this.checkInvite(invite)
+    return this.enter(channel, BigInt(depositWei), 'join')
+  }
+
+  /** The invite's channel, on this network, with this app's contract code and settings its constructor allows. */
+  private async checkInvite(invite: string): Promise<{ channel: string; settings: ChannelSettings }> {
     const { chainId, channel } = parseInvite(invite)
     const network = this.requireNetwork()
     if (chainId !== network.chainId) {
       throw new ApiCallError('WRONG_NETWORK', `That invite is for chain ${chainId}; this app is on chain ${network.chainId}.`)
     }
-    return this.enter(channel, BigInt(depositWei), 'join')
+    this.progress('check', 'Checking the channel contract and its settings')
+    const settings = await readChannelSettings(this.provider!, channel, this.settings.account)
+    this.progress('check', 'The channel contract checked out', true)
+    return { channel, settings }
   }
 
   private async enter(channel: string, deposit: bigint, operation: string): Promise<ChannelSummary> {

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
-import { ChannelClient, chainProvider, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
+import { ChannelClient, chainProvider, readChannelSettings, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
 import type { Conduct } from '../consensus/conduct.js'
 import { MemberList } from '../consensus/member-list.js'
 import { errorMessage } from '../util/error-message.js'
@@ -96,6 +96,13 @@ export class ChannelNode {
     const wallet = new Wallet(opts.privateKey, provider)
     const chain = ChannelClient.at(opts.channel, wallet)
     const memberList = new MemberList(chain)
+    if (opts.joinWith !== undefined) {
+      // No deposit to code other than the channel contract's, or to settings its constructor would refuse.
+      await readChannelSettings(provider, opts.channel).catch((err: unknown) => {
+        provider.destroy()
+        throw err
+      })
+    }
     let members = await memberList.refresh()
     let me = members.findIndex((m) => m.account === wallet.address)
     let justJoined = false

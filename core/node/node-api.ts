@@ -97,6 +97,33 @@ export interface ChannelView {
   closed: boolean
 }
 
+/**
+ * What a channel lets its members do, read before joining it. Given only when the code at the address is this app's
+ * channel contract with settings its constructor allows; otherwise the call fails (UNKNOWN_CONTRACT, UNSAFE_SETTINGS).
+ */
+export interface ChannelSettingsView {
+  address: string
+  chainId: string
+  /** Always true: the runtime code is the compiled channel contract's (immutables aside). */
+  codeVerified: true
+  /** With no checkpoint for this long, any member may close the channel and everyone withdraws. */
+  staleAfterSeconds: number
+  /** How long a challenged leader has to answer. */
+  responseWindowSeconds: number
+  /** How long a checkpoint signed by a majority waits for a challenge from a member without a vote. */
+  challengeWindowSeconds: number
+  /** Transfers a member may make or receive per epoch. */
+  txCap: number
+  minDepositWei: Wei
+  members: number
+  maxMembers: number
+  /** Only the accounts its creator chose may join; else anyone with the invite. */
+  inviteOnly: boolean
+  /** Whether the selected account may join (invited, or an open channel). */
+  mayJoin: boolean
+  closed: boolean
+}
+
 /** Something changed: the UI reads what it shows again. `progress` narrates a long operation. */
 export type NodeEvent =
   | { type: 'status' }
@@ -121,6 +148,7 @@ export const methods = {
   useNetwork: z.tuple([networkChoiceSchema]),
   sandboxFund: z.tuple([]),
   createChannel: z.tuple([z.object({ depositWei: positiveWei, members: z.array(addressSchema).max(63).optional() })]),
+  channelSettings: z.tuple([z.string().min(1).max(200)]),
   joinChannel: z.tuple([z.object({ invite: z.string().min(1).max(200), depositWei: positiveWei })]),
   deposit: z.tuple([addressSchema, positiveWei]),
   channel: z.tuple([addressSchema]),
@@ -149,6 +177,9 @@ export interface NodeApi {
   /** Sandbox only: gives the selected account 100 test ether. */
   sandboxFund(...a: Args<'sandboxFund'>): Promise<Wei>
   createChannel(...a: Args<'createChannel'>): Promise<ChannelSummary>
+  /** Before joining: checks the invite's channel code and reads its settings (read-only; nothing is sent). */
+  channelSettings(...a: Args<'channelSettings'>): Promise<ChannelSettingsView>
+  /** Joins after the same check: a deposit never goes to code other than the channel contract's. */
   joinChannel(...a: Args<'joinChannel'>): Promise<ChannelSummary>
   deposit(...a: Args<'deposit'>): Promise<string>
   channel(...a: Args<'channel'>): Promise<ChannelView>

@@ -2,7 +2,7 @@
 // the WebSocket of `node --ui` (its token comes in the page URL's fragment).
 // It imports only types from core/: its bundle carries no core code.
 import type { ApiError as ErrorShape, CallTimeoutMs, Reply } from '../../../core/node/api-reply'
-import type { AppStatus, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
+import type { AppStatus, ChannelSettingsView, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
 
 export interface Bridge {
   /** Resolves with the core's reply; rejects only when the core cannot be reached. */
@@ -112,6 +112,7 @@ export const api = {
   sandboxFund: () => call<string>('sandboxFund'),
   createChannel: (depositWei: string, members: string[]) =>
     call<ChannelSummary>('createChannel', members.length > 0 ? { depositWei, members } : { depositWei }),
+  channelSettings: (invite: string) => call<ChannelSettingsView>('channelSettings', invite),
   joinChannel: (invite: string, depositWei: string) => call<ChannelSummary>('joinChannel', { invite, depositWei }),
   deposit: (channel: string, wei: string) => call<string>('deposit', channel, wei),
   channel: (address: string) => call<ChannelView>('channel', address),
@@ -122,4 +123,4 @@ export const api = {
   onEvent: (listener: (e: NodeEvent) => void) => bridge.onEvent(listener),
 }
 
-export type { AppStatus, ChannelSummary, ChannelView, NodeEvent, TransferView }
+export type { AppStatus, ChannelSettingsView, ChannelSummary, ChannelView, NodeEvent, TransferView }
