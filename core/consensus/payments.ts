@@ -1,7 +1,7 @@
 // This member's own payments, sent and received: their records and statuses, the sender's waiters, and the
 // re-issue of a payment its epoch closed on.
 import type { Entry } from '../protocol/entries.js'
-import { randomTransferId } from '../protocol/signatures.js'
+import { fromHex, keccak } from '../protocol/bytes.js'
 import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
 
 export type TransferStatus = 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
@@ -18,6 +18,16 @@ export interface TransferRecord {
   retries?: number
   /** The leader whose receipt (or checkpoint) it carries. */
   receiptLeader?: number
+  /** The id it was first sent with, once re-issued (its re-issues' ids derive from it: see reissueId). */
+  firstId?: Hex
+}
+
+/**
+ * The id a payment first sent as `firstId` carries on its `retry`-th re-issue. Derived, so the receiver and a
+ * restarted sender recognise a re-issue as the same payment and show it once.
+ */
+export function reissueId(firstId: Hex, retry: number): Hex {
+  return `0x${keccak(Buffer.concat([fromHex(firstId, 16), Buffer.from([retry])])).toString('hex', 0, 16)}`
 }
 
 export class TransferRejected extends Error {
@@ -43,6 +53,8 @@ export class Payments {
   private readonly waiters = new Map<string, Waiter>()
   /** Payments asked for while the epoch was closing: they go out with the next one. */
   private held: TransferRecord[] = []
+  /** Payments that did not settle, by the id their next re-issue will carry. */
+  private readonly awaiting = new Map<string, TransferRecord>()
   /** The leader of each checkpointed epoch: whose receipts of that epoch counted. */
   readonly checkpointLeaders = new Map<bigint, number>()
 
@@ -73,9 +85,37 @@ export class Payments {
     this.held.push(record)
   }
 
-  /** A request we countersigned. */
+  /** A request we countersigned: a new payment, or the re-issue of one that did not settle. */
   incoming(transfer: Transfer): void {
-    this.records.set(transfer.id, { transfer, direction: 'in', status: 'countersigned' })
+    const earlier = this.reissueOf(transfer)
+    if (!earlier) return void this.records.set(transfer.id, { transfer, direction: 'in', status: 'countersigned' })
+    this.rename(earlier, transfer)
+    earlier.status = 'countersigned'
+    delete earlier.reason
+    this.changed(earlier)
+  }
+
+  /** The earlier record `transfer` re-issues (same parties and amount, the id its next re-issue carries). */
+  private reissueOf(transfer: Transfer): TransferRecord | undefined {
+    const r = this.awaiting.get(transfer.id)
+    if (!r || r.transfer.from !== transfer.from || r.transfer.to !== transfer.to || r.transfer.amount !== transfer.amount) return undefined
+    this.awaiting.delete(transfer.id)
+    return r
+  }
+
+  /** The record now goes by `transfer` (a re-issue's new id and epoch). */
+  private rename(record: TransferRecord, transfer: Transfer): void {
+    record.firstId ??= record.transfer.id
+    record.retries = (record.retries ?? 0) + 1
+    this.records.delete(record.transfer.id)
+    record.transfer = transfer
+    this.records.set(transfer.id, record)
+  }
+
+  /** Until MAX_REISSUES, a payment that did not settle may come back as its next re-issue. */
+  private expectReissue(record: TransferRecord): void {
+    const next = (record.retries ?? 0) + 1
+    if (next <= MAX_REISSUES) this.awaiting.set(reissueId(record.firstId ?? record.transfer.id, next), record)
   }
 
   countersigned(id: Hex): void {
@@ -133,8 +173,11 @@ export class Payments {
         r.seq = seq
         r.receiptLeader = leader
         this.update(r, 'checkpointed')
-      } else if (covered && r.direction === 'in') {
-        this.rejected(r, 'NOT_CHECKPOINTED')
+      } else if (r.direction === 'in' && (covered || r.status !== 'receipted' || r.receiptLeader !== leader)) {
+        // Not paid in this epoch: its sender may send it again, and we show the re-issue as this payment.
+        r.status = 'countersigned'
+        if ((r.retries ?? 0) >= MAX_REISSUES) this.rejected(r, 'EPOCH_ENDED')
+        else this.expectReissue(r)
       } else if (r.status === 'receipted') {
         r.status = 'countersigned' // its receipt did not count
       }
@@ -165,7 +208,12 @@ export class Payments {
   /** Our own entry of the running epoch, replayed after a restart. */
   recall(e: Entry): void {
     if (e.type === 'request' && !this.records.has(e.transfer.id)) {
-      this.records.set(e.transfer.id, { transfer: e.transfer, direction: 'out', status: 'requested' })
+      const earlier = this.reissueOf(e.transfer)
+      if (earlier) this.rename(earlier, e.transfer)
+      const record = earlier ?? { transfer: e.transfer, direction: 'out', status: 'requested' }
+      record.status = 'requested'
+      delete record.reason
+      this.records.set(e.transfer.id, record)
     } else if (e.type === 'countersign' && !this.records.has(e.transfer.id)) {
       this.incoming(e.transfer)
     }
@@ -178,8 +226,14 @@ export class Payments {
    */
   rememberPast(e: Entry, author: number, ownEntry: boolean): void {
     if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
-      const direction = e.type === 'request' ? 'out' : 'in'
-      this.records.set(e.transfer.id, { transfer: e.transfer, direction, status: 'rejected', reason: 'EPOCH_ENDED' })
+      // Ended with its epoch unless a receipt of it counted, or it comes back as a re-issue (then it is that one).
+      const earlier = this.reissueOf(e.transfer)
+      if (earlier) this.rename(earlier, e.transfer)
+      const record: TransferRecord = earlier ?? { transfer: e.transfer, direction: e.type === 'request' ? 'out' : 'in', status: 'rejected' }
+      record.status = 'rejected'
+      record.reason = 'EPOCH_ENDED'
+      this.records.set(e.transfer.id, record)
+      this.expectReissue(record)
     } else if (e.type === 'receipt' && this.checkpointLeaders.get(e.tx.transfer.epoch) === author) {
       const record = this.records.get(e.tx.transfer.id)
       if (record && record.transfer.amount === e.tx.transfer.amount && record.transfer.to === e.tx.transfer.to) {
@@ -208,12 +262,10 @@ export class Payments {
   /** Re-issues an unreceipted payment in the running epoch (a new id, the same waiter). */
   private reissue(record: TransferRecord, epoch: bigint, request: (record: TransferRecord) => void): void {
     const old = record.transfer.id
-    record.retries = (record.retries ?? 0) + 1
-    if (record.retries > MAX_REISSUES) return this.rejected(record, 'EPOCH_ENDED')
-    record.transfer = { ...record.transfer, id: randomTransferId(), epoch }
+    const retry = (record.retries ?? 0) + 1
+    if (retry > MAX_REISSUES) return this.rejected(record, 'EPOCH_ENDED')
+    this.rename(record, { ...record.transfer, id: reissueId(record.firstId ?? old, retry), epoch })
     record.status = 'requested'
-    this.records.delete(old)
-    this.records.set(record.transfer.id, record)
     const waiter = this.waiters.get(old)
     this.waiters.delete(old)
     if (waiter) this.waiters.set(record.transfer.id, waiter)
