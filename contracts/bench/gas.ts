@@ -1,15 +1,17 @@
-// Gas benchmark (a benchmark, not a test): submitCheckpoint for 2..64 members and a whole dispute
-// (challenge + respond + resolve) for 1..256 transfers per list, on a real anvil chain.
+// Gas benchmark (a benchmark, not a test): submitCheckpoint for 2..64 members, a majority's checkpoint (propose, then
+// finalize after the window), and a whole dispute (challenge + respond + resolve) for 1..256 transfers per list, with
+// the gas per list entry and the largest single transaction of the worst dispute the app's settings allow.
 // Usage: npm run bench:gas [-- --json FILE]
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { parseEther } from 'ethers'
-import { startDevnet } from '../../core/chain/index.js'
+import { CHANNEL_LIMITS, startDevnet } from '../../core/chain/index.js'
 import { openChannel, plainCheckpoint } from '../test/fixture.js'
 
 const MEMBER_COUNTS = [2, 4, 8, 16, 32, 64]
 const LIST_LENGTHS = [1, 16, 64, 256]
-const TX_CAP = 256
+const TX_CAP = CHANNEL_LIMITS.maxTxCap // what the app deploys
+const TX_GAS_CAP = 16_777_216n // EIP-7825: the most one transaction may use
 const BLOCK_GAS = 30_000_000n
 const checkpointBudget = (n: number): bigint => 15_000n * BigInt(n) + 60_000n
 
@@ -35,10 +37,32 @@ try {
     console.log(`| ${n} | ${fmt(r.gasUsed)} | ${fmt(budget)} ${r.gasUsed <= budget ? 'ok' : 'OVER'} | ${fmt(r.gasUsed / BigInt(n))} |`)
   }
 
-  const dispute: Array<{ transfers: number; gas: number }> = []
+  const quorum: Array<{ participants: number; propose: number; finalize: number }> = []
+  console.log('\nA majority\'s checkpoint: proposeCheckpoint with a majority of the votes, finalizeCheckpoint after the window\n')
+  console.log('| members | votes | propose | finalize | total | gas ÷ members |')
+  console.log('|---:|---:|---:|---:|---:|---:|')
+  for (const n of MEMBER_COUNTS) {
+    const window = 2
+    const f = await openChannel(devnet, { members: n, deposit: E('1'), params: { challengeWindow: BigInt(window) } })
+    const deposited = Array.from({ length: n }, () => E('1'))
+    const cp1 = await f.checkpointDeposits()
+    const balances = deposited.map((d, i) => (i === 0 ? d - 1000n * BigInt(n - 1) : d + 1000n))
+    const cp2 = plainCheckpoint(2n, deposited, { leader: 1 % n, nextLeader: 2 % n, balances, txCount: n - 1, txRoot: `0x${'11'.repeat(32)}` })
+    const voters = Array.from({ length: Math.floor(n / 2) + 1 }, (_, i) => (1 + i) % n)
+    const p = await f.as(1 % n).proposeCheckpoint(cp2, f.sign(cp2, voters))
+    await devnet.increaseTime(window + 1)
+    const z = await f.as(1 % n).finalizeCheckpoint(cp2, { balances: cp1.balances, deposited: cp1.deposited })
+    const total = p.gasUsed + z.gasUsed
+    quorum.push({ participants: n, propose: Number(p.gasUsed), finalize: Number(z.gasUsed) })
+    console.log(`| ${n} | ${voters.length} | ${fmt(p.gasUsed)} | ${fmt(z.gasUsed)} | ${fmt(total)} | ${fmt(total / BigInt(n))} |`)
+  }
+
+  const dispute: Array<{ transfers: number; gas: number; largestTx: number }> = []
   console.log(`\nWhole dispute, both lists verified in full (challenger lists T, leader answers T - 1; cap ${TX_CAP})\n`)
-  console.log('| transfers | challenge | respond | resolve | total | fits a 30M block |')
-  console.log('|---:|---:|---:|---:|---:|:---:|')
+  console.log('| transfers | challenge | respond | resolve | total | largest transaction | under the 16.7M cap |')
+  console.log('|---:|---:|---:|---:|---:|---:|:---:|')
+  let previous: { t: number; c: bigint; r: bigint } | undefined
+  const perEntry: string[] = []
   for (const t of LIST_LENGTHS) {
     const f = await openChannel(devnet, { members: 3, deposit: E('10'), params: { txCap: TX_CAP }, firstAccount: 0 })
     await f.checkpointDeposits()
@@ -49,12 +73,20 @@ try {
     const r = await f.as(1).respond(txs.slice(0, -1))
     const z = await f.channel.resolve()
     const total = c.gasUsed + r.gasUsed + z.gasUsed
-    dispute.push({ transfers: t, gas: Number(total) })
-    console.log(`| ${t} | ${fmt(c.gasUsed)} | ${fmt(r.gasUsed)} | ${fmt(z.gasUsed)} | ${fmt(total)} | ${total <= BLOCK_GAS ? 'yes' : 'NO'} |`)
+    const largest = [c.gasUsed, r.gasUsed, z.gasUsed].reduce((a, b) => (a > b ? a : b))
+    dispute.push({ transfers: t, gas: Number(total), largestTx: Number(largest) })
+    console.log(`| ${t} | ${fmt(c.gasUsed)} | ${fmt(r.gasUsed)} | ${fmt(z.gasUsed)} | ${fmt(total)} | ${fmt(largest)} | ${largest <= TX_GAS_CAP ? 'yes' : 'NO'} |`)
+    if (previous) {
+      const n = BigInt(t - previous.t)
+      perEntry.push(`${previous.t + 1}..${t}: challenge ${fmt((c.gasUsed - previous.c) / n)}, respond ${fmt((r.gasUsed - previous.r) / n)} gas per entry`)
+    }
+    previous = { t, c: c.gasUsed, r: r.gasUsed }
   }
+  console.log(`\nGas per list entry (from the rows above): ${perEntry.join('; ')}.`)
+  console.log(`The worst dispute the app's settings allow (a member at the cap of ${TX_CAP}): its largest transaction is the row for ${TX_CAP}.`)
 
   if (values.json) {
-    writeFileSync(values.json, `${JSON.stringify({ checkpoint, dispute }, null, 2)}\n`)
+    writeFileSync(values.json, `${JSON.stringify({ checkpoint, quorum, dispute }, null, 2)}\n`)
     console.log(`\nwrote ${values.json}`)
   }
 } finally {
