@@ -99,10 +99,15 @@ export class Disputes {
     if (d.ours || now >= dueAt + this.graceMs) await this.resolve()
   }
 
-  /** The leader's list in answer to our challenge of `leader` in `epoch`, if it could be read. */
-  answerIn(epoch: bigint, leader: number): ReceiptedTransfer[] | undefined {
+  /**
+   * What a contested checkpoint of `leader` in `epoch` counted for us (`me`) after our challenge, by transfer id with
+   * its seq: the good entries of the leader's answer, read from the chain. Undefined if we have no such answer.
+   */
+  covered(epoch: bigint, leader: number, me: string, by: { account: string; digests: ChannelDigests }): Map<string, number> | undefined {
     const a = this.answer
-    return a && a.epoch === epoch && a.leader === leader ? a.list : undefined
+    if (!a || a.epoch !== epoch || a.leader !== leader) return undefined
+    const counted = countedEntries(a.list, { epoch, me, leader: by.account, digests: by.digests })
+    return new Map(counted.map((t) => [t.transfer.id, t.seq]))
   }
 
   private async readAnswer(d: OpenDispute, txHash: Hex): Promise<void> {

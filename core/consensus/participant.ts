@@ -11,7 +11,7 @@ import type { Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
-import { countedEntries, Disputes, type DisputeEvent } from './disputes.js'
+import { Disputes, type DisputeEvent } from './disputes.js'
 import { Epoch } from './epoch.js'
 import { entryEpoch, Inbox } from './inbox.js'
 import { LeaderRole, type Countersigned } from './leader-role.js'
@@ -22,6 +22,7 @@ import { Misbehaviour } from './misbehaviour.js'
 import { OwnLog } from './own-log.js'
 import { Payments, type TransferRecord } from './payments.js'
 import type { EpochProgress, Round } from './round.js'
+import { RoundTimers } from './round-timers.js'
 import { SerialQueue, systemClock } from './serial-queue.js'
 import { ViewChange } from './view-change.js'
 
@@ -54,6 +55,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private digests!: ChannelDigests
   private leaderRole!: LeaderRole
   private memberRole!: MemberRole
+  private timers!: RoundTimers
   private txCap = 0
   private epoch!: Epoch
   private unsubscribe: (() => void) | undefined
@@ -92,6 +94,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const roles = { me: this.index, digests: this.digests, sign: (d: Hex) => sign(this.opts.privateKey, d), members: this.members }
     const shared = { ...roles, ownLog: this.ownLog, misbehaviour: this.blame, conduct: this.conduct, view: (r: Round) => this.view(r), log: this.log }
     this.leaderRole = new LeaderRole({ ...shared, chain, receipted: (tx) => this.payments.receipted(tx, this.index), submitted: () => void this.watch.read() })
+    this.timers = new RoundTimers(this.index, this.timing, this.queue, this.leaderRole, this.viewChange, () => this.closeEpoch(), () => this.round)
     const { payments, disputes, address, timing } = this
     const later = (ms: number, task: () => Promise<void> | void): void => this.queue.after(ms, task)
     const current = (): Round => this.round
@@ -233,9 +236,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         if (this.isLeader()) return
         // Once the leader spoke, the vote (or a challenge, which may wait up to two timeouts) gets time before a
         // view change.
-        return this.memberRole.proposal(round, author, e.checkpoint, e.sig, this.epoch, () =>
-          this.queue.arm(3 * this.timing.leaderTimeoutMs, () => this.viewChange.timedOut(round)),
-        )
+        return this.memberRole.proposal(round, author, e.checkpoint, e.sig, this.epoch, () => this.timers.leaderSpoke(round))
       case 'vote':
         if (e.leader === round.leader) round.votesSeen.add(author) // for progress; the leader checks the signature
         if (this.isLeader() && e.leader === this.index) await this.leaderRole.vote(round, author, e.sig, this.epoch.last)
@@ -265,15 +266,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!this.isLeader()) return
     const round = this.round
     await this.leaderRole.propose(round, this.epoch.last, this.epoch.exitRequests)
-    this.armVoteTimeout(round)
-  }
-
-  /** If the votes are not all in a timeout after the proposal, it goes on chain with a majority's (B3). */
-  private armVoteTimeout(round: Round): void {
-    if (!round.proposal || round.proposal.submitted || round.proposal.withMajority) return
-    this.queue.arm(this.timing.leaderTimeoutMs, async () => {
-      if (this.round === round && !(await this.leaderRole.proposeWithMajority(round))) this.armVoteTimeout(round)
-    })
+    this.timers.proposed(round)
   }
 
   /**
@@ -296,14 +289,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.payments.receiptsVoided(round.epoch)
     // A restarted epoch keeps every transfer both parties already signed.
     if (this.isLeader()) for (const c of this.epoch.countersigned.values()) if (this.leaderRole.admit(round, c)) void this.closeEpoch()
-    this.armDeadline(round, this.timing.epochMs)
+    this.timers.start(round, this.timing.epochMs)
     for (const p of this.inbox.drain()) this.queue.run(() => this.handle(p.author, p.entry))
-  }
-
-  /** The round's next deadline: its leader closes the epoch then; a member gives up on the leader a timeout later. */
-  private armDeadline(round: Round, ms: number): void {
-    if (round.leader === this.index) this.queue.arm(ms, () => this.closeEpoch())
-    else this.queue.arm(ms + this.timing.leaderTimeoutMs, () => this.viewChange.timedOut(round))
   }
 
   private async onChainEvent(ev: ChannelEvent): Promise<void> {
@@ -312,13 +299,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (ev.type !== 'CheckpointSubmitted') return
     const round = this.round
     if (ev.epoch < round.epoch) return void this.payments.checkpointLeaders.set(ev.epoch, ev.leader)
-    // What the checkpoint covers, if we can know it: it is the contested checkpoint of a leader that won against our
-    // challenge, whose list is on chain, or a round of ours holds exactly its receipts (every checkpoint we voted for).
-    const answer = this.disputes.answerIn(ev.epoch, ev.leader)
-    const leaderAccount = this.members.get(ev.leader)?.account ?? ''
-    const counted = answer && countedEntries(answer, { epoch: ev.epoch, me: this.address, leader: leaderAccount, digests: this.digests })
-    // The answer comes first: a leader that won against us may have shaped its count and root after our ledger.
-    const covered = (counted && new Map(counted.map((t) => [t.transfer.id, t.seq]))) ?? this.epoch.covered(ev.leader, ev.txCount, ev.txRoot)
+    // What the checkpoint covers, if we can know it: after a dispute we lost, the leader's list on chain (first: a
+    // leader that won against us may have shaped its count and root after our ledger); else a round of ours that
+    // holds exactly its receipts (every checkpoint we voted for).
+    const leader = { account: this.members.get(ev.leader)?.account ?? '', digests: this.digests }
+    const covered = this.disputes.covered(ev.epoch, ev.leader, this.address, leader) ?? this.epoch.covered(ev.leader, ev.txCount, ev.txRoot)
     this.payments.landed(ev.epoch, ev.leader, ev.txCount, covered)
     this.majority.over()
     this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
@@ -366,10 +351,6 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       led.proposal.contestedBy = outcome.contestedBy
       await this.leaderRole.submitIfComplete(led, this.epoch.last)
     }
-    // After a verdict the round goes on: its deadlines may have passed while the dispute held everything.
-    if (ev.type !== 'DisputeResolved' || this.round !== round) return
-    if (round.leader === this.index) return round.proposal ? undefined : this.queue.arm(0, () => this.closeEpoch())
-    const waits = round.proposedCount === undefined ? 1 : 3 // as when a proposal arrives: time to vote or challenge
-    this.queue.arm(waits * this.timing.leaderTimeoutMs, () => this.viewChange.timedOut(round))
+    if (ev.type === 'DisputeResolved' && this.round === round) this.timers.resumed(round)
   }
 }
