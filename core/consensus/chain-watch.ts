@@ -1,5 +1,5 @@
 // Reads the channel's events from the chain: its checkpoint history once, then new events one read at a time, in order.
-import type { ChainPort, ChannelEvent, CheckpointState } from './chain-port.js'
+import type { ChainPort, ChannelEvent, CheckpointState, PendingCheckpoint } from './chain-port.js'
 import { errorMessage } from '../util/error-message.js'
 
 export class ChainWatch {
@@ -43,20 +43,24 @@ export class ChainWatch {
 }
 
 /**
- * One read of the channel's history up to block `head`: every checkpoint's leader goes into `leaders`; returns the
- * balances the checkpoint of `epoch` (the last one) left.
+ * One read of the channel's history up to block `head`: every checkpoint's leader goes into `leaders`. Returns the
+ * balances the checkpoint of `epoch` (the last one) left, and a majority's checkpoint of the next epoch still
+ * waiting out its window, if one is (a returning member must check it).
  */
 export async function checkpointHistory(
   chain: Pick<ChainPort, 'events'>,
   head: number,
   epoch: bigint,
   leaders: Map<bigint, number>,
-): Promise<CheckpointState> {
+): Promise<{ last: CheckpointState; waiting: PendingCheckpoint | undefined }> {
   let last: CheckpointState = { balances: [], deposited: [] }
+  let waiting: PendingCheckpoint | undefined
   for (const ev of await chain.events(undefined, head)) {
+    if (ev.type === 'CheckpointProposed' && ev.checkpoint.epoch === epoch + 1n) waiting = ev
+    if (ev.type === 'DisputeResolved' && !ev.leaderRight && ev.epoch === epoch + 1n) waiting = undefined // voided
     if (ev.type !== 'CheckpointSubmitted') continue
     leaders.set(ev.epoch, ev.leader)
     if (ev.epoch === epoch) last = { balances: ev.balances, deposited: ev.deposited }
   }
-  return last
+  return { last, waiting }
 }

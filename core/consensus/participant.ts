@@ -104,8 +104,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     await this.members.refresh()
     const banned = await chain.bannedLeaders()
     const head = await chain.blockNumber()
-    const last = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.checkpointLeaders)
+    const { last, waiting } = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.checkpointLeaders)
     this.beginEpoch(status.runningEpoch, last, status.leader)
+    // A majority's checkpoint that went on chain while we were away: checked once the logs had time to replay.
+    if (waiting) this.queue.after(this.timing.leaderTimeoutMs, () => this.onMajorityCheckpoint(waiting.checkpoint, waiting.unsignedMask, waiting.deadline))
     for (let i = 0; i < 64; i++) if ((banned >> BigInt(i)) & 1n) this.epoch.excluded.add(i)
     this.unsubscribe = this.opts.transport.subscribe((author, position, bytes) => this.receive(author, position, bytes))
     this.watch.start(head + 1, this.timing.chainPollMs)
