@@ -1,5 +1,6 @@
 // One member of a channel (DESIGN.md sections 1, 3 and 5): routes every log entry, chain event and timer to the
-// room that handles it (member role, leader role, view change, disputes, payments) and moves through epochs.
+// room that handles it (member role, leader role, round timers, view change, disputes, a majority's checkpoint,
+// payments) and moves through epochs and their rounds.
 //
 // Entries, chain events and timers run through one serial queue, so their state changes happen one at a time.
 // `send` and `requestExit` act at once: they only record a payment of ours and write an entry to our own log.
@@ -16,17 +17,16 @@ import { Epoch } from './epoch.js'
 import { entryEpoch, Inbox } from './inbox.js'
 import { LeaderRole, type Countersigned } from './leader-role.js'
 import { MemberList } from './member-list.js'
-import { MemberRole } from './member-role.js'
 import { MajorityCheckpoint } from './majority-checkpoint.js'
+import { MemberRole } from './member-role.js'
 import { Misbehaviour } from './misbehaviour.js'
 import { OwnLog } from './own-log.js'
+import type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
 import { Payments, type TransferRecord } from './payments.js'
 import type { EpochProgress, Round } from './round.js'
 import { RoundTimers } from './round-timers.js'
 import { SerialQueue, systemClock } from './serial-queue.js'
 import { ViewChange } from './view-change.js'
-
-import type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
 import { errorMessage } from '../util/error-message.js'
 
 export { TransferRejected, type TransferRecord, type TransferStatus } from './payments.js'
