@@ -154,23 +154,55 @@ describe('peers over hyperswarm', () => {
     await allIncluded(channel, 4)
     const accounts = (await channel.members()).map((m) => m.account)
     const sent = await pay(ps, [0, 1, 2, 3].flatMap((i): Array<[number, number, bigint]> => [[i, (i + 1) % 4, 1000n + BigInt(i)], [i, (i + 2) % 4, 2000n]]), 100)
-    // At the start of the next epoch, kill its leader before it can propose.
+    // At the start of the next epoch: payments receipted by its leader, one of them to the leader itself, then the
+    // leader killed before it can propose. Their receipts die with the epoch's leader; the payments must not.
     const seen = ps[0]!.events.length
     const started = await ps[0]!.waitFor('epoch', (e) => ps[0]!.events.indexOf(e) >= seen, 30_000)
     const leader = Number(started.leader)
     const epoch = BigInt(String(started.epoch))
+    const [a, b, c] = [1, 2, 3].map((k) => (leader + k) % 4) as [number, number, number]
+    const orders: Array<[number, number, bigint]> = [[a, b, 3001n], [b, c, 3002n], [c, a, 3003n], [a, leader, 3004n]]
+    const inKilledEpoch = await pay(ps, orders, 500)
+    for (const s of inKilledEpoch) {
+      const t = s.transfer as { epoch: string }
+      assert.equal(s.status, 'receipted')
+      assert.equal(BigInt(t.epoch), epoch, 'receipted in the epoch whose leader is killed')
+    }
     await ps[leader]!.kill('SIGKILL')
-    const witness = ps[(leader + 1) % 4]!
+    const witness = ps[a]!
     const change = await witness.waitFor('view-change', (e) => e.epoch === started.epoch, 30_000)
     assert.equal(change.from, leader)
     restart(leader) // from its data directory: replays its own log, follows the new leader, votes
     await untilCheckpoint(channel, epoch)
-    const cps = await channel.checkpoints()
-    const cp = cps.find((e) => e.epoch === epoch)
+    const cp = (await channel.checkpoints()).find((e) => e.epoch === epoch)
     assert.ok(cp)
     assert.notEqual(cp.leader, leader, 'checkpointed by the next leader')
-    assert.equal(cps.reduce((sum, e) => sum + e.txCount, 0), sent.length, 'every receipted payment, once')
-    assert.deepEqual(cps.at(-1)?.balances, recount(4, sent, accounts))
+
+    // Each payment of the killed epoch ends checkpointed, once, in its payer's history (a re-issue goes by a new id:
+    // the payment is the one record of its payer to its payee for its amount, all distinct here).
+    const unsettled = async (): Promise<string[]> => {
+      const open: string[] = []
+      for (const [from, to, amount] of orders) {
+        type Row = { direction: string; transfer: { to: string; amount: string }; status: string }
+        const history = (await ps[from]!.state()).history as Row[]
+        const mine = history.filter((r) => r.direction === 'out' && r.transfer.to === accounts[to] && BigInt(r.transfer.amount) === amount)
+        assert.ok(mine.length <= 1, `${from} -> ${to} (${amount} wei) shown ${mine.length} times by its payer`)
+        if (mine[0]?.status !== 'checkpointed') open.push(`${from} -> ${to} (${amount} wei): ${mine[0]?.status ?? 'missing'}`)
+      }
+      return open
+    }
+    const deadline = Date.now() + 90_000
+    for (let open = await unsettled(); open.length > 0; open = await unsettled()) {
+      assert.ok(Date.now() < deadline, `payments of the killed epoch not checkpointed: ${open.join(', ')}`)
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    // Two more checkpoints: anything sent again after they settled (paying twice) would be on chain by then.
+    await untilCheckpoint(channel, (await channel.status()).checkpointedEpoch + 2n)
+    assert.deepEqual(await unsettled(), [], 'still checkpointed, once')
+    const all = [...sent, ...inKilledEpoch]
+    const cps = await channel.checkpoints()
+    assert.equal(cps.reduce((sum, e) => sum + e.txCount, 0), all.length, 'every receipted payment, once')
+    assert.deepEqual(cps.at(-1)?.balances, recount(4, all, accounts))
   })
 
   it('a member killed with SIGKILL and restarted recovers from its logs and votes; the channel goes on', async () => {
