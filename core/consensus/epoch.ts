@@ -34,6 +34,20 @@ export class Epoch {
     return basis && new Map(basis.ledger.receipts().slice(0, count).map((t) => [t.transfer.id, t.seq]))
   }
 
+  /**
+   * Nothing happened in the epoch so far: no receipt or countersigned transfer, no exit request, and the members and
+   * their deposits are those of the last checkpoint. Such an epoch need not go on chain.
+   */
+  idle(members: readonly MemberRecord[]): boolean {
+    return (
+      this.round.ledger.seq === 0 &&
+      this.countersigned.size === 0 &&
+      this.exitRequests.size === 0 &&
+      members.length === this.last.deposited.length &&
+      members.every((m, i) => m.exited || m.deposit === this.last.deposited[i])
+    )
+  }
+
   get round(): Round {
     if (!this.current) throw new Error('the epoch has no round yet')
     return this.current

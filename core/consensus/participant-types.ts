@@ -14,6 +14,12 @@ export interface Timing {
   leaderTimeoutMs: number
   /** How often the chain is read for checkpoints, disputes and deposits. */
   chainPollMs: number
+  /**
+   * An epoch in which nothing happened (no transfer, join, deposit or exit) does not go on chain: its leader keeps
+   * it open, and members do not hold that against it. On for a public network (a checkpoint costs gas); the sandbox
+   * keeps checkpointing every epoch so leaders visibly rotate.
+   */
+  skipIdleEpochs?: boolean
 }
 
 export interface ParticipantOptions {

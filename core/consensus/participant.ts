@@ -94,7 +94,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const roles = { me: this.index, digests: this.digests, sign: (d: Hex) => sign(this.opts.privateKey, d), members: this.members }
     const shared = { ...roles, ownLog: this.ownLog, misbehaviour: this.blame, conduct: this.conduct, view: (r: Round) => this.view(r), log: this.log }
     this.leaderRole = new LeaderRole({ ...shared, chain, receipted: (tx) => this.payments.receipted(tx, this.index), submitted: () => void this.watch.read() })
-    this.timers = new RoundTimers(this.index, this.timing, this.queue, this.leaderRole, this.viewChange, () => this.closeEpoch(), () => this.round)
+    const idle = async (): Promise<boolean> => this.epoch.idle(await this.members.refresh())
+    this.timers = new RoundTimers(this.index, this.timing, this.queue, this.leaderRole, this.viewChange, () => this.closeEpoch(), () => this.round, idle)
     const { payments, disputes, address, timing } = this
     const later = (ms: number, task: () => Promise<void> | void): void => this.queue.after(ms, task)
     const current = (): Round => this.round

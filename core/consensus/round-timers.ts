@@ -16,12 +16,18 @@ export class RoundTimers {
     /** Closes the running epoch (proposes), as its leader. */
     private readonly closeEpoch: () => Promise<void>,
     private readonly current: () => Round,
+    /** Whether the running epoch has nothing to put on chain (with skipIdleEpochs: then nobody acts yet). */
+    private readonly idle: () => Promise<boolean>,
   ) {}
 
   /** The round's next deadline, `ms` from now: its leader closes the epoch; a member waits a leader timeout more. */
   start(round: Round, ms: number): void {
-    if (round.leader === this.me) this.queue.arm(ms, () => this.closeEpoch())
-    else this.queue.arm(ms + this.timing.leaderTimeoutMs, () => this.viewChange.timedOut(round))
+    const leads = round.leader === this.me
+    this.queue.arm(leads ? ms : ms + this.timing.leaderTimeoutMs, async () => {
+      // An idle epoch waits for something to happen: the leader looks again an epoch later, members do not time out.
+      if (this.timing.skipIdleEpochs && (await this.idle())) return this.start(round, this.timing.epochMs)
+      return leads ? this.closeEpoch() : this.viewChange.timedOut(round)
+    })
   }
 
   /** The leader proposed: if the votes are not all in a timeout later, it goes on chain with a majority's (B3). */

@@ -73,7 +73,8 @@ const SETTINGS = z.object({
 })
 type Settings = z.infer<typeof SETTINGS>
 
-const REAL_TIMING: Timing = { epochMs: 15_000, leaderTimeoutMs: 45_000, chainPollMs: 2_000 }
+/** A public network: an epoch lasts an hour (a checkpoint costs gas), and one in which nothing happened stays off chain. */
+const REAL_TIMING: Timing = { epochMs: 3_600_000, leaderTimeoutMs: 120_000, chainPollMs: 2_000, skipIdleEpochs: true }
 /**
  * What the app deploys. The transfer cap is the contract's most (MAX_TX_CAP): a dispute must carry a member's list.
  * A majority's checkpoint waits a day for an absent member on a public network (like Lightning's to_self_delay),
