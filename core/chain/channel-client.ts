@@ -355,6 +355,11 @@ export class ChannelClient implements ChainPort {
     return this.call('stateHash', [], (r) => hex(r[0]))
   }
 
+  /** Checkpointed balances paid out to exited members so far (at block `blockTag`, the head by default). */
+  paidIncluded(blockTag?: number): Promise<bigint> {
+    return this.call('paidIncluded', blockTag === undefined ? [] : [{ blockTag }], (r) => big(r[0]))
+  }
+
   bannedLeaders(): Promise<bigint> {
     return this.call('bannedLeaders', [], (r) => big(r[0]))
   }

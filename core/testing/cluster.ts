@@ -37,6 +37,8 @@ export async function startCluster(
     wrapChain?: Record<number, (chain: ChainPort) => ChainPort>
     wrapTransport?: Record<number, (transport: Transport) => Transport>
     verbose?: boolean
+    /** Hears every participant's log lines (as `verbose` prints them). */
+    onLog?: (index: number, line: string) => void
   } = {},
 ): Promise<Cluster> {
   let keys = initialKeys
@@ -53,7 +55,10 @@ export async function startCluster(
       transport: opts.wrapTransport?.[index]?.(transport) ?? transport,
       timing: opts.timing ?? FAST,
       ...(conduct ? { conduct } : {}),
-      log: opts.verbose ? (line) => console.log(`[${index}] ${line}`) : () => {},
+      log: (line) => {
+        if (opts.verbose) console.log(`[${index}] ${line}`)
+        opts.onLog?.(index, line)
+      },
     })
   }
   const participants = keys.map(make)
