@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startDevnet } from '../chain/index.js'
-import { scenario, type Scenario } from './adversary.js'
+import { describeScenario, scenario, type Scenario } from './adversary.js'
 import { runScenario, type RunReport } from './adversarial-run.js'
 
 const { values } = parseArgs({
@@ -38,6 +38,15 @@ if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
 const epochs = values.epochs === undefined ? undefined : Number(values.epochs)
 const livenessMs = values['liveness-ms'] === undefined ? undefined : Number(values['liveness-ms'])
 
+/** The longest one seed may take before it is reported as hung. */
+const RUN_LIMIT_MS = 10 * 60_000
+
+function hungReport(s: Scenario): RunReport {
+  const violations = [`the run did not end within ${RUN_LIMIT_MS / 1000} s`]
+  const zero = { checkpoints: 0, disputes: 0, attacks: 0, majorityCheckpoints: 0, viewChanges: 0, maxGapMs: 0 }
+  return { seed: s.seed, scenario: describeScenario(s), ok: false, violations, notes: [], ...zero, ms: RUN_LIMIT_MS, members: [] }
+}
+
 const devnet = await startDevnet({ accounts: 10 })
 const reports: RunReport[] = []
 const kinds = new Map<string, { runs: number; broken: number }>()
@@ -50,11 +59,17 @@ const started = Date.now()
 try {
   for (const seed of seeds) {
     const s = scenario(seed, epochs === undefined ? {} : { epochs })
-    const r = await runScenario(devnet, s, {
+    const run = runScenario(devnet, s, {
       trace: values.trace ? 'always' : true,
       ...(livenessMs === undefined ? {} : { livenessMs }),
       ...(values.verbose ? { log: (line: string) => console.log(`  ${line}`) } : {}),
     })
+    // A run bounds its own waits; this is the last resort, so that one hung seed does not hold up the rest.
+    let watchdog: NodeJS.Timeout | undefined
+    const hung = new Promise<RunReport>((resolve) => {
+      watchdog = setTimeout(() => resolve(hungReport(s)), RUN_LIMIT_MS)
+    })
+    const r = await Promise.race([run, hung]).finally(() => clearTimeout(watchdog))
     reports.push(r)
     for (const k of kindsOf(s)) {
       const x = kinds.get(k) ?? { runs: 0, broken: 0 }

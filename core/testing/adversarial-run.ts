@@ -68,6 +68,19 @@ export interface RunOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** How long a participant may take to stop (its task under way ends first), and one poll of the chain. */
+const STOP_MS = 15_000
+const POLL_MS = 30_000
+
+/** `promise`, or a rejection saying `what` after `ms`. */
+function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
 type Checkpointed = Extract<ChannelEvent, { type: 'CheckpointSubmitted' }>
 
 /** Runs `s` on `devnet` (its first accounts are the members) and checks the invariants; never throws for them. */
@@ -237,14 +250,14 @@ export async function runScenario(devnet: Devnet, s: Scenario, opts: RunOptions 
         everOffline.add(x.index)
         say(`member ${x.index} goes silent (epoch ${p.runningEpoch}, leader ${p.currentLeader})`)
         traceLine(`(driver) member ${x.index} goes silent`)
-        await p.stop()
+        await within(STOP_MS, p.stop(), `member ${x.index} did not stop`)
       }
       const back = x.plan.backAfterMs
       if (x.stoppedAt !== undefined && !x.back && back !== undefined && now >= x.stoppedAt + back) {
         x.back = true
         say(`member ${x.index} comes back`)
         traceLine(`(driver) member ${x.index} comes back`)
-        watchParticipant(await c.restart(x.index))
+        watchParticipant(await within(STOP_MS, c.restart(x.index), `member ${x.index} did not restart`))
         online[x.index] = true
       }
     }
@@ -427,7 +440,7 @@ export async function runScenario(devnet: Devnet, s: Scenario, opts: RunOptions 
    */
   const until = async (done: () => boolean, needed: () => boolean, what: string): Promise<boolean> => {
     for (;;) {
-      await poll()
+      await within(POLL_MS, poll(), 'a poll of the chain did not end')
       if (done()) return true
       const now = Date.now()
       const gap = now - lastCheckpointAt
@@ -525,7 +538,9 @@ export async function runScenario(devnet: Devnet, s: Scenario, opts: RunOptions 
     violation(`the run failed: ${errorMessage(err)}`)
   } finally {
     for (const h of timers) clearTimeout(h)
-    await c.stop()
+    // A participant whose stop never ends holds a task in its queue that never ends: the node is frozen.
+    const stops = c.participants.map((p) => within(STOP_MS, p.stop(), `member ${p.index}'s participant did not stop`))
+    for (const r of await Promise.allSettled(stops)) if (r.status === 'rejected') violation(`liveness: ${errorMessage(r.reason)}`)
   }
   report.ok = report.violations.length === 0
   report.ms = Date.now() - started
