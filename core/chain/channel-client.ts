@@ -53,6 +53,20 @@ const big = (v: unknown): bigint => v as bigint
 const hex = (v: unknown): Hex => v as Hex
 const bigs = (v: unknown): bigint[] => [...(v as bigint[])]
 
+/** The checkpoint both CheckpointSubmitted and CheckpointProposed carry in their first eight fields. */
+function checkpointOf(a: Row): Checkpoint {
+  return {
+    epoch: big(a[0]),
+    leader: num(a[1]),
+    nextLeader: num(a[2]),
+    txRoot: hex(a[3]),
+    txCount: num(a[4]),
+    exitMask: big(a[5]),
+    balances: bigs(a[6]),
+    deposited: bigs(a[7]),
+  }
+}
+
 function toEvent(log: Log): ChannelEvent | null {
   let parsed
   try {
@@ -69,18 +83,7 @@ function toEvent(log: Log): ChannelEvent | null {
     case 'Deposited':
       return { ...meta, type: 'Deposited', index: num(a[0]), amount: big(a[1]), total: big(a[2]) }
     case 'CheckpointSubmitted':
-      return {
-        ...meta,
-        type: 'CheckpointSubmitted',
-        epoch: big(a[0]),
-        leader: num(a[1]),
-        nextLeader: num(a[2]),
-        txRoot: hex(a[3]),
-        txCount: num(a[4]),
-        exitMask: big(a[5]),
-        balances: bigs(a[6]),
-        deposited: bigs(a[7]),
-      }
+      return { ...meta, type: 'CheckpointSubmitted', ...checkpointOf(a) }
     case 'Exited':
       return { ...meta, type: 'Exited', index: num(a[0]), account: String(a[1]), amount: big(a[2]) }
     case 'PaymentDeferred':
@@ -116,16 +119,7 @@ function toEvent(log: Log): ChannelEvent | null {
       return {
         ...meta,
         type: 'CheckpointProposed',
-        checkpoint: {
-          epoch: big(a[0]),
-          leader: num(a[1]),
-          nextLeader: num(a[2]),
-          txRoot: hex(a[3]),
-          txCount: num(a[4]),
-          exitMask: big(a[5]),
-          balances: bigs(a[6]),
-          deposited: bigs(a[7]),
-        },
+        checkpoint: checkpointOf(a),
         unsignedMask: big(a[8]),
         deadline: big(a[9]),
       }
