@@ -299,17 +299,32 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     /// @notice B3: when the votes are not all in by the vote timeout, the leader puts the checkpoint here with the
     /// votes of a majority of its active members (its own among them; an empty signature marks a missing vote). It
     /// lands with finalizeCheckpoint() after the challenge window, unless a member without a vote wins a dispute.
+    /// After a dispute it won, the leader may do so too (else one silent member would freeze the channel): the
+    /// challenger counts towards the majority, its balance pinned to the leader's list as in a contested checkpoint.
+    /// So may the leader a majority moved to afterwards (the verdict concerned the other leader's list only).
     function proposeCheckpoint(Checkpoint calldata cp, bytes[] calldata sigs) external nonReentrant {
         Status memory s = status;
         if (s.closed) revert ChannelIsClosed();
-        if (s.disputePhase != DisputePhase.None) revert DisputePending();
         if (pending.deadline != 0) revert CheckpointPending();
+        uint256 contested;
+        if (s.disputePhase == DisputePhase.LeaderWon) {
+            Dispute memory d = dispute;
+            if (cp.leader == d.leader) {
+                contested = uint256(1) << d.challenger;
+                contestedNet[d.epoch][d.challenger] = d.challengerNet;
+            }
+            status.disputePhase = DisputePhase.None;
+            delete dispute;
+        } else if (s.disputePhase != DisputePhase.None) {
+            revert DisputePending();
+        }
         (uint256 missing, uint256 active) = _checkCheckpoint(s, cp, sigs, type(uint256).max, true);
+        missing &= ~contested;
         uint256 signed = active - _count(missing);
         if (signed * 2 <= active) revert NoQuorum(signed, active / 2 + 1);
         if ((missing >> cp.leader) & 1 == 1) revert BadSignature(cp.leader);
         uint64 deadline = uint64(block.timestamp) + challengeWindow;
-        pending = Pending(keccak256(abi.encode(cp)), deadline, cp.epoch, cp.leader, missing, 0);
+        pending = Pending(keccak256(abi.encode(cp)), deadline, cp.epoch, cp.leader, missing, contested);
         emit CheckpointProposed(
             cp.epoch, cp.leader, cp.nextLeader, cp.txRoot, cp.txCount, cp.exitMask, cp.balances, cp.deposited, missing, deadline
         );

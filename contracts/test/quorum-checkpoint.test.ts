@@ -116,6 +116,62 @@ describe('quorum checkpoint', () => {
     await f.as(2).submitCheckpoint(restarted, f.sign(restarted))
   })
 
+  it('after a dispute the leader won, a silent member cannot freeze the epoch: the challenger counts, its balance pinned', async () => {
+    const { f, cp1, prev } = await silentMember(devnet())
+    const tx = f.receipted({ epoch: 2n, from: 2, to: LEADER, amount: E('2'), leader: LEADER, seq: 0 })
+    const cp2 = plainCheckpoint(2n, cp1.deposited, { leader: LEADER, nextLeader: 2, balances: [E('10'), E('12'), E('8')], ...txSummary([tx]) })
+    await f.as(2).challenge(2n, LEADER, [], f.led(2n, LEADER, cp2)) // member 2 hides its payment
+    await f.as(LEADER).respond([tx])
+    await f.channel.resolve()
+    // Only the leader's vote: without the lost challenger counted there is no majority, and before this the contract
+    // refused any majority checkpoint while the verdict stood (DisputePending), so the epoch waited for member 0.
+    const r = await f.as(LEADER).proposeCheckpoint(cp2, f.sign(cp2, [LEADER]))
+    const proposed = r.events.find((e) => e.type === 'CheckpointProposed')
+    assert.ok(proposed?.type === 'CheckpointProposed')
+    assert.equal(proposed.unsignedMask, 1n << BigInt(SILENT), 'the silent member may still challenge')
+    assert.equal((await f.channel.pending()).contested, 1n << 2n)
+    await assertRevert(f.as(2).challenge(2n, LEADER, [], f.led(2n, LEADER, cp2)), 'NotAChallenger')
+    await devnet().increaseTime(WINDOW + 1)
+    const fin = await f.as(SILENT).finalizeCheckpoint(cp2, prev)
+    const landed = fin.events.find((e) => e.type === 'CheckpointSubmitted')
+    assert.ok(landed?.type === 'CheckpointSubmitted')
+    assert.deepEqual(landed.balances, [E('10'), E('12'), E('8')])
+  })
+
+  it('after a dispute the leader won, a majority checkpoint that moves the challenger\'s money otherwise bans the leader', async () => {
+    const { f, cp1, prev } = await silentMember(devnet())
+    const cp2 = plainCheckpoint(2n, cp1.deposited, { leader: LEADER, nextLeader: 2 })
+    await f.as(2).challenge(2n, LEADER, [], f.led(2n, LEADER, cp2))
+    await f.as(LEADER).respond([])
+    await f.channel.resolve()
+    const taken = plainCheckpoint(2n, cp1.deposited, { leader: LEADER, nextLeader: 2, balances: [E('10'), E('13'), E('7')] })
+    await f.as(LEADER).proposeCheckpoint(taken, f.sign(taken, [LEADER]))
+    await devnet().increaseTime(WINDOW + 1)
+    const fin = await f.as(SILENT).finalizeCheckpoint(taken, prev)
+    const banned = fin.events.find((e) => e.type === 'DisputeResolved')
+    assert.ok(banned?.type === 'DisputeResolved' && !banned.leaderRight && banned.leader === LEADER)
+    assert.equal((await f.channel.status()).checkpointedEpoch, 1n, 'nothing landed')
+  })
+
+  it('after a dispute the leader won, the leader a majority moved to may put its own checkpoint on chain', async () => {
+    const { f, cp1, prev } = await silentMember(devnet())
+    const cp2 = plainCheckpoint(2n, cp1.deposited, { leader: LEADER, nextLeader: 2 })
+    await f.as(2).challenge(2n, LEADER, [], f.led(2n, LEADER, cp2))
+    await f.as(LEADER).respond([])
+    await f.channel.resolve()
+    // The won leader went silent; members 0 and 2 replaced it, and member 2's checkpoint has their votes.
+    const other = plainCheckpoint(2n, cp1.deposited, { leader: 2, nextLeader: 0 })
+    await assertRevert(f.as(2).proposeCheckpoint(other, f.sign(other, [2])), 'NoQuorum')
+    const r = await f.as(2).proposeCheckpoint(other, f.sign(other, [0, 2]))
+    const proposed = r.events.find((e) => e.type === 'CheckpointProposed')
+    assert.ok(proposed?.type === 'CheckpointProposed')
+    assert.equal(proposed.unsignedMask, 1n << BigInt(LEADER), 'the replaced leader may challenge it')
+    assert.equal((await f.channel.pending()).contested, 0n)
+    await devnet().increaseTime(WINDOW + 1)
+    await f.as(0).finalizeCheckpoint(other, prev)
+    assert.equal((await f.channel.status()).checkpointedEpoch, 2n)
+  })
+
   it('every vote arriving late replaces the pending checkpoint at once', async () => {
     const { f, cp1 } = await silentMember(devnet())
     const cp2 = plainCheckpoint(2n, cp1.deposited, { leader: LEADER, nextLeader: 2 })

@@ -116,7 +116,8 @@ export class LeaderRole {
     if (!p || p.submitted || p.withMajority || round.disputeOpen) return true
     const n = p.cp.balances.length
     const active = Array.from({ length: n }, (_, i) => i).filter((i) => !this.d.members.exited(i))
-    const signed = active.filter((i) => p.votes.has(i)).length
+    // A challenger that lost to us counts: the contract pins its balance to our list, as in a contested checkpoint.
+    const signed = active.filter((i) => p.votes.has(i) || i === p.contestedBy).length
     if (signed * 2 <= active.length) return false
     p.withMajority = true
     const sigs = Array.from({ length: n }, (_, i) => p.votes.get(i) ?? ('0x' as Hex))

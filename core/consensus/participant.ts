@@ -247,7 +247,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       case 'confirm':
         return void this.watch.read()
       case 'view-change': {
-        const next = this.viewChange.vote(round, author, e.leader, this.epoch.excluded)
+        // A vote against a leader we have not switched to yet waits for that round; one against a replaced leader
+        // is spent.
+        if (e.leader !== round.leader) return this.epoch.excluded.has(e.leader) ? undefined : this.inbox.defer(author, e)
+        const next = this.viewChange.vote(round, author, this.epoch.excluded)
         if (next === undefined) return
         this.emit('view-change', { epoch: round.epoch, from: e.leader, to: next })
         return this.startRound(next)

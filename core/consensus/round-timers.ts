@@ -45,7 +45,8 @@ export class RoundTimers {
 
   /** After a dispute's verdict the round goes on: its deadlines may have passed while the dispute held everything. */
   resumed(round: Round): void {
-    if (round.leader === this.me) return round.proposal ? undefined : this.queue.arm(0, () => this.closeEpoch())
+    // A leader that won with a vote still missing goes on with a majority's a timeout later (else it would wait).
+    if (round.leader === this.me) return round.proposal ? this.proposed(round) : this.queue.arm(0, () => this.closeEpoch())
     if (round.proposedCount === undefined) this.start(round, 0)
     else this.leaderSpoke(round)
   }

@@ -36,21 +36,26 @@ export class ViewChange {
 
   /**
    * Counts `author`'s vote to replace the round's leader. Once a majority of the active members has voted (or every
-   * one that may vote, in a channel too small for a majority without the leader), returns the leader to move to
-   * (and `excluded` gains the replaced one). Voters: active members that may still lead, other than that leader.
+   * other one, in a channel too small for a majority without the leader), returns the leader to move to (and
+   * `excluded` gains the replaced one). Members replaced earlier in the epoch still vote: else the voters would
+   * shrink with each change until one member alone could move the lead. Undefined while the votes are fewer, or when
+   * no other member may lead (a leader never gets a second round of an epoch by a view change).
    */
-  vote(round: Round, author: number, leader: number, excluded: Set<number>): number | undefined {
-    if (leader !== round.leader) return undefined
+  vote(round: Round, author: number, excluded: Set<number>): number | undefined {
+    const leader = round.leader
     const votes = this.votes.get(leader) ?? new Set<number>()
     votes.add(author)
     this.votes.set(leader, votes)
     const members = this.d.members
-    const voters = members.all.filter((m) => !m.exited && m.index !== leader && !excluded.has(m.index))
-    const active = members.all.filter((m) => !m.exited).length
-    const needed = Math.min(voters.length, Math.floor(active / 2) + 1)
+    const voters = members.all.filter((m) => !m.exited && m.index !== leader)
+    const needed = Math.min(voters.length, Math.floor((voters.length + 1) / 2) + 1)
     if (voters.filter((m) => votes.has(m.index)).length < needed) return undefined
-    excluded.add(leader)
     const next = nextLeader(leader, members.count, (i) => members.exited(i) || excluded.has(i))
+    if (next === leader) {
+      this.d.log(`epoch ${round.epoch}: leader ${leader} voted out, but no other member may lead this epoch`)
+      return undefined
+    }
+    excluded.add(leader)
     this.d.log(`epoch ${round.epoch}: view change from leader ${leader} to ${next}`)
     return next
   }
