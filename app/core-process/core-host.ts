@@ -4,6 +4,7 @@
 import { AppCore } from '../../core/node/app-core.js'
 import { dispatch } from '../../core/node/api-dispatch.js'
 import { sandbox } from '../../core/node/sandbox-network.js'
+import { logUnhandledRejections } from '../../core/util/unhandled-rejections.js'
 
 interface ParentPort {
   on(event: 'message', listener: (message: { data: unknown }) => void): void
@@ -17,6 +18,7 @@ const dataDir = at > 0 ? process.argv[at + 1] : undefined
 if (!dataDir) throw new Error('core-host needs --data-dir')
 
 const log = (line: string): void => console.log(line)
+logUnhandledRejections(log)
 const box = sandbox(undefined, log)
 const core = await AppCore.start({ dataDir, sandbox: () => box.network(), log })
 core.on('event', (event) => port.postMessage({ event }))

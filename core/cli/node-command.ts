@@ -14,6 +14,7 @@ import { ChannelNode } from '../node/channel-node.js'
 import { ACCOUNT_KEY_ENV, toJson } from '../node/wire.js'
 import type { Hex } from '../protocol/types.js'
 import { errorMessage } from '../util/error-message.js'
+import { logUnhandledRejections } from '../util/unhandled-rejections.js'
 
 
 export interface NodeCommandOptions {
@@ -97,6 +98,7 @@ export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjec
   const out = (event: string, data: object = {}): void => {
     process.stdout.write(`${toJson({ event, ...data })}\n`)
   }
+  logUnhandledRejections((message) => out('error', { message }))
   const bootstrap = parseBootstrap(opts.bootstrap)
   const privateKey = accountKey(opts.keyFile)
   const node = await ChannelNode.start({

@@ -4,6 +4,7 @@ import { AppCore } from '../node/app-core.js'
 import { defaultDataDir } from '../node/data-dir.js'
 import { sandbox } from '../node/sandbox-network.js'
 import { startUiServer } from '../node/ui-server.js'
+import { logUnhandledRejections } from '../util/unhandled-rejections.js'
 import { parseBootstrap } from './node-command.js'
 
 export interface UiCommandOptions {
@@ -16,6 +17,7 @@ export interface UiCommandOptions {
 }
 
 export async function runUiCommand(opts: UiCommandOptions): Promise<void> {
+  logUnhandledRejections(opts.log)
   const box = sandbox(opts.rpc ? { rpcUrl: opts.rpc, chainId: opts.chainId ?? 31337n, bootstrap: parseBootstrap(opts.bootstrap) } : undefined, opts.log)
   const core = await AppCore.start({ dataDir: opts.dataDir ?? defaultDataDir(), sandbox: () => box.network(), log: opts.log })
   const server = await startUiServer(core, opts.port === undefined ? {} : { port: opts.port })

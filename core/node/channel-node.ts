@@ -21,6 +21,8 @@ import { peerKeyFromHex, peerKeyHex, type PeerKeyPair } from '../log/peer-key.js
 import { TradeLogs } from '../log/trade-logs.js'
 import { ChannelSwarm, channelTopic, type Bootstrap } from '../net/channel-swarm.js'
 import type { Hex } from '../protocol/types.js'
+import { checkAmount } from './amount-limit.js'
+import { ApiCallError } from './api-reply.js'
 
 /** How often a node reads the member list from the chain (joins: new logs to follow, new keys to let in). */
 const WATCH_MS = 500
@@ -92,6 +94,7 @@ export class ChannelNode {
 
   static async start(opts: ChannelNodeOptions): Promise<ChannelNode> {
     const log = opts.log ?? (() => {})
+    if (opts.joinWith !== undefined) checkAmount(opts.joinWith) // before anything is opened
     const provider = chainProvider(opts.networkKind ?? 'sandbox', opts.rpcUrl, opts.chainId)
     const wallet = new Wallet(opts.privateKey, provider)
     const chain = ChannelClient.at(opts.channel, wallet)
@@ -189,7 +192,13 @@ export class ChannelNode {
     }
   }
 
-  send(to: number, amount: bigint): Promise<TransferRecord> {
+  /**
+   * Pays `amount` wei to member `to`. The amount is checked here, before the participant records the payment: one
+   * it could never sign (above uint256) or the contract never settle would be re-sent, and fail, every epoch.
+   */
+  async send(to: number, amount: bigint): Promise<TransferRecord> {
+    checkAmount(amount)
+    if (!Number.isSafeInteger(to) || to < 0) throw new ApiCallError('BAD_MEMBER', `There is no member ${String(to)} to pay.`)
     return this.participant.send(to, amount)
   }
 
@@ -230,7 +239,8 @@ export class ChannelNode {
   }
 
   /** Adds `amount` wei to our deposit; the next checkpoint includes it. */
-  deposit(amount: bigint): Promise<TxResult> {
+  async deposit(amount: bigint): Promise<TxResult> {
+    checkAmount(amount)
     return this.chain.deposit(amount)
   }
 

@@ -2,6 +2,7 @@
 // over a WebSocket). Every value is plain JSON: wei and epochs travel as decimal strings. `methods` is the schema
 // each transport checks a call's arguments against before the core sees them.
 import { z } from 'zod'
+import { amountTextProblem } from './amount-limit.js'
 import { ApiCallError } from './api-reply.js'
 import type { MethodNameList } from './api-methods.js'
 import type { NetworkKind } from '../chain/provider.js'
@@ -133,8 +134,14 @@ export type NodeEvent =
 export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits')
 /** Where the app connects: the local sandbox, or an Ethereum node's RPC URL. */
 export const networkChoiceSchema = z.union([z.object({ kind: z.literal('sandbox') }), z.object({ kind: z.literal('rpc'), rpcUrl: z.url() })])
-const wei = z.string().regex(/^[0-9]{1,78}$/, 'an amount in wei, a decimal string')
-const positiveWei = wei.refine((v) => /^[0-9]+$/.test(v) && BigInt(v) > 0n, 'the amount must be positive')
+/**
+ * An amount to pay or deposit: a decimal string of wei from 1 to what the contract can hold for a member. Its
+ * refusal carries its own code (BAD_AMOUNT, AMOUNT_TOO_LARGE) through validateCall.
+ */
+const positiveWei = z.string().superRefine((v, ctx) => {
+  const problem = amountTextProblem(v)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.message, params: { code: problem.code } })
+})
 
 /** Each method's arguments, as a tuple schema. */
 export const methods = {
@@ -198,7 +205,10 @@ export function validateCall(method: unknown, args: unknown): { method: MethodNa
   const parsed = methods[method as MethodName].safeParse(args)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw new ApiCallError('BAD_ARGUMENTS', `${method}: ${issue ? `${issue.path.join('.') || 'arguments'}: ${issue.message}` : 'bad arguments'}`)
+    // A refinement may name its own code (an amount too large); every other refusal is BAD_ARGUMENTS.
+    const own = issue?.code === 'custom' ? (issue.params as { code?: unknown } | undefined)?.code : undefined
+    const code = typeof own === 'string' ? own : 'BAD_ARGUMENTS'
+    throw new ApiCallError(code, `${method}: ${issue ? `${issue.path.join('.') || 'arguments'}: ${issue.message}` : 'bad arguments'}`)
   }
   return { method: method as MethodName, args: parsed.data as unknown[] }
 }
