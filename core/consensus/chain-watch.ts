@@ -1,4 +1,5 @@
 // Reads the channel's events from the chain: its checkpoint history once, then new events one read at a time, in order.
+import type { Hex } from '../protocol/types.js'
 import type { ChainPort, ChannelEvent, CheckpointState, PendingCheckpoint } from './chain-port.js'
 import { errorMessage } from '../util/error-message.js'
 
@@ -42,25 +43,41 @@ export class ChainWatch {
   }
 }
 
+/** A dispute `challenger` lost to `leader` in `epoch`: the leader's answer is in transaction `answerTx`. */
+export interface LostChallenge {
+  epoch: bigint
+  challenger: number
+  leader: number
+  answerTx: Hex
+}
+
 /**
  * One read of the channel's history up to block `head`: every checkpoint's leader goes into `leaders`. Returns the
- * balances the checkpoint of `epoch` (the last one) left, and a majority's checkpoint of the next epoch still
- * waiting out its window, if one is (a returning member must check it).
+ * balances the checkpoint of `epoch` (the last one) left, a majority's checkpoint of the next epoch still waiting
+ * out its window, if one is (a returning member must check it), and every dispute a challenger lost (what a
+ * restarted challenger reads to know which of its payments the leader's checkpoint counted).
  */
 export async function checkpointHistory(
   chain: Pick<ChainPort, 'events'>,
   head: number,
   epoch: bigint,
   leaders: Map<bigint, number>,
-): Promise<{ last: CheckpointState; waiting: PendingCheckpoint | undefined }> {
+): Promise<{ last: CheckpointState; waiting: PendingCheckpoint | undefined; lost: LostChallenge[] }> {
   let last: CheckpointState = { balances: [], deposited: [] }
   let waiting: PendingCheckpoint | undefined
+  let answerTx: Hex | undefined
+  const lost: LostChallenge[] = []
   for (const ev of await chain.events(undefined, head)) {
     if (ev.type === 'CheckpointProposed' && ev.checkpoint.epoch === epoch + 1n) waiting = ev
+    if (ev.type === 'Challenged') answerTx = undefined
+    if (ev.type === 'Responded') answerTx = ev.transactionHash
+    if (ev.type === 'DisputeResolved' && ev.leaderRight && answerTx) {
+      lost.push({ epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader, answerTx })
+    }
     if (ev.type === 'DisputeResolved' && !ev.leaderRight && ev.epoch === epoch + 1n) waiting = undefined // voided
     if (ev.type !== 'CheckpointSubmitted') continue
     leaders.set(ev.epoch, ev.leader)
     if (ev.epoch === epoch) last = { balances: ev.balances, deposited: ev.deposited }
   }
-  return { last, waiting }
+  return { last, waiting, lost }
 }

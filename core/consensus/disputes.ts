@@ -6,6 +6,7 @@ import { recover } from '../protocol/fast-ecdsa.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
 import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { ChainPort, ChannelEvent, LeaderEvidence } from './chain-port.js'
+import type { LostChallenge } from './chain-watch.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
 
@@ -110,7 +111,20 @@ export class Disputes {
     return new Map(counted.map((t) => [t.transfer.id, t.seq]))
   }
 
-  private async readAnswer(d: OpenDispute, txHash: Hex): Promise<void> {
+  /**
+   * After a restart: what the landed checkpoint of a dispute we lost counted for us, read again from the leader's
+   * answer on chain (a receipt it hid is in no log we can replay). Undefined if the answer cannot be read.
+   */
+  async coveredAfterLoss(
+    lost: LostChallenge,
+    me: string,
+    by: { account: string; digests: ChannelDigests },
+  ): Promise<Map<string, number> | undefined> {
+    await this.readAnswer(lost, lost.answerTx)
+    return this.covered(lost.epoch, lost.leader, me, by)
+  }
+
+  private async readAnswer(d: { epoch: bigint; leader: number }, txHash: Hex): Promise<void> {
     try {
       const list = await this.chain.answerOf(txHash)
       if (list) this.answer = { epoch: d.epoch, leader: d.leader, list }

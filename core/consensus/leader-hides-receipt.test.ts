@@ -2,7 +2,7 @@
 // neither to its log, proposes the payer's balance with the payment deducted (its count and root shaped after what
 // the payer saw), and wins the payer's challenge by answering with the hidden receipt. One `send` must still debit
 // the payer once: the payer's node reads the leader's answer from the chain, takes the payment as checkpointed, and
-// never pays it again.
+// never pays it again, nor shows it unpaid after a restart.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
@@ -78,6 +78,15 @@ describe('leader hides a receipt', () => {
       const mine = p.transfers().filter((t) => t.direction === 'out')
       assert.equal(mine.length, 1)
       assert.equal(mine[0]?.status, 'checkpointed')
+
+      // Restarted, the payer finds no receipt of it in any log: it must read the leader's answer on chain again,
+      // or it shows the payment as ended unpaid (and its user pays a second time).
+      const back = await cluster.restart(PAYER)
+      const deadline = Date.now() + 10_000
+      const shown = (): string | undefined => back.transfers().find((t) => t.transfer.id === record.transfer.id)?.status
+      while (shown() !== 'checkpointed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      assert.equal(shown(), 'checkpointed', 'after a restart the payment is still shown paid')
+      assert.equal(back.transfers().filter((t) => t.direction === 'out').length, 1)
     } finally {
       await cluster.stop()
     }

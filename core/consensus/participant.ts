@@ -10,7 +10,7 @@ import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
 import type { Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
-import { ChainWatch, checkpointHistory } from './chain-watch.js'
+import { ChainWatch, checkpointHistory, type LostChallenge } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
 import { Disputes, type DisputeEvent } from './disputes.js'
 import { Epoch } from './epoch.js'
@@ -105,13 +105,22 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     await this.members.refresh()
     const banned = await chain.bannedLeaders()
     const head = await chain.blockNumber()
-    const { last, waiting } = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.checkpointLeaders)
+    const { last, waiting, lost } = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.checkpointLeaders)
+    for (const l of lost) if (l.challenger === this.index) await this.recallLoss(l)
     this.beginEpoch(status.runningEpoch, last, status.leader)
     // A majority's checkpoint that went on chain while we were away: checked once the logs had time to replay.
     if (waiting) this.queue.after(this.timing.leaderTimeoutMs, () => this.onMajorityCheckpoint(waiting.checkpoint, waiting.unsignedMask, waiting.deadline))
     for (let i = 0; i < 64; i++) if ((banned >> BigInt(i)) & 1n) this.epoch.excluded.add(i)
     this.unsubscribe = this.opts.transport.subscribe((author, position, bytes) => this.receive(author, position, bytes))
     this.watch.start(head + 1, this.timing.chainPollMs)
+  }
+
+  /** A dispute we lost whose leader's checkpoint landed: the payments it counted are final, receipt or not. */
+  private async recallLoss(l: LostChallenge): Promise<void> {
+    if (this.payments.checkpointLeaders.get(l.epoch) !== l.leader) return // a later round's checkpoint landed
+    const leader = { account: this.members.get(l.leader)?.account ?? '', digests: this.digests }
+    const covered = await this.disputes.coveredAfterLoss(l, this.address, leader)
+    if (covered) this.payments.coveredInPast(l.epoch, covered)
   }
 
   /** Stops reacting; what the logs and the chain hold stays. Resolves once the task under way is done. */

@@ -57,6 +57,8 @@ export class Payments {
   private readonly awaiting = new Map<string, TransferRecord>()
   /** The leader of each checkpointed epoch: whose receipts of that epoch counted. */
   readonly checkpointLeaders = new Map<bigint, number>()
+  /** Past epochs whose landed checkpoint we know exactly (a dispute we lost): transfer id to seq. */
+  private readonly pastCovered = new Map<bigint, ReadonlyMap<string, number>>()
 
   constructor(
     /** Hears every status change. */
@@ -219,6 +221,11 @@ export class Payments {
     }
   }
 
+  /** Before the logs replay: what the landed checkpoint of a past epoch covered, when we know it exactly. */
+  coveredInPast(epoch: bigint, covered: ReadonlyMap<string, number>): void {
+    this.pastCovered.set(epoch, covered)
+  }
+
   /**
    * An entry of a finished epoch, replayed after a restart: it rebuilds the history and nothing else. A payment
    * counts as checkpointed when the leader of that epoch's checkpoint receipted it (a replaced leader's receipts
@@ -226,6 +233,12 @@ export class Payments {
    */
   rememberPast(e: Entry, author: number, ownEntry: boolean): void {
     if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
+      const seq = this.pastCovered.get(e.transfer.epoch)?.get(e.transfer.id)
+      if (seq !== undefined) {
+        // Counted by the checkpoint though no receipt of it is in any log (the leader hid it, and won our dispute).
+        const direction = e.type === 'request' ? 'out' : 'in'
+        return void this.records.set(e.transfer.id, { transfer: e.transfer, direction, status: 'checkpointed', seq })
+      }
       // Ended with its epoch unless a receipt of it counted, or it comes back as a re-issue (then it is that one).
       const earlier = this.reissueOf(e.transfer)
       if (earlier) this.rename(earlier, e.transfer)
