@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { createPeerKey, type PeerKeyPair } from '../log/peer-key.js'
 import type { Hex } from '../protocol/types.js'
 import { VaultError } from './errors.js'
+import { decryptKeystore, encryptKeystore } from './keystore.js'
 import type { SecretStore } from './secret-store.js'
 
 const ACCOUNT = 'account:'
@@ -36,22 +37,18 @@ export class AccountVault {
     return this.keep(wallet)
   }
 
-  /** Imports an ethers/geth JSON keystore (V3), decrypted with its own password. */
+  /**
+   * Imports an ethers/geth JSON keystore (V3), decrypted with its own password in a worker thread; one asking for
+   * more key-derivation work than KEYSTORE_LIMITS is refused (WORK_FACTOR_TOO_HIGH) before any.
+   */
   async importKeystore(json: string, password: string): Promise<string> {
-    let wallet: Wallet
-    try {
-      const w = await Wallet.fromEncryptedJson(json, password)
-      wallet = new Wallet(w.privateKey)
-    } catch {
-      throw new VaultError('BAD_KEYSTORE', 'That keystore could not be opened: check the file and its password.')
-    }
-    return this.keep(wallet)
+    return this.keep(new Wallet(await decryptKeystore(json, password)))
   }
 
-  /** The account as an encrypted JSON keystore (V3) under `password`. */
+  /** The account as an encrypted JSON keystore (V3) under `password`, made in a worker thread. */
   async exportKeystore(address: string, password: string): Promise<string> {
     if (password.length < 8) throw new VaultError('WEAK_PASSPHRASE', 'Choose a keystore password of at least 8 characters.')
-    return (await this.signer(address)).encrypt(password)
+    return encryptKeystore((await this.signer(address)).privateKey, password)
   }
 
   /** The account's key as a signer, for the core only. */

@@ -13,6 +13,8 @@ export type VaultErrorCode =
   | 'ACCOUNT_NOT_FOUND'
   | 'BAD_PRIVATE_KEY'
   | 'BAD_KEYSTORE'
+  /** A keystore or vault file asks for more key-derivation work than the app allows (a file can freeze a node so). */
+  | 'WORK_FACTOR_TOO_HIGH'
 
 export class VaultError extends Error {
   override readonly name = 'VaultError'
