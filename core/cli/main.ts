@@ -7,6 +7,7 @@ import { ACCOUNT_KEY_ENV } from '../node/wire.js'
 import { nodeCommandOptions, runNodeCommand } from './node-command.js'
 import { runSandbox } from './sandbox-command.js'
 import { runUiCommand } from './ui-command.js'
+import { UsageError } from './usage-error.js'
 import { errorMessage } from '../util/error-message.js'
 
 const USAGE = `usage: offchain-channel <command> [options]
@@ -107,8 +108,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    // A person reads this: the message, not a stack.
+    // A person reads this: the message, not a stack. A command line that cannot run as given exits 2, like an
+    // unknown command; a command that failed while running exits 1.
     console.error(`error: ${errorMessage(err)}`)
-    process.exit(1)
+    process.exit(err instanceof UsageError ? 2 : 1)
   },
 )

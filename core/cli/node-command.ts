@@ -11,11 +11,13 @@ import type { Conduct } from '../consensus/conduct.js'
 import type { Transport } from '../consensus/transport.js'
 import { createPeerKey, type PeerKeyPair } from '../log/peer-key.js'
 import { ChannelNode } from '../node/channel-node.js'
+import { amountProblem } from '../node/amount-limit.js'
 import { ACCOUNT_KEY_ENV, toJson } from '../node/wire.js'
 import type { Hex } from '../protocol/types.js'
 import { errorMessage } from '../util/error-message.js'
 import { logUnhandledRejections } from '../util/unhandled-rejections.js'
-
+import { parseCommandLine } from './stdin-command.js'
+import { UsageError } from './usage-error.js'
 
 export interface NodeCommandOptions {
   rpc: string
@@ -35,44 +37,81 @@ export interface NodeInjection {
   wrapTransport?: (logs: Transport) => Transport
 }
 
-/** The `node` command's flags (after `node`). */
+/** Bounds of the timing flags: from 10 ms (tests) to a day. */
+const MIN_MS = 10
+const MAX_MS = 86_400_000
+
+/** The `node` command's flags (after `node`); UsageError, saying which flag and why, for any malformed one. */
 export function nodeCommandOptions(args: string[], usage: string): NodeCommandOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      rpc: { type: 'string' },
-      'chain-id': { type: 'string' },
-      channel: { type: 'string' },
-      'key-file': { type: 'string' },
-      'data-dir': { type: 'string' },
-      bootstrap: { type: 'string' },
-      join: { type: 'string' },
-      'epoch-ms': { type: 'string', default: '2000' },
-      'leader-timeout-ms': { type: 'string', default: '5000' },
-    },
-  })
-  const need = (name: string, v: string | undefined): string => {
-    if (!v) throw new Error(`--${name} is required\n${usage}`)
+  let values: Record<string, string | undefined>
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        rpc: { type: 'string' },
+        'chain-id': { type: 'string' },
+        channel: { type: 'string' },
+        'key-file': { type: 'string' },
+        'data-dir': { type: 'string' },
+        bootstrap: { type: 'string' },
+        join: { type: 'string' },
+        'epoch-ms': { type: 'string', default: '2000' },
+        'leader-timeout-ms': { type: 'string', default: '5000' },
+      },
+    }).values
+  } catch (err) {
+    throw new UsageError(`${errorMessage(err)}\n${usage}`)
+  }
+  const need = (name: string): string => {
+    const v = values[name]
+    if (!v) throw new UsageError(`--${name} is required\n${usage}`)
     return v
   }
-  return {
-    rpc: need('rpc', values.rpc),
-    chainId: BigInt(need('chain-id', values['chain-id'])),
-    channel: need('channel', values.channel),
-    keyFile: values['key-file'],
-    dataDir: need('data-dir', values['data-dir']),
-    bootstrap: values.bootstrap,
-    join: values.join,
-    epochMs: Number(values['epoch-ms']),
-    leaderTimeoutMs: Number(values['leader-timeout-ms']),
+  const whole = (name: string, min: number, max: number): number => {
+    const v = values[name] ?? ''
+    const n = /^[0-9]{1,12}$/.test(v) ? Number(v) : NaN
+    if (!(n >= min && n <= max)) throw new UsageError(`--${name} must be a whole number of milliseconds from ${min} to ${max}, not ${JSON.stringify(v)}`)
+    return n
   }
+  const chainId = need('chain-id')
+  if (!/^[0-9]{1,20}$/.test(chainId) || BigInt(chainId) === 0n) throw new UsageError(`--chain-id must be a positive whole number, not ${JSON.stringify(chainId)}`)
+  const channel = need('channel')
+  if (!/^0x[0-9a-fA-F]{40}$/.test(channel)) throw new UsageError(`--channel must be an address (0x and 40 hex digits), not ${JSON.stringify(channel)}`)
+  const join = values.join
+  if (join !== undefined) joinDeposit(join) // checked now, used after the node starts
+  parseBootstrap(values.bootstrap)
+  return {
+    rpc: need('rpc'),
+    chainId: BigInt(chainId),
+    channel,
+    keyFile: values['key-file'],
+    dataDir: need('data-dir'),
+    bootstrap: values.bootstrap,
+    join,
+    epochMs: whole('epoch-ms', MIN_MS, MAX_MS),
+    leaderTimeoutMs: whole('leader-timeout-ms', MIN_MS, MAX_MS),
+  }
+}
+
+/** `--join ETH` in wei: a positive decimal amount of ether the contract can hold (UsageError otherwise). */
+function joinDeposit(eth: string): bigint {
+  let wei: bigint
+  try {
+    if (!/^[0-9]{1,30}(\.[0-9]{1,18})?$/.test(eth)) throw new Error('format')
+    wei = parseEther(eth)
+  } catch {
+    throw new UsageError(`--join must be an amount of ether like 1 or 0.5, not ${JSON.stringify(eth)}`)
+  }
+  const problem = amountProblem(wei)
+  if (problem) throw new UsageError(`--join: ${problem.message}`)
+  return wei
 }
 
 function accountKey(keyFile: string | undefined): Hex {
   const raw = keyFile ? readFileSync(keyFile, 'utf8').trim() : process.env[ACCOUNT_KEY_ENV]
-  if (!raw) throw new Error(`no account key: give --key-file or set ${ACCOUNT_KEY_ENV}`)
+  if (!raw) throw new UsageError(`no account key: give --key-file or set ${ACCOUNT_KEY_ENV}`)
   const key = raw.startsWith('0x') ? raw : `0x${raw}`
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error('the account key must be 32 bytes of hex')
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new UsageError('the account key must be 32 bytes of hex')
   return key as Hex
 }
 
@@ -88,9 +127,10 @@ function peerKey(dataDir: string): PeerKeyPair {
 export function parseBootstrap(list: string | undefined): Array<{ host: string; port: number }> | undefined {
   if (!list) return undefined
   return list.split(',').map((hp) => {
-    const [host, port] = hp.split(':')
-    if (!host || !port || !Number.isInteger(Number(port))) throw new Error(`bad bootstrap address ${hp}: want host:port`)
-    return { host, port: Number(port) }
+    const [host, port, ...rest] = hp.split(':')
+    const n = /^[0-9]{1,5}$/.test(port ?? '') ? Number(port) : NaN
+    if (!host || rest.length > 0 || !(n >= 1 && n <= 65_535)) throw new UsageError(`bad bootstrap address ${JSON.stringify(hp)}: want host:port`)
+    return { host, port: n }
   })
 }
 
@@ -110,7 +150,7 @@ export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjec
     dataDir: opts.dataDir,
     ...(bootstrap ? { bootstrap } : {}),
     timing: { epochMs: opts.epochMs, leaderTimeoutMs: opts.leaderTimeoutMs, chainPollMs: 100 },
-    ...(opts.join ? { joinWith: parseEther(opts.join) } : {}),
+    ...(opts.join ? { joinWith: joinDeposit(opts.join) } : {}),
     ...(inject.conduct ? { conduct: inject.conduct(privateKey) } : {}),
     ...(inject.wrapTransport ? { wrapTransport: inject.wrapTransport } : {}),
     log: (line) => out('log', { line }),
@@ -127,47 +167,42 @@ export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjec
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)))
   process.once('SIGINT', () => void shutdown().then(() => process.exit(0)))
 
-  const lines = createInterface({ input: process.stdin })
+  // One line at a time; whatever a line holds and however its command fails, the answer is an event, never a throw.
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
   for await (const line of lines) {
-    let cmd: { cmd?: unknown; to?: unknown; amount?: unknown; id?: unknown }
-    try {
-      cmd = JSON.parse(line) as typeof cmd
-    } catch {
-      out('error', { message: 'not JSON' })
+    const parsed = parseCommandLine(line)
+    if (!parsed.ok) {
+      out('error', { ...(parsed.id !== undefined ? { id: parsed.id } : {}), message: parsed.message })
       continue
     }
-    switch (cmd.cmd) {
-      case 'send': {
-        const to = Number(cmd.to)
-        let amount: bigint
-        try {
-          amount = BigInt(String(cmd.amount))
-        } catch {
-          out('error', { id: cmd.id, message: 'amount must be a whole number of wei' })
+    const cmd = parsed.command
+    const echo = cmd.id !== undefined ? { id: cmd.id } : {}
+    try {
+      switch (cmd.cmd) {
+        case 'send': {
+          const t0 = performance.now()
+          node.send(cmd.to, cmd.amount).then(
+            (r) => out('sent', { ...echo, transfer: r.transfer, status: r.status, ms: performance.now() - t0 }),
+            (err: unknown) => out('error', { ...echo, cmd: 'send', message: errorMessage(err) }),
+          )
           break
         }
-        const t0 = performance.now()
-        node.send(to, amount).then(
-          (r) => out('sent', { id: cmd.id, transfer: r.transfer, status: r.status, ms: performance.now() - t0 }),
-          (err: unknown) => out('error', { id: cmd.id, message: errorMessage(err) }),
-        )
-        break
+        case 'state':
+          await node.refresh()
+          out('state', { ...echo, ...node.state(), history: node.history() })
+          break
+        case 'exit':
+          node.requestExit()
+          break
+        case 'close-epoch':
+          node.participant.closeEpochNow()
+          break
+        case 'quit':
+          await shutdown()
+          return
       }
-      case 'state':
-        await node.refresh()
-        out('state', { ...node.state(), history: node.history() })
-        break
-      case 'exit':
-        node.requestExit()
-        break
-      case 'close-epoch': // as leader, close the running epoch now (benchmarks, a "checkpoint now" button)
-        node.participant.closeEpochNow()
-        break
-      case 'quit':
-        await shutdown()
-        return
-      default:
-        out('error', { message: `unknown command ${String(cmd.cmd)}` })
+    } catch (err) {
+      out('error', { ...echo, cmd: cmd.cmd, message: errorMessage(err) })
     }
   }
   await shutdown() // stdin closed: the supervisor is gone
