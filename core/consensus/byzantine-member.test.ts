@@ -103,7 +103,7 @@ describe('Byzantine member', () => {
     }
   })
 
-  it('writes garbage into its log: counted against it, nobody crashes, the epoch lands', async () => {
+  it('writes garbage into its log: counted against it (then skipped unread), nobody crashes, the epoch lands', async () => {
     const { f, cluster } = await inEpoch2(devnet())
     try {
       await cluster.bus.connect(3).append(Array.from({ length: 50 }, (_, i) => randomBytes(1 + i * 7)))

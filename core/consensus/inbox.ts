@@ -41,6 +41,11 @@ export class Inbox {
     return entryEpoch(e) > round.epoch || byOtherLeader ? 'later' : 'now'
   }
 
+  /** Passes over the entry at `position` of `author`'s log unread (its author is muted). */
+  skip(author: number, position: number): void {
+    this.nextPosition[author] = Math.max(this.nextPosition[author] ?? 0, position + 1)
+  }
+
   /** Keeps an early entry until `drain`. */
   defer(author: number, entry: Entry): void {
     if (this.pending.length < MAX_PENDING) this.pending.push({ author, entry })

@@ -1,13 +1,14 @@
 // The leader's work in a round: receipt doubly signed transfers, close the epoch with a proposal, collect the
 // votes and put the checkpoint on chain.
 import type { Entry } from '../protocol/entries.js'
+import { hashTransfer } from '../protocol/eip712.js'
 import { recover } from '../protocol/fast-ecdsa.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
 import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
 import type { ChainPort, CheckpointState } from './chain-port.js'
 import type { Conduct, ConductView } from './conduct.js'
 import type { MemberList } from './member-list.js'
-import type { Misbehaviour } from './misbehaviour.js'
+import { honestNever, type Misbehaviour } from './misbehaviour.js'
 import type { OwnLog } from './own-log.js'
 import { nextLeader } from './rotation.js'
 import type { Round } from './round.js'
@@ -40,14 +41,24 @@ export interface LeaderDeps {
 export class LeaderRole {
   constructor(private readonly d: LeaderDeps) {}
 
-  /** Receipts a doubly signed transfer, or says why not. Returns whether the epoch should close now (cap). */
-  admit(round: Round, c: Countersigned): boolean {
+  /**
+   * Receipts a doubly signed transfer (countersigned by `author`), or says why not: in our log if both parties
+   * really signed it, else it is junk, blamed on its author and answered with nothing. Returns whether the epoch
+   * should close now (cap).
+   */
+  admit(round: Round, c: Countersigned, author: number): boolean {
     if (round.disputeOpen || round.proposal) return false
     const r = round.ledger.admit(c.transfer, c.senderSig, c.receiverSig)
     if (!r.ok) {
-      if (r.rejection.code !== 'DUPLICATE_ID') {
-        this.d.ownLog.append({ type: 'reject', epoch: round.epoch, id: c.transfer.id, reason: r.rejection.code })
+      const code = r.rejection.code
+      if (code === 'DUPLICATE_ID') return false
+      // The ledger refuses for want of funds or room before it checks signatures (cheap first): a refusal is
+      // written only for a transfer both parties signed.
+      if (honestNever(code) || !this.signedByBoth(c)) {
+        this.d.misbehaviour.blame(author, `countersign refused: ${code}`)
+        return false
       }
+      this.d.ownLog.append({ type: 'reject', epoch: round.epoch, id: c.transfer.id, transfer: hashTransfer(c.transfer), reason: code })
       return false
     }
     const leaderSig = this.d.sign(this.d.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf
@@ -55,6 +66,12 @@ export class LeaderRole {
     this.d.ownLog.append({ type: 'receipt', tx })
     this.d.receipted(tx)
     return round.ledger.capReached
+  }
+
+  private signedByBoth(c: Countersigned): boolean {
+    const digest = this.d.digests.transfer(c.transfer)
+    const account = (a: string): string | undefined => this.d.members.get(this.d.members.indexOf(a) ?? -1)?.account.toLowerCase()
+    return recover(digest, c.senderSig) === account(c.transfer.from) && recover(digest, c.receiverSig) === account(c.transfer.to)
   }
 
   /** Closes the round's trading and proposes its checkpoint (our own vote included). */

@@ -1,5 +1,6 @@
 // A member's work in a round: countersign valid requests addressed to it, replay the leader's receipts, and judge
 // the leader's proposal (vote, or challenge on chain).
+import { hashTransfer } from '../protocol/eip712.js'
 import { recover } from '../protocol/fast-ecdsa.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
 import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
@@ -9,7 +10,7 @@ import type { Disputes } from './disputes.js'
 import type { Epoch } from './epoch.js'
 import type { Countersigned } from './leader-role.js'
 import type { MemberList } from './member-list.js'
-import type { Misbehaviour } from './misbehaviour.js'
+import { honestNever, type Misbehaviour } from './misbehaviour.js'
 import type { OwnLog } from './own-log.js'
 import type { Payments } from './payments.js'
 import { checkProposal } from './proposal-check.js'
@@ -47,8 +48,9 @@ export class MemberRole {
     // like a duplicate and be refused, and the sender could take a payment that went through for a failed one.
     if (ownLog.answered(transfer.id)) return undefined
     const refused = round.ledger.checkRequest(transfer, senderSig)
+    if (refused && honestNever(refused.code)) return void this.d.misbehaviour.blame(author, `request refused: ${refused.code}`)
     if (refused) {
-      ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, reason: refused.code })
+      ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, transfer: hashTransfer(transfer), reason: refused.code })
       return undefined
     }
     const receiverSig = this.d.sign(this.d.digests.transfer(transfer))

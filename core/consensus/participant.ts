@@ -36,8 +36,10 @@ export type { ParticipantEvents, ParticipantOptions, Timing } from './participan
 export class Participant extends EventEmitter<ParticipantEvents> {
   readonly index: number
   readonly address: string
-  /** Invalid entries seen from each author (undecodable, wrongly signed, not theirs to send). */
+  /** Invalid entries seen from each author (undecodable, wrongly signed, not theirs to send), skipped ones included. */
   readonly misbehaviour: ReadonlyMap<number, number>
+  /** Entries of each author passed over unread while it was muted for sending junk. */
+  readonly skipped: ReadonlyMap<number, number>
 
   private readonly timing: Timing
   private readonly queue: SerialQueue
@@ -71,6 +73,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.queue = new SerialQueue(clock, (err) => log(`error: ${errorMessage(err)}`))
     this.blame = new Misbehaviour(log)
     this.misbehaviour = this.blame.counts
+    this.skipped = this.blame.skipped
     this.ownLog = new OwnLog(opts.transport, log)
     this.inbox = new Inbox(this.blame)
     this.members = opts.members ?? new MemberList(opts.chain)
@@ -199,6 +202,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   private receive(author: number, position: number, bytes: Uint8Array): void {
+    // A member that sent junk enough this epoch is not decoded nor checked again until the next.
+    if (author !== this.index && this.blame.muted(author)) {
+      this.blame.skip(author)
+      return this.inbox.skip(author, position)
+    }
     const entry = this.inbox.take(author, position, bytes)
     if (!entry) return
     if (author === this.index) this.ownLog.remember(entry)
@@ -241,7 +249,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         return
       case 'reject': {
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
-        if (!this.payments.refused(e.id, e.reason, judges)) this.blame.blame(author, 'rejection of a transfer not its to judge')
+        if (!this.payments.refused(e.id, e.transfer, e.reason, judges)) this.blame.blame(author, 'rejection of a transfer not its to judge')
         return
       }
       case 'proposal':
@@ -274,7 +282,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.members.indexOf(c.transfer.to) !== author) return this.blame.blame(author, 'countersign of someone else\'s transfer')
     this.epoch.countersigned.set(c.transfer.id, { transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
     this.payments.countersigned(c.transfer.id)
-    if (this.isLeader() && this.leaderRole.admit(this.round, c)) void this.closeEpoch()
+    if (this.isLeader() && this.leaderRole.admit(this.round, c, author)) void this.closeEpoch()
   }
 
   private async closeEpoch(): Promise<void> {
@@ -291,6 +299,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
    */
   private beginEpoch(epoch: bigint, last: CheckpointState, leader: number, caughtUp = true): void {
     this.epoch = new Epoch(epoch, last, this.txCap, { digests: this.digests, recover })
+    this.blame.newEpoch()
     this.startRound(leader)
     this.payments.carryOver(epoch, caughtUp, (r) => this.request(r))
     this.emit('epoch', { epoch, leader })
@@ -303,7 +312,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.disputes.closed()
     this.payments.receiptsVoided(round.epoch)
     // A restarted epoch keeps every transfer both parties already signed.
-    if (this.isLeader()) for (const c of this.epoch.countersigned.values()) if (this.leaderRole.admit(round, c)) void this.closeEpoch()
+    if (this.isLeader()) {
+      for (const c of this.epoch.countersigned.values()) {
+        if (this.leaderRole.admit(round, c, this.members.indexOf(c.transfer.to) ?? -1)) void this.closeEpoch()
+      }
+    }
     this.timers.start(round, this.timing.epochMs)
     for (const p of this.inbox.drain()) this.queue.run(() => this.handle(p.author, p.entry))
   }

@@ -2,6 +2,7 @@
 // re-issue of a payment its epoch closed on.
 import type { Entry } from '../protocol/entries.js'
 import { fromHex, keccak } from '../protocol/bytes.js'
+import { hashTransfer } from '../protocol/eip712.js'
 import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
 
 export type TransferStatus = 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
@@ -135,13 +136,15 @@ export class Payments {
   }
 
   /**
-   * A refusal of our payment `id` in someone's log; false if its author is not one who may judge it (`judges`
-   * says, given the receiver's account). A refusal for want of room in this epoch (closing, or a party at the cap)
-   * leaves it to go out again with the next.
+   * A refusal of the transfer `id` with hash `transferHash` in someone's log; false if it is our payment and its
+   * author is not one who may judge it (`judges` says, given the receiver's account). Only our own transfer matches:
+   * a refusal of someone else's transfer under a copy of our id is not about ours. A refusal for want of room in this
+   * epoch (closing, or a party at the cap) leaves it to go out again with the next.
    */
-  refused(id: Hex, reason: string, judges: (receiver: string) => boolean): boolean {
+  refused(id: Hex, transferHash: Hex, reason: string, judges: (receiver: string) => boolean): boolean {
     const own = this.records.get(id)
     if (!own || own.direction !== 'out' || own.status === 'receipted' || own.status === 'checkpointed') return true
+    if (hashTransfer(own.transfer) !== transferHash.toLowerCase()) return true
     if (!judges(own.transfer.to)) return false
     if (reason !== 'CLOSED' && reason !== 'CAP_REACHED') this.rejected(own, reason)
     return true

@@ -19,7 +19,7 @@ function samples(): Entry[] {
     { type: 'request', transfer: t, senderSig: rand(65) },
     { type: 'countersign', transfer: t, senderSig: rand(65), receiverSig: rand(65) },
     { type: 'receipt', tx: { transfer: t, seq: 41, senderSig: rand(65), receiverSig: rand(65), leaderSig: rand(65) } },
-    { type: 'reject', epoch: 7n, id: t.id, reason: 'OVERDRAFT' },
+    { type: 'reject', epoch: 7n, id: t.id, transfer: `0x${'cd'.repeat(32)}`, reason: 'OVERDRAFT' },
     {
       type: 'proposal',
       checkpoint: {

@@ -18,8 +18,11 @@ export type Entry =
   | { type: 'countersign'; transfer: Transfer; senderSig: Hex; receiverSig: Hex }
   /** The leader receipts a doubly signed transfer with its seq; the leader's log fixes the order. */
   | { type: 'receipt'; tx: ReceiptedTransfer }
-  /** The leader (or a receiver) refuses a transfer, with the ledger's rejection code. */
-  | { type: 'reject'; epoch: bigint; id: Hex; reason: string }
+  /**
+   * The leader (or a receiver) refuses a transfer, with the ledger's rejection code. `transfer` is the refused
+   * transfer's hash: an id alone could be copied into someone else's transfer to fake a refusal of the original.
+   */
+  | { type: 'reject'; epoch: bigint; id: Hex; transfer: Hex; reason: string }
   /** The leader proposes the epoch's checkpoint, signed like a vote. */
   | { type: 'proposal'; checkpoint: Checkpoint; sig: Hex }
   /** A member's signature on the proposal of `leader` for `epoch`. */
@@ -127,7 +130,7 @@ const BODIES: { [T in EntryType]: Enc<Body<T>> } = {
   request: struct<Body<'request'>>({ transfer, senderSig: sig }),
   countersign: struct<Body<'countersign'>>({ transfer, senderSig: sig, receiverSig: sig }),
   receipt: struct<Body<'receipt'>>({ tx: receipted }),
-  reject: struct<Body<'reject'>>({ epoch, id: bytes16, reason }),
+  reject: struct<Body<'reject'>>({ epoch, id: bytes16, transfer: bytes32, reason }),
   proposal: struct<Body<'proposal'>>({ checkpoint, sig }),
   vote: struct<Body<'vote'>>({ epoch, leader: u32, sig }),
   confirm: struct<Body<'confirm'>>({ epoch, leader: u32, txHash: bytes32 }),

@@ -34,6 +34,13 @@ export class MemoryBus {
     }
   }
 
+  /** The entry at `position` of member `index`'s log (for tests). */
+  entry(index: number, position: number): Uint8Array {
+    const e = this.logs[index]?.[position]
+    if (!e) throw new RangeError(`member ${index}'s log has no entry ${position}`)
+    return e
+  }
+
   /** Length of member `index`'s log (for tests). */
   length(index: number): number {
     return this.logs[index]?.length ?? 0
