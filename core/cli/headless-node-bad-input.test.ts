@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -146,6 +146,9 @@ describe('the headless node reading stdin', () => {
     assert.equal(state.me, 0)
     assert.deepEqual(state.history, [], 'a refused line paid something')
     stillRunning()
+    // The data directory it made holds its peer key: owner-only.
+    assert.equal(statSync(join(dir, 'peer0')).mode & 0o777, 0o700)
+    assert.equal(statSync(join(dir, 'peer0', 'peer-key.seed')).mode & 0o777, 0o600)
   })
 
   it('an RPC failure during state is an error event; state answers again once the RPC is back', async () => {

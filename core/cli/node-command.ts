@@ -1,7 +1,7 @@
 // `node`: one headless peer. Talks JSON lines: commands on stdin, events on stdout, so a supervisor (the sandbox,
 // a test, a script) can drive it. The account key comes from a file or the environment, never the command line
 // (process lists are public); the per-channel peer key is kept in the data directory, readable by the owner only.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { randomBytes } from 'node:crypto'
@@ -12,6 +12,7 @@ import type { Transport } from '../consensus/transport.js'
 import { createPeerKey, type PeerKeyPair } from '../log/peer-key.js'
 import { ChannelNode } from '../node/channel-node.js'
 import { amountProblem } from '../node/amount-limit.js'
+import { ensureDataDir } from '../node/data-dir.js'
 import { ACCOUNT_KEY_ENV, toJson } from '../node/wire.js'
 import type { Hex } from '../protocol/types.js'
 import { errorMessage } from '../util/error-message.js'
@@ -117,7 +118,7 @@ function accountKey(keyFile: string | undefined): Hex {
 
 /** The node's peer key for this data directory: created on first start, kept with owner-only permissions. */
 function peerKey(dataDir: string): PeerKeyPair {
-  mkdirSync(dataDir, { recursive: true })
+  ensureDataDir(dataDir)
   const file = join(dataDir, 'peer-key.seed')
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 })
   chmodSync(file, 0o600)

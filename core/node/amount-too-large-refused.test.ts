@@ -50,7 +50,7 @@ describe('an amount too large for the contract', () => {
     const core = async (name: string, key: string): Promise<AppCore> => {
       const c = await AppCore.start({
         dataDir: join(dir, name),
-        secretStore: FileVault.create(join(dir, `${name}.vault`), 'a passphrase'),
+        secretStore: await FileVault.create(join(dir, `${name}.vault`), 'a passphrase', { preset: 'interactive' }),
         sandbox: network,
       })
       await c.importPrivateKey(key)

@@ -1,7 +1,7 @@
 // AppCore's own state on disk: a damaged settings file is set aside (never lost, never a crash), and what it keeps
 // survives a restart.
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -18,7 +18,7 @@ describe('AppCore settings and invites', () => {
       const data = join(dir, `damaged-${i}`)
       mkdirSync(data)
       writeFileSync(join(data, 'settings.json'), text)
-      const core = await AppCore.start({ dataDir: data, secretStore: FileVault.create(join(data, 'v.vault'), 'a passphrase') })
+      const core = await AppCore.start({ dataDir: data, secretStore: await FileVault.create(join(data, 'v.vault'), 'a passphrase', { preset: 'interactive' }) })
       assert.deepEqual((await core.status()).accounts, [])
       const aside = readdirSync(data).filter((f) => f.startsWith('settings.json.damaged-'))
       assert.equal(aside.length, 1)
@@ -29,14 +29,29 @@ describe('AppCore settings and invites', () => {
 
   it('keeps its accounts and selection across a restart', async () => {
     const data = join(dir, 'kept')
-    const store = FileVault.create(join(dir, 'kept.vault'), 'a passphrase')
+    const store = await FileVault.create(join(dir, 'kept.vault'), 'a passphrase', { preset: 'interactive' })
     const first = await AppCore.start({ dataDir: data, secretStore: store })
     const address = await first.createAccount()
     await first.close()
-    const again = await AppCore.start({ dataDir: data, secretStore: FileVault.open(join(dir, 'kept.vault'), 'a passphrase') })
+    const again = await AppCore.start({ dataDir: data, secretStore: await FileVault.open(join(dir, 'kept.vault'), 'a passphrase') })
     const s = await again.status()
     assert.deepEqual([s.accounts, s.account], [[address], address])
     await again.close()
+  })
+
+  it('keeps its data directory owner-only (0700), tightening one an earlier version left open', async () => {
+    const fresh = join(dir, 'fresh', 'nested', 'data') // every directory it makes is 0700
+    const core = await AppCore.start({ dataDir: fresh, secretStore: await FileVault.create(join(dir, 'fresh.vault'), 'a passphrase', { preset: 'interactive' }) })
+    await core.createAccount()
+    await core.close()
+    for (const d of [fresh, join(dir, 'fresh', 'nested'), join(dir, 'fresh')]) assert.equal(statSync(d).mode & 0o777, 0o700, d)
+    assert.equal(statSync(join(fresh, 'settings.json')).mode & 0o777, 0o600)
+    const open = join(dir, 'left-open')
+    mkdirSync(open, { mode: 0o755 })
+    chmodSync(open, 0o755)
+    const again = await AppCore.start({ dataDir: open, secretStore: await FileVault.create(join(dir, 'open.vault'), 'a passphrase', { preset: 'interactive' }) })
+    await again.close()
+    assert.equal(statSync(open).mode & 0o777, 0o700)
   })
 
   it('reads invites strictly', () => {

@@ -2,7 +2,7 @@
 // NodeApi. Runs in Electron's utility process and in `node --ui`; knows nothing of either. What it must remember
 // (selected account, network, channels) is in settings.json in the data directory, written atomically.
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet, getAddress, parseEther } from 'ethers'
 import { z } from 'zod'
@@ -21,6 +21,7 @@ import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, writeFileAtomic, type SecretStore } from '../vault/index.js'
 import { errorMessage } from '../util/error-message.js'
 import { ChannelNode } from './channel-node.js'
+import { ensureDataDir } from './data-dir.js'
 import {
   addressSchema,
   ApiCallError,
@@ -104,11 +105,12 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
   private readonly log: (line: string) => void
   private readonly pendingChange = new Set<string>()
   private changeTimer: NodeJS.Timeout | undefined
+  private unlocking: Promise<unknown> | undefined
 
   private constructor(private readonly opts: AppCoreOptions) {
     super()
     this.log = opts.log ?? (() => {})
-    mkdirSync(opts.dataDir, { recursive: true })
+    ensureDataDir(opts.dataDir)
     this.settingsPath = join(opts.dataDir, 'settings.json')
     this.settings = this.readSettings()
   }
@@ -147,7 +149,17 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
 
   async unlockVault(passphrase: string): Promise<void> {
     if (this.store) return
-    const vault = existsSync(this.vaultPath) ? FileVault.open(this.vaultPath, passphrase) : FileVault.create(this.vaultPath, passphrase)
+    // One at a time (the key derivation takes about a second, off the event loop): two tabs creating a vault at
+    // once must not make two.
+    const previous = this.unlocking
+    const attempt = (async (): Promise<FileVault | undefined> => {
+      await previous?.catch(() => undefined)
+      if (this.store) return undefined
+      return existsSync(this.vaultPath) ? FileVault.open(this.vaultPath, passphrase) : FileVault.create(this.vaultPath, passphrase)
+    })()
+    this.unlocking = attempt
+    const vault = await attempt
+    if (!vault) return
     this.useStore(vault)
     this.changed()
     if (this.settings.account && this.network) await this.startChannels()

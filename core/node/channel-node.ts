@@ -2,7 +2,6 @@
 // reverse. The account key comes from the caller (the vault, or the headless node's key file) and never reaches a
 // log or an error.
 import { EventEmitter } from 'node:events'
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
 import { ChannelClient, chainProvider, readChannelSettings, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
@@ -23,6 +22,7 @@ import { ChannelSwarm, channelTopic, type Bootstrap } from '../net/channel-swarm
 import type { Hex } from '../protocol/types.js'
 import { checkAmount } from './amount-limit.js'
 import { ApiCallError } from './api-reply.js'
+import { ensureDataDir } from './data-dir.js'
 
 /** How often a node reads the member list from the chain (joins: new logs to follow, new keys to let in). */
 const WATCH_MS = 500
@@ -122,7 +122,7 @@ export class ChannelNode {
       throw new Error('this node\'s peer key is not the one registered on chain for the account')
     }
 
-    mkdirSync(opts.dataDir, { recursive: true })
+    ensureDataDir(opts.dataDir)
     const logs = new TradeLogs(join(opts.dataDir, 'logs'), opts.peerKey, me)
     await logs.open()
     const memberKeys = new Set<string>()

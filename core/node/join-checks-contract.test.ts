@@ -27,7 +27,7 @@ describe('joining checks the contract before the deposit', () => {
     const d = devnet()
     core = await AppCore.start({
       dataDir: join(dir, 'data'),
-      secretStore: FileVault.create(join(dir, 'keys.vault'), 'a passphrase'),
+      secretStore: await FileVault.create(join(dir, 'keys.vault'), 'a passphrase', { preset: 'interactive' }),
       sandbox: async () => ({ kind: 'sandbox', rpcUrl: d.rpcUrl, chainId: d.chainId, bootstrap: undefined, timing: SANDBOX_TIMING }),
     })
     me = await core.importPrivateKey(d.keys[1]!)

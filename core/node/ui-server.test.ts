@@ -60,7 +60,7 @@ describe('node --ui server', () => {
     mkdirSync(root)
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>ui</title>')
     writeFileSync(join(dir, 'secret.txt'), 'outside the UI root')
-    core = await AppCore.start({ dataDir: join(dir, 'data'), secretStore: FileVault.create(join(dir, 'v.vault'), 'a passphrase') })
+    core = await AppCore.start({ dataDir: join(dir, 'data'), secretStore: await FileVault.create(join(dir, 'v.vault'), 'a passphrase', { preset: 'interactive' }) })
     server = await startUiServer(core, { root })
     token = new URL(server.url).hash.replace('#token=', '')
     origin = `http://127.0.0.1:${server.port}`

@@ -125,8 +125,14 @@ declare module 'sodium-native' {
   export const crypto_pwhash_SALTBYTES: number
   export const crypto_pwhash_OPSLIMIT_INTERACTIVE: number
   export const crypto_pwhash_MEMLIMIT_INTERACTIVE: number
+  export const crypto_pwhash_OPSLIMIT_MODERATE: number
+  export const crypto_pwhash_MEMLIMIT_MODERATE: number
+  export const crypto_pwhash_OPSLIMIT_SENSITIVE: number
+  export const crypto_pwhash_MEMLIMIT_SENSITIVE: number
   export const crypto_pwhash_ALG_ARGON2ID13: number
   export function crypto_pwhash(out: Buffer, passwd: Buffer, salt: Buffer, opslimit: number, memlimit: number, alg: number): void
+  /** The same on libuv's thread pool: the event loop stays free. */
+  export function crypto_pwhash_async(out: Buffer, passwd: Buffer, salt: Buffer, opslimit: number, memlimit: number, alg: number): Promise<void>
   export const crypto_secretbox_KEYBYTES: number
   export const crypto_secretbox_NONCEBYTES: number
   export const crypto_secretbox_MACBYTES: number

@@ -2,6 +2,9 @@
 // (libsodium crypto_pwhash) seals each entry with crypto_secretbox. A check value tells a wrong passphrase from a
 // damaged file. Every write goes to a temporary file first and is renamed over the old one, so a crash or a
 // failed write never leaves a half-written vault, and nothing is written unless the vault opened cleanly.
+// New vaults use libsodium's MODERATE cost (256 MiB, 3 passes; about 0.7 s here); a vault keeps the factors it was
+// made with, so older INTERACTIVE ones still open. The factors a file names are bounded before any hashing (a file
+// could otherwise ask for hours of work), and the hashing runs on libuv's thread pool, off the event loop.
 import { existsSync, readFileSync } from 'node:fs'
 import sodium from 'sodium-native'
 import { writeFileAtomic } from './atomic-file.js'
@@ -12,6 +15,20 @@ const FORMAT = 'offchain-vault'
 const VERSION = 1
 const CHECK = Buffer.from('offchain-vault-check')
 export const MIN_PASSPHRASE = 8
+
+/** libsodium's Argon2id cost presets. */
+const PRESETS = {
+  interactive: { opslimit: sodium.crypto_pwhash_OPSLIMIT_INTERACTIVE, memlimit: sodium.crypto_pwhash_MEMLIMIT_INTERACTIVE },
+  moderate: { opslimit: sodium.crypto_pwhash_OPSLIMIT_MODERATE, memlimit: sodium.crypto_pwhash_MEMLIMIT_MODERATE },
+} as const
+
+/** The most a vault file may ask for: libsodium's SENSITIVE preset (4 passes over 1 GiB, about 4 s here). */
+export const MAX_KDF = { opslimit: sodium.crypto_pwhash_OPSLIMIT_SENSITIVE, memlimit: sodium.crypto_pwhash_MEMLIMIT_SENSITIVE } as const
+
+export interface FileVaultOptions {
+  /** The Argon2id cost of a new vault: MODERATE unless a caller (a test) asks for the cheaper INTERACTIVE. */
+  preset?: keyof typeof PRESETS
+}
 
 interface Sealed {
   nonce: string
@@ -56,8 +73,15 @@ function parse(path: string): VaultFile {
   const k = v.kdf
   if (typeof k !== 'object' || k === null || k.alg !== 'argon2id13' || typeof k.salt !== 'string' || !hex.test(k.salt) ||
     k.salt.length !== 2 * sodium.crypto_pwhash_SALTBYTES || !Number.isSafeInteger(k.opslimit) || !Number.isSafeInteger(k.memlimit) ||
-    k.opslimit < 1 || k.memlimit < 8192 || k.memlimit > 2 ** 31) {
+    k.opslimit < 1 || k.memlimit < 8192) {
     throw corrupt('bad key derivation parameters')
+  }
+  if (k.opslimit > MAX_KDF.opslimit || k.memlimit > MAX_KDF.memlimit) {
+    throw new VaultError(
+      'WORK_FACTOR_TOO_HIGH',
+      `The vault file ${path} asks for more key-derivation work (Argon2id, ${k.opslimit} passes over ${Math.round(k.memlimit / 2 ** 20)} MiB) ` +
+        `than this app allows (${MAX_KDF.opslimit} passes over ${MAX_KDF.memlimit / 2 ** 20} MiB); it was not opened and was left as it is.`,
+    )
   }
   if (!isSealed(v.check)) throw corrupt('no check value')
   if (typeof v.entries !== 'object' || v.entries === null || !Object.values(v.entries).every(isSealed)) throw corrupt('bad entries')
@@ -74,7 +98,7 @@ export class FileVault implements SecretStore {
   ) {}
 
   /** Creates a new vault; refuses to replace an existing file. */
-  static create(path: string, passphrase: string): FileVault {
+  static async create(path: string, passphrase: string, options: FileVaultOptions = {}): Promise<FileVault> {
     if (passphrase.length < MIN_PASSPHRASE) {
       throw new VaultError('WEAK_PASSPHRASE', `Choose a passphrase of at least ${MIN_PASSPHRASE} characters.`)
     }
@@ -84,19 +108,19 @@ export class FileVault implements SecretStore {
     const kdf = {
       alg: 'argon2id13' as const,
       salt: salt.toString('hex'),
-      opslimit: sodium.crypto_pwhash_OPSLIMIT_INTERACTIVE,
-      memlimit: sodium.crypto_pwhash_MEMLIMIT_INTERACTIVE,
+      ...PRESETS[options.preset ?? 'moderate'],
     }
-    const key = derive(passphrase, kdf)
+    const key = await derive(passphrase, kdf)
+    if (existsSync(path)) throw new VaultError('VAULT_EXISTS', `A vault already exists at ${path}; open it instead.`) // made meanwhile
     const vault = new FileVault(path, { format: FORMAT, version: VERSION, kdf, check: seal(key, CHECK), entries: {} }, key)
     vault.save()
     return vault
   }
 
   /** Opens a vault: VAULT_NOT_FOUND, CORRUPT_VAULT or WRONG_PASSPHRASE otherwise, the file untouched. */
-  static open(path: string, passphrase: string): FileVault {
+  static async open(path: string, passphrase: string): Promise<FileVault> {
     const file = parse(path)
-    const key = derive(passphrase, file.kdf)
+    const key = await derive(passphrase, file.kdf)
     const check = unseal(key, file.check)
     if (!check || !check.equals(CHECK)) {
       sodium.sodium_memzero(key)
@@ -140,13 +164,14 @@ export class FileVault implements SecretStore {
   }
 
   private save(): void {
-    writeFileAtomic(this.path, `${JSON.stringify(this.file, null, 2)}\n`, 0o600)
+    writeFileAtomic(this.path, `${JSON.stringify(this.file, null, 2)}\n`)
   }
 }
 
-function derive(passphrase: string, kdf: VaultFile['kdf']): Buffer {
+async function derive(passphrase: string, kdf: VaultFile['kdf']): Promise<Buffer> {
   const key = sodium.sodium_malloc(sodium.crypto_secretbox_KEYBYTES)
-  sodium.crypto_pwhash(key, Buffer.from(passphrase, 'utf8'), Buffer.from(kdf.salt, 'hex'), kdf.opslimit, kdf.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13)
+  const salt = Buffer.from(kdf.salt, 'hex')
+  await sodium.crypto_pwhash_async(key, Buffer.from(passphrase, 'utf8'), salt, kdf.opslimit, kdf.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13)
   return key
 }
 
