@@ -71,8 +71,8 @@ function view(over: Partial<ChannelView>): ChannelView {
     voted: [],
     awaiting: [],
     members: [
-      { index: 0, account: OTHER, online: true, exited: false, leader: true, balanceWei: '4250000000000000000' },
-      { index: 1, account: ME, online: true, exited: false, leader: false, balanceWei: '6750000000000000000' },
+      { index: 0, account: OTHER, online: true, exited: false, leader: true, balanceWei: '4250000000000000000', ignoredEntries: 0 },
+      { index: 1, account: ME, online: true, exited: false, leader: false, balanceWei: '6750000000000000000', ignoredEntries: 0 },
     ],
     transfers: [],
     checkpoints: [],
@@ -192,6 +192,13 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     assert.notEqual(await banner.innerText(), first, 'the countdown did not move')
     assert.match(await page.getByTestId('phase').innerText(), /Dispute open/)
     await page.screenshot({ path: join('test-results', 'screens', '7-dispute.png'), fullPage: true })
+  })
+
+  it('a member whose entries were ignored as junk is marked, with the count', async () => {
+    const base = view({})
+    const { page } = await open(view({ members: base.members.map((m) => (m.index === 0 ? { ...m, ignoredEntries: 2016 } : m)) }))
+    assert.equal(await page.getByTestId('ignored-0').innerText(), '2016 bad entries ignored')
+    assert.equal(await page.getByTestId('ignored-1').count(), 0, 'a member with none is not marked')
   })
 
   it('money owed after an exit can be withdrawn', async () => {

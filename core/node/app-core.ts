@@ -465,6 +465,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
         exited: m.exited,
         leader: m.index === s.leader,
         balanceWei: m.balance.toString(),
+        ignoredEntries: m.ignoredEntries,
       })),
       transfers: node.history().slice(-200).reverse().map(transferView),
       checkpoints: checkpoints.slice(-50).reverse().map(checkpointView),

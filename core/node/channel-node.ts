@@ -56,6 +56,8 @@ export interface MemberView {
   exited: boolean
   online: boolean
   balance: bigint
+  /** Entries of this member ignored as junk (undecodable, wrongly signed, not its to send). */
+  ignoredEntries: number
 }
 
 export interface NodeState {
@@ -188,6 +190,7 @@ export class ChannelNode {
         exited: m.exited,
         online: m.index === this.index || online.has(m.peerKey.slice(2).toLowerCase()),
         balance: this.participant.balanceOf(m.index),
+        ignoredEntries: this.participant.misbehaviour.get(m.index) ?? 0,
       })),
     }
   }

@@ -45,6 +45,8 @@ export interface ChannelMemberView {
   exited: boolean
   leader: boolean
   balanceWei: Wei
+  /** Entries of this member our node ignored as junk (undecodable, wrongly signed, not its to send). */
+  ignoredEntries: number
 }
 
 export interface TransferView {
