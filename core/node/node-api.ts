@@ -203,7 +203,11 @@ export { ApiCallError, type ApiError } from './api-reply.js'
 
 /** Checks a call from outside: a known method, arguments of the right shape. */
 export function validateCall(method: unknown, args: unknown): { method: MethodName; args: unknown[] } {
-  if (typeof method !== 'string' || !Object.hasOwn(methods, method)) throw new ApiCallError('BAD_CALL', `no such method: ${String(method)}`)
+  if (typeof method !== 'string' || !Object.hasOwn(methods, method)) {
+    // Named without String(): an object's own toString may throw, or say anything.
+    const named = typeof method === 'string' ? JSON.stringify(method.slice(0, 60)) : `of type ${method === null ? 'null' : typeof method}`
+    throw new ApiCallError('BAD_CALL', `no such method: ${named}`)
+  }
   const parsed = methods[method as MethodName].safeParse(args)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
