@@ -136,12 +136,14 @@ describe('the headless node reading stdin', () => {
       `{"cmd":"send","to":1,"amount":"${2n ** 256n}"}`, '{"cmd":"send","to":99,"amount":"5"}', '{"cmd":"send","to":1,"amount":1e300}',
       '{"cmd":"send","to":5,"amount":"1","id":"no such member"}', // well-formed: the payment itself is refused
       `{"cmd":"${'x'.repeat(100_000)}"}`,
+      `{"cmd":"state","pad":"${'x'.repeat(3 * 1024 * 1024)}"}`, // over 1 MiB: skipped unread, never held whole
     ]
     const errors = await errorsFor(lines)
     assert.ok(errors.every((e) => typeof e.message === 'string' && e.message.length > 0 && e.message.length < 400), JSON.stringify(errors))
     assert.ok(errors.some((e) => e.id === 7 && /unknown command "nope"/.test(String(e.message))))
     assert.ok(errors.some((e) => e.id === 'no such member' && e.cmd === 'send'), JSON.stringify(errors))
     assert.ok(errors.some((e) => /AMOUNT_TOO_LARGE|more than a channel can hold/.test(String(e.message))))
+    assert.ok(errors.some((e) => /^line of 3145\d{3} bytes skipped: a command is at most 1048576 bytes$/.test(String(e.message))), JSON.stringify(errors.map((e) => String(e.message).slice(0, 80))))
     const state = await peer.state()
     assert.equal(state.me, 0)
     assert.deepEqual(state.history, [], 'a refused line paid something')

@@ -3,7 +3,6 @@
 // (process lists are public); the per-channel peer key is kept in the data directory, readable by the owner only.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { parseEther } from 'ethers'
@@ -17,6 +16,7 @@ import { ACCOUNT_KEY_ENV, toJson } from '../node/wire.js'
 import type { Hex } from '../protocol/types.js'
 import { errorMessage } from '../util/error-message.js'
 import { logUnhandledRejections } from '../util/unhandled-rejections.js'
+import { boundedLines } from './line-reader.js'
 import { parseCommandLine } from './stdin-command.js'
 import { UsageError } from './usage-error.js'
 
@@ -38,6 +38,8 @@ export interface NodeInjection {
   wrapTransport?: (logs: Transport) => Transport
 }
 
+/** The longest stdin line read (a command is well under 1 KiB). */
+const MAX_LINE_BYTES = 1024 * 1024
 /** Bounds of the timing flags: from 10 ms (tests) to a day. */
 const MIN_MS = 10
 const MAX_MS = 86_400_000
@@ -169,9 +171,12 @@ export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjec
   process.once('SIGINT', () => void shutdown().then(() => process.exit(0)))
 
   // One line at a time; whatever a line holds and however its command fails, the answer is an event, never a throw.
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
-  for await (const line of lines) {
-    const parsed = parseCommandLine(line)
+  for await (const read of boundedLines(process.stdin, MAX_LINE_BYTES)) {
+    if ('tooLong' in read) {
+      out('error', { message: `line of ${read.tooLong} bytes skipped: a command is at most ${MAX_LINE_BYTES} bytes` })
+      continue
+    }
+    const parsed = parseCommandLine(read.line)
     if (!parsed.ok) {
       out('error', { ...(parsed.id !== undefined ? { id: parsed.id } : {}), message: parsed.message })
       continue
