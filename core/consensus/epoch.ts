@@ -11,6 +11,8 @@ export class Epoch {
   readonly excluded = new Set<number>()
   readonly countersigned = new Map<string, Countersigned>()
   readonly exitRequests = new Set<number>()
+  /** Countersigns seen from each member in this epoch. */
+  private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined
   /** The last round of this epoch we led: what we answer a challenge with, and whose proposal may still land. */
   led: Round | undefined
@@ -46,6 +48,13 @@ export class Epoch {
       members.length === this.last.deposited.length &&
       members.every((m, i) => m.exited || m.deposit === this.last.deposited[i])
     )
+  }
+
+  /** Counts a countersign by `author`; false once it has sent more than the transfer cap allows it to receive. */
+  countersignFrom(author: number): boolean {
+    const n = (this.countersignsBy.get(author) ?? 0) + 1
+    this.countersignsBy.set(author, n)
+    return n <= this.txCap
   }
 
   get round(): Round {

@@ -1,11 +1,12 @@
 // Entries arriving from the members' logs: each position once, strictly decoded (garbage is blamed on its author),
 // and entries that are early (a later epoch, a leader not switched to yet) kept until their moment.
-import { decodeEntry, EntryDecodeError, type Entry } from '../protocol/entries.js'
+import { decodeEntry, EntryDecodeError, entryEpoch, type Entry } from '../protocol/entries.js'
 import type { Misbehaviour } from './misbehaviour.js'
 import type { Round } from './round.js'
 
-/** Early entries kept at most. */
+/** Early entries kept at most, in all and per author (more than an epoch's receipts of a 64-member channel). */
 const MAX_PENDING = 100_000
+const MAX_PENDING_PER_AUTHOR = 10_000
 
 export interface Arrival {
   author: number
@@ -15,6 +16,7 @@ export interface Arrival {
 export class Inbox {
   private readonly nextPosition: number[] = []
   private pending: Arrival[] = []
+  private pendingBy = new Map<number, number>()
 
   constructor(private readonly misbehaviour: Misbehaviour) {}
 
@@ -46,31 +48,25 @@ export class Inbox {
     this.nextPosition[author] = Math.max(this.nextPosition[author] ?? 0, position + 1)
   }
 
-  /** Keeps an early entry until `drain`. */
-  defer(author: number, entry: Entry): void {
-    if (this.pending.length < MAX_PENDING) this.pending.push({ author, entry })
+  /**
+   * Keeps an early entry until `drain`: one of the running epoch (`running`) or the next. False, and nothing kept,
+   * for one dated further ahead (no honest member is two epochs ahead of the chain we follow) or beyond the author's
+   * share: a member flooding entries for later cannot fill our memory.
+   */
+  defer(author: number, entry: Entry, running: bigint): boolean {
+    const held = this.pendingBy.get(author) ?? 0
+    if (entryEpoch(entry) > running + 1n || held >= MAX_PENDING_PER_AUTHOR || this.pending.length >= MAX_PENDING) return false
+    this.pendingBy.set(author, held + 1)
+    this.pending.push({ author, entry })
+    return true
   }
 
   /** The entries kept so far, handed back once. */
   drain(): Arrival[] {
     const kept = this.pending
     this.pending = []
+    this.pendingBy = new Map()
     return kept
-  }
-}
-
-/** The epoch an entry belongs to. */
-export function entryEpoch(e: Entry): bigint {
-  switch (e.type) {
-    case 'request':
-    case 'countersign':
-      return e.transfer.epoch
-    case 'receipt':
-      return e.tx.transfer.epoch
-    case 'proposal':
-      return e.checkpoint.epoch
-    default:
-      return e.epoch
   }
 }
 

@@ -46,7 +46,7 @@ export class MemberRole {
     if (members.indexOf(transfer.to) !== this.d.me) return undefined
     // Answered already (our own log, replayed first after a restart, says so): checked again now it would look
     // like a duplicate and be refused, and the sender could take a payment that went through for a failed one.
-    if (ownLog.answered(transfer.id)) return undefined
+    if (ownLog.answered(transfer.epoch, transfer.id)) return undefined
     const refused = round.ledger.checkRequest(transfer, senderSig)
     if (refused && honestNever(refused.code)) return void this.d.misbehaviour.blame(author, `request refused: ${refused.code}`)
     if (refused) {

@@ -5,7 +5,7 @@
 const LOG_FIRST = 10
 const LOG_EVERY = 1000
 /** Ignored entries of one author in one epoch after which its further entries of that epoch are skipped. */
-export const MUTE_AFTER = 16
+export const MUTE_AFTER = 64
 
 /**
  * Rejection codes an honest party never causes (its node checks these before it signs): a transfer refused for one

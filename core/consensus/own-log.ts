@@ -1,13 +1,15 @@
 // What this member writes to its own trade log, each decision once: a decision the log already holds (seen again
-// after a restart) is not written twice.
-import { encodeEntry, type Entry } from '../protocol/entries.js'
+// after a restart) is not written twice. Decisions are remembered per epoch and forgotten once the epoch is over
+// (a finished epoch's entries are never answered again), so the memory does not grow with the channel's history.
+import { encodeEntry, entryEpoch, type Entry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { Transport } from './transport.js'
 import { errorMessage } from '../util/error-message.js'
 
 export class OwnLog {
-  /** Keys of every entry in our own log (see entryKey). */
-  private readonly said = new Set<string>()
+  /** Keys of the entries in our own log (see entryKey), by epoch, from `from` on. */
+  private readonly said = new Map<bigint, Set<string>>()
+  private from = 0n
   private closed = false
 
   constructor(
@@ -17,12 +19,26 @@ export class OwnLog {
 
   /** Notes an entry the log already holds (our own, replayed or delivered back). */
   remember(e: Entry): void {
-    this.said.add(entryKey(e))
+    this.keysOf(entryEpoch(e))?.add(entryKey(e))
   }
 
-  /** Whether we have answered a request (countersigned or refused it): a receiver answers once. */
-  answered(transferId: Hex): boolean {
-    return this.said.has(countersignKey(transferId)) || this.said.has(rejectKey(transferId))
+  /** Whether we have answered a request of `epoch` (countersigned or refused it): a receiver answers once. */
+  answered(epoch: bigint, transferId: Hex): boolean {
+    const said = this.said.get(epoch)
+    return !!said && (said.has(countersignKey(transferId)) || said.has(rejectKey(transferId)))
+  }
+
+  /** The epochs before `epoch` are over: their decisions are forgotten, and no longer noted. */
+  forgetBefore(epoch: bigint): void {
+    this.from = epoch
+    for (const e of this.said.keys()) if (e < epoch) this.said.delete(e)
+  }
+
+  private keysOf(epoch: bigint): Set<string> | undefined {
+    if (epoch < this.from) return undefined
+    let keys = this.said.get(epoch)
+    if (!keys) this.said.set(epoch, (keys = new Set()))
+    return keys
   }
 
   /** Appends the entries not written yet, as one batch. */
@@ -30,8 +46,9 @@ export class OwnLog {
     if (this.closed) return
     const fresh = entries.filter((e) => {
       const key = entryKey(e)
-      if (this.said.has(key)) return false
-      this.said.add(key)
+      const said = this.keysOf(entryEpoch(e))
+      if (said?.has(key)) return false
+      said?.add(key)
       return true
     })
     if (fresh.length === 0) return

@@ -5,7 +5,7 @@
 // Entries, chain events and timers run through one serial queue, so their state changes happen one at a time.
 // `send` and `requestExit` act at once: they only record a payment of ours and write an entry to our own log.
 import { EventEmitter } from 'node:events'
-import type { Entry } from '../protocol/entries.js'
+import { entryEpoch, type Entry } from '../protocol/entries.js'
 import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
 import type { Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
@@ -14,7 +14,7 @@ import { ChainWatch, checkpointHistory, type LostChallenge } from './chain-watch
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
 import { Disputes, type DisputeEvent } from './disputes.js'
 import { Epoch } from './epoch.js'
-import { entryEpoch, Inbox } from './inbox.js'
+import { Inbox } from './inbox.js'
 import { LeaderRole, type Countersigned } from './leader-role.js'
 import { MemberList } from './member-list.js'
 import { MajorityCheckpoint } from './majority-checkpoint.js'
@@ -32,6 +32,9 @@ import { errorMessage } from '../util/error-message.js'
 export { TransferRejected, type TransferRecord, type TransferStatus } from './payments.js'
 export type { EpochProgress } from './round.js'
 export type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
+
+/** Entries waiting in the queue above which reading the logs pauses. */
+const MAX_BACKLOG = 2000
 
 export class Participant extends EventEmitter<ParticipantEvents> {
   readonly index: number
@@ -61,6 +64,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private txCap = 0
   private epoch!: Epoch
   private unsubscribe: (() => void) | undefined
+  private throttled = false
 
   constructor(private readonly opts: ParticipantOptions) {
     super()
@@ -211,6 +215,19 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!entry) return
     if (author === this.index) this.ownLog.remember(entry)
     this.queue.run(() => (author === this.index ? this.recall(entry) : this.handle(author, entry)))
+    if (this.queue.backlog > MAX_BACKLOG) this.throttle()
+  }
+
+  /** Reading the logs outpaces handling them: stop reading until the backlog is worked off (bounded memory). */
+  private throttle(): void {
+    const { transport } = this.opts
+    if (this.throttled || !transport.pause || !transport.resume) return
+    this.throttled = true
+    transport.pause()
+    void this.queue.idle().then(() => {
+      this.throttled = false
+      transport.resume?.()
+    })
   }
 
   /**
@@ -232,7 +249,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (author >= this.members.count) return this.blame.blame(author, 'not a member')
     const round = this.round
     const when = this.inbox.timing(author, e, round, this.epoch.excluded)
-    if (when === 'later') this.inbox.defer(author, e)
+    if (when === 'later' && !this.inbox.defer(author, e, round.epoch)) this.blame.blame(author, 'entry too far ahead, or too many early ones')
     if (when !== 'now') return
     switch (e.type) {
       case 'request': {
@@ -266,7 +283,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       case 'view-change': {
         // A vote against a leader we have not switched to yet waits for that round; one against a replaced leader
         // is spent.
-        if (e.leader !== round.leader) return this.epoch.excluded.has(e.leader) ? undefined : this.inbox.defer(author, e)
+        if (e.leader !== round.leader) return void (this.epoch.excluded.has(e.leader) || this.inbox.defer(author, e, round.epoch))
         const next = this.viewChange.vote(round, author, this.epoch.excluded)
         if (next === undefined) return
         this.emit('view-change', { epoch: round.epoch, from: e.leader, to: next })
@@ -280,6 +297,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   private onCountersign(author: number, c: Countersigned): void {
     if (this.members.indexOf(c.transfer.to) !== author) return this.blame.blame(author, 'countersign of someone else\'s transfer')
+    // Kept for a later round without any check: no more than the cap lets one member receive in an epoch.
+    if (!this.epoch.countersignFrom(author)) return this.blame.blame(author, 'more countersigns in an epoch than the transfer cap')
     this.epoch.countersigned.set(c.transfer.id, { transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
     this.payments.countersigned(c.transfer.id)
     if (this.isLeader() && this.leaderRole.admit(this.round, c, author)) void this.closeEpoch()
@@ -300,6 +319,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private beginEpoch(epoch: bigint, last: CheckpointState, leader: number, caughtUp = true): void {
     this.epoch = new Epoch(epoch, last, this.txCap, { digests: this.digests, recover })
     this.blame.newEpoch()
+    this.ownLog.forgetBefore(epoch)
     this.startRound(leader)
     this.payments.carryOver(epoch, caughtUp, (r) => this.request(r))
     this.emit('epoch', { epoch, leader })

@@ -19,6 +19,7 @@ export class SerialQueue {
   private deadline: unknown
   private readonly timers = new Set<unknown>()
   private halted = false
+  private queued = 0
 
   constructor(
     readonly clock: Clock,
@@ -30,12 +31,24 @@ export class SerialQueue {
     return this.halted
   }
 
+  /** Tasks queued and not yet done. */
+  get backlog(): number {
+    return this.queued
+  }
+
   run(task: Task): void {
+    this.queued++
     this.tail = this.tail
       .then(async () => {
         if (!this.halted) await task()
       })
       .catch(this.onError)
+      .finally(() => this.queued--)
+  }
+
+  /** Resolves once every task queued so far is done. */
+  idle(): Promise<void> {
+    return this.tail
   }
 
   /** Arms the single deadline timer; arming again replaces it. */

@@ -12,4 +12,7 @@ export interface Transport {
    * or hears anyone else. Returns an unsubscribe.
    */
   subscribe(handler: EntryHandler): () => void
+  /** Stops delivering entries until `resume` (the reader is behind); a transport that cannot may ignore it. */
+  pause?(): void
+  resume?(): void
 }

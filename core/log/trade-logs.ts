@@ -112,6 +112,14 @@ export class TradeLogs implements Transport {
     this.streams.push(stream)
   }
 
+  pause(): void {
+    for (const s of this.streams) s.pause()
+  }
+
+  resume(): void {
+    for (const s of this.streams) s.resume()
+  }
+
   async close(): Promise<void> {
     this.closed = true
     for (const s of this.streams) s.destroy()

@@ -173,3 +173,18 @@ export function decodeEntry(bytes: Uint8Array): Entry {
     throw new EntryDecodeError(`malformed entry: ${errorMessage(err)}`)
   }
 }
+
+/** The epoch an entry belongs to. */
+export function entryEpoch(e: Entry): bigint {
+  switch (e.type) {
+    case 'request':
+    case 'countersign':
+      return e.transfer.epoch
+    case 'receipt':
+      return e.tx.transfer.epoch
+    case 'proposal':
+      return e.checkpoint.epoch
+    default:
+      return e.epoch
+  }
+}
