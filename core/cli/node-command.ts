@@ -118,11 +118,14 @@ function accountKey(keyFile: string | undefined): Hex {
   return key as Hex
 }
 
-/** The node's peer key for this data directory: created on first start, kept with owner-only permissions. */
-function peerKey(dataDir: string): PeerKeyPair {
+/**
+ * The node's peer key for this data directory: created on first start (or anew with `fresh`, when another account
+ * registered the old one first), kept with owner-only permissions.
+ */
+function peerKey(dataDir: string, fresh = false): PeerKeyPair {
   ensureDataDir(dataDir)
   const file = join(dataDir, 'peer-key.seed')
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 })
+  if (fresh || !existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 })
   chmodSync(file, 0o600)
   return createPeerKey(Buffer.from(readFileSync(file, 'utf8').trim(), 'hex'))
 }
@@ -150,6 +153,7 @@ export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjec
     channel: opts.channel,
     privateKey,
     peerKey: peerKey(opts.dataDir),
+    replacePeerKey: async () => peerKey(opts.dataDir, true),
     dataDir: opts.dataDir,
     ...(bootstrap ? { bootstrap } : {}),
     timing: { epochMs: opts.epochMs, leaderTimeoutMs: opts.leaderTimeoutMs, chainPollMs: 100 },

@@ -4,7 +4,7 @@
 import { hashTransfer } from '../protocol/eip712.js'
 import { recover } from '../protocol/fast-ecdsa.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
-import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
+import { MAX_AMOUNT_WEI, type Hex, type ReceiptedTransfer } from '../protocol/types.js'
 import type { ChainPort, ChannelEvent, LeaderEvidence } from './chain-port.js'
 import type { LostChallenge } from './chain-watch.js'
 import type { Round } from './round.js'
@@ -173,7 +173,7 @@ export function countedEntries(
       epoch === c.epoch &&
       from !== to &&
       (from.toLowerCase() === me || to.toLowerCase() === me) &&
-      amount < 1n << 88n &&
+      amount <= MAX_AMOUNT_WEI &&
       (i === 0 || t.seq > (list[i - 1]?.seq ?? -1)) &&
       signedBy(c.digests.of(th), t.senderSig, from) &&
       signedBy(c.digests.of(th), t.receiverSig, to) &&

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import { entryEpoch, type Entry } from '../protocol/entries.js'
 import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
-import type { Checkpoint, Hex, ReceiptedTransfer } from '../protocol/types.js'
+import { MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer } from '../protocol/types.js'
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory, type LostChallenge } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
@@ -168,7 +168,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   /** Sends `amount` wei to member `to`; resolves when the leader receipts it, rejects if anyone refuses it. */
   async send(to: number, amount: bigint): Promise<TransferRecord> {
     if (this.queue.stopped) throw new Error('participant stopped')
-    if (amount <= 0n) throw new RangeError('the amount must be positive')
+    // Checked before the payment is recorded: one that could never settle would be sent again every epoch.
+    if (amount <= 0n || amount > MAX_AMOUNT_WEI) throw new RangeError(`the amount must be between 1 and ${MAX_AMOUNT_WEI} wei`)
     if (!this.members.get(to)) await this.members.refresh() // perhaps a member that joined a moment ago
     const receiver = this.members.get(to)
     if (!receiver || receiver.exited || to === this.index) throw new RangeError(`member ${to} cannot be paid`)

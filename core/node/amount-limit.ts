@@ -2,10 +2,11 @@
 // deposit in a uint88 (Channel.sol, `Member.deposit`; a join or a deposit above it reverts) and a dispute counts a
 // transfer above type(uint88).max as a bad entry, so nothing larger can ever be paid or settled. Free of
 // dependencies: Electron's main process checks calls against the same bound.
+import { MAX_AMOUNT_WEI } from '../protocol/types.js'
 import { ApiCallError } from './api-reply.js'
 
 /** 2^88 - 1 wei (about 309 million ether). */
-export const MAX_AMOUNT_WEI = 2n ** 88n - 1n
+export { MAX_AMOUNT_WEI }
 
 export type AmountErrorCode = 'BAD_AMOUNT' | 'AMOUNT_TOO_LARGE'
 

@@ -363,6 +363,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
         channel: address,
         privateKey: await vault.privateKey(account),
         peerKey: await vault.peerKey(account, network.chainId, address),
+        replacePeerKey: () => vault.replacePeerKey(account, network.chainId, address),
         dataDir: join(this.opts.dataDir, 'channels', network.chainId.toString(), address, account),
         bootstrap: network.bootstrap,
         timing: network.timing,

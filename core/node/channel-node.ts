@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
-import { ChannelClient, chainProvider, readChannelSettings, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
+import { ChainError, ChannelClient, chainProvider, readChannelSettings, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
 import type { Conduct } from '../consensus/conduct.js'
 import { MemberList } from '../consensus/member-list.js'
 import { errorMessage } from '../util/error-message.js'
@@ -36,6 +36,8 @@ export interface ChannelNodeOptions {
   /** The member's account key. */
   privateKey: Hex
   peerKey: PeerKeyPair
+  /** A new peer key in place of `peerKey`, kept for later starts: used when another account registered it first. */
+  replacePeerKey?: () => Promise<PeerKeyPair>
   dataDir: string
   bootstrap?: Bootstrap
   timing: Timing
@@ -111,21 +113,22 @@ export class ChannelNode {
     let members = await memberList.refresh()
     let me = members.findIndex((m) => m.account === wallet.address)
     let justJoined = false
+    let peerKey = opts.peerKey
     if (me < 0) {
       justJoined = true
       if (opts.joinWith === undefined) throw new Error(`${wallet.address} is not a member of channel ${opts.channel}`)
-      await chain.join(peerKeyHex(opts.peerKey.publicKey), opts.joinWith)
+      peerKey = await joinWithOwnKey(chain, memberList, opts.peerKey, opts.joinWith, opts.replacePeerKey, log)
       members = await memberList.refresh()
       me = members.findIndex((m) => m.account === wallet.address)
       log(`joined as member ${me}`)
     }
     const registered = members[me]?.peerKey
-    if (!registered || !peerKeyFromHex(registered).equals(opts.peerKey.publicKey)) {
+    if (!registered || !peerKeyFromHex(registered).equals(peerKey.publicKey)) {
       throw new Error('this node\'s peer key is not the one registered on chain for the account')
     }
 
     ensureDataDir(opts.dataDir)
-    const logs = new TradeLogs(join(opts.dataDir, 'logs'), opts.peerKey, me)
+    const logs = new TradeLogs(join(opts.dataDir, 'logs'), peerKey, me)
     await logs.open()
     const memberKeys = new Set<string>()
     let swarm: ChannelSwarm | undefined
@@ -140,7 +143,7 @@ export class ChannelNode {
     }
     await followAll(members)
     swarm = new ChannelSwarm({
-      keyPair: opts.peerKey,
+      keyPair: peerKey,
       topic: channelTopic(opts.chainId, opts.channel),
       store: logs.store,
       isMember: (pk) => memberKeys.has(pk.toString('hex')),
@@ -277,5 +280,39 @@ export class ChannelNode {
   /** Refreshes the member list this node reports (joins and exits). */
   async refresh(): Promise<void> {
     await this.members.refresh()
+  }
+}
+
+/** Joins tried at most with keys someone else took first, before giving up. */
+const MAX_KEY_REPLACEMENTS = 3
+
+/**
+ * Joins with our peer key; if another account registered that key first (it saw our join, or copied the key from
+ * a log), joins with a new one instead. Returns the key we joined with.
+ */
+async function joinWithOwnKey(
+  chain: ChannelClient,
+  members: MemberList,
+  key: PeerKeyPair,
+  amount: bigint,
+  replace: (() => Promise<PeerKeyPair>) | undefined,
+  log: (line: string) => void,
+): Promise<PeerKeyPair> {
+  for (let replaced = 0; ; replaced++) {
+    const taken = (await members.refresh()).some((m) => peerKeyFromHex(m.peerKey).equals(key.publicKey))
+    if (!taken) {
+      try {
+        await chain.join(peerKeyHex(key.publicKey), amount)
+        return key
+      } catch (err) {
+        // Taken between our check and our transaction (front-run): anything else is not ours to mend.
+        if (!(err instanceof ChainError && err.code === 'InvalidPeerKey')) throw err
+      }
+    }
+    if (!replace || replaced >= MAX_KEY_REPLACEMENTS) {
+      throw new ChainError('InvalidPeerKey', 'another account registered this node\'s peer key first; the join was not made')
+    }
+    log('our peer key was registered by another account first: joining with a new one')
+    key = await replace()
   }
 }

@@ -3,6 +3,12 @@
 /** A 0x-prefixed hex string. */
 export type Hex = `0x${string}`
 
+/**
+ * The largest amount a transfer may carry: the contract keeps a member's deposit in a uint88, and a dispute counts a
+ * transfer above it as a bad entry, so nothing larger can ever be settled.
+ */
+export const MAX_AMOUNT_WEI = 2n ** 88n - 1n
+
 /** Never changed once made (hashTransfer remembers the hash of each object). */
 export interface Transfer {
   /** Random 16-byte id, unique within the epoch. */

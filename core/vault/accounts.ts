@@ -65,13 +65,22 @@ export class AccountVault {
 
   /** The account's peer key for one channel, made on first use. */
   async peerKey(address: string, chainId: bigint, channel: string): Promise<PeerKeyPair> {
-    const name = `${PEER}${chainId}:${getAddress(channel)}:${getAddress(address)}`
+    const name = peerKeyName(address, chainId, channel)
     let seed = await this.store.get(name)
     if (!seed) {
       seed = randomBytes(32).toString('hex')
       await this.store.add(name, seed)
     }
     return createPeerKey(Buffer.from(seed, 'hex'))
+  }
+
+  /**
+   * A new peer key for the account in one channel, in place of one someone else registered first (a stranger who
+   * copies our key into a join of its own would otherwise keep us out of the channel for ever).
+   */
+  async replacePeerKey(address: string, chainId: bigint, channel: string): Promise<PeerKeyPair> {
+    await this.store.delete(peerKeyName(address, chainId, channel))
+    return this.peerKey(address, chainId, channel)
   }
 
   private async keep(wallet: Wallet): Promise<string> {
@@ -83,3 +92,6 @@ export class AccountVault {
     return wallet.address
   }
 }
+
+const peerKeyName = (address: string, chainId: bigint, channel: string): string =>
+  `${PEER}${chainId}:${getAddress(channel)}:${getAddress(address)}`
