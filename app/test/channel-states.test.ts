@@ -81,6 +81,7 @@ function view(over: Partial<ChannelView>): ChannelView {
     exited: false,
     closableAt: Math.floor(Date.now() / 1000) + 86_400,
     closed: false,
+    gasSpent: { feeWei: '0', transactions: 0, unread: 0 },
     ...over,
   }
 }
@@ -199,6 +200,17 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     const { page } = await open(view({ members: base.members.map((m) => (m.index === 0 ? { ...m, ignoredEntries: 2016 } : m)) }))
     assert.equal(await page.getByTestId('ignored-0').innerText(), '2016 bad entries ignored')
     assert.equal(await page.getByTestId('ignored-1').count(), 0, 'a member with none is not marked')
+  })
+
+  it('the gas the channel has cost the member is shown, small fees to four digits, a partial sum as such', async () => {
+    const { page } = await open(view({ gasSpent: { feeWei: '421337000000000', transactions: 5, unread: 0 } }))
+    const gas = page.getByTestId('gas-spent')
+    assert.equal((await gas.innerText()).trim(), 'Gas paid for this channel: 0.0004213 ETH over 5 transactions')
+    const partial = await open(view({ gasSpent: { feeWei: '21000000000', transactions: 1, unread: 12 } }))
+    assert.equal(
+      (await partial.page.getByTestId('gas-spent').innerText()).replace(/\s+/g, ' ').trim(),
+      'Gas paid for this channel: 0.000000021 ETH over 1 transaction so far (12 more being read from the chain)',
+    )
   })
 
   it('money owed after an exit can be withdrawn', async () => {

@@ -446,7 +446,12 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     const channel = getAddress(address)
     const node = this.node(channel)
     const s = node.state()
-    const [checkpoints, { dispute, closableAt, closed }, owed] = await Promise.all([node.checkpoints(), node.disputeAndStaleness(), node.owed()])
+    const [checkpoints, { dispute, closableAt, closed }, owed, gas] = await Promise.all([
+      node.checkpoints(),
+      node.disputeAndStaleness(),
+      node.owed(),
+      node.gasSpent(),
+    ])
     const mine = s.members[s.me]
     return {
       address: channel,
@@ -480,6 +485,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
       owedWei: owed.toString(),
       closableAt,
       closed,
+      gasSpent: { feeWei: gas.feeWei.toString(), transactions: gas.transactions, unread: gas.unread },
       exited: this.channels.get(channel)?.state === 'exited' || (mine?.exited ?? false),
     }
   }

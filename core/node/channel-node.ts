@@ -3,7 +3,6 @@
 // log or an error.
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
-import { Wallet } from 'ethers'
 import { ChainError, ChannelClient, chainProvider, readChannelSettings, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
 import type { Conduct } from '../consensus/conduct.js'
 import { MemberList } from '../consensus/member-list.js'
@@ -22,12 +21,14 @@ import { ChannelSwarm, channelTopic, type Bootstrap } from '../net/channel-swarm
 import type { Hex } from '../protocol/types.js'
 import { checkAmount } from './amount-limit.js'
 import { ApiCallError } from './api-reply.js'
+import { ChannelHistory } from './channel-history.js'
 import { ensureDataDir } from './data-dir.js'
+import { GasLedger, providerReceipts, type GasSpent } from './gas-spent.js'
+import { RecordingWallet, SentTransactions } from './sent-transactions.js'
+import { TxFeeCache } from './tx-fees.js'
 
 /** How often a node reads the member list from the chain (joins: new logs to follow, new keys to let in). */
 const WATCH_MS = 500
-/** Blocks below the head after which a checkpoint read from the chain is taken as final. */
-const REORG_DEPTH = 64
 
 export interface ChannelNodeOptions {
   rpcUrl: string
@@ -76,9 +77,6 @@ export interface NodeState {
 
 export class ChannelNode {
   private staleAfter: bigint | undefined
-  /** Checkpoints in blocks up to `settledTo`, read once. */
-  private readonly settled: CheckpointEvent[] = []
-  private settledTo = -1
 
   private constructor(
     readonly participant: Participant,
@@ -89,6 +87,8 @@ export class ChannelNode {
     readonly index: number,
     private readonly members: MemberList,
     private readonly destroyProvider: () => void,
+    private readonly chainHistory: ChannelHistory,
+    private readonly gas: GasLedger,
   ) {}
 
   /** What happens in the channel: epochs, transfers, checkpoints, view changes, disputes, our exit. */
@@ -100,7 +100,8 @@ export class ChannelNode {
     const log = opts.log ?? (() => {})
     if (opts.joinWith !== undefined) checkAmount(opts.joinWith) // before anything is opened
     const provider = chainProvider(opts.networkKind ?? 'sandbox', opts.rpcUrl, opts.chainId)
-    const wallet = new Wallet(opts.privateKey, provider)
+    const sent = new SentTransactions(join(opts.dataDir, 'sent-transactions.json'))
+    const wallet = new RecordingWallet(opts.privateKey, provider, (hash) => sent.record(hash))
     const chain = ChannelClient.at(opts.channel, wallet)
     const memberList = new MemberList(chain)
     if (opts.joinWith !== undefined) {
@@ -110,6 +111,8 @@ export class ChannelNode {
         throw err
       })
     }
+    // Made before the join: a join that reverted cost gas too, and the record of it is kept there.
+    ensureDataDir(opts.dataDir)
     let members = await memberList.refresh()
     let me = members.findIndex((m) => m.account === wallet.address)
     let justJoined = false
@@ -127,7 +130,6 @@ export class ChannelNode {
       throw new Error('this node\'s peer key is not the one registered on chain for the account')
     }
 
-    ensureDataDir(opts.dataDir)
     const logs = new TradeLogs(join(opts.dataDir, 'logs'), peerKey, me)
     await logs.open()
     const memberKeys = new Set<string>()
@@ -163,7 +165,10 @@ export class ChannelNode {
     // Joiners: follow their logs and let their keys through the firewall (whoever read the list saw them first).
     memberList.onChange((list) => void followAll(list).catch((err: unknown) => log(`following new members failed: ${errorMessage(err)}`)))
     memberList.watch(WATCH_MS)
-    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy())
+    const history = new ChannelHistory(chain)
+    const fees = new TxFeeCache(join(opts.dataDir, 'tx-fees.json'))
+    const gas = new GasLedger(wallet.address, history, sent, fees, providerReceipts(provider), log)
+    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy(), history, gas)
     try {
       await participant.start()
       // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
@@ -216,21 +221,14 @@ export class ChannelNode {
     this.participant.requestExit()
   }
 
-  /**
-   * Every checkpoint that landed on chain, oldest first, with its transaction. A view asks every few seconds, so
-   * only blocks not yet settled are read again (settled: REORG_DEPTH below the head when read).
-   */
+  /** Every checkpoint that landed on chain, oldest first, with its transaction (old blocks are read once). */
   async checkpoints(): Promise<CheckpointEvent[]> {
-    const head = await this.chain.blockNumber()
-    if (this.settledTo < 0) this.settledTo = (await this.chain.deploymentBlock()) - 1 // nothing before it
-    const from = this.settledTo + 1
-    const recent = from > head ? [] : (await this.chain.events(from, head)).flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
-    const settleTo = head - REORG_DEPTH
-    if (settleTo > this.settledTo && this.settledTo === from - 1) {
-      this.settled.push(...recent.filter((e) => e.blockNumber <= settleTo))
-      this.settledTo = settleTo
-    }
-    return [...this.settled, ...recent.filter((e) => e.blockNumber > this.settledTo)]
+    return (await this.chainHistory.read()).events.flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
+  }
+
+  /** The fees our account has paid for transactions to the channel contract, reverted ones included. */
+  gasSpent(): Promise<GasSpent> {
+    return this.gas.spent()
   }
 
   /** The open dispute if any, and from when the channel may be closed on chain for want of checkpoints. */

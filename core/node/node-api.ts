@@ -77,6 +77,17 @@ export interface DisputeView {
   responded: boolean
 }
 
+/**
+ * What the channel has cost this member in gas: the fees (gas used times the effective gas price) of every
+ * transaction its account sent to the channel contract, reverted ones included, read from their receipts.
+ */
+export interface GasSpentView {
+  feeWei: Wei
+  transactions: number
+  /** The channel's transactions whose receipts are not read yet (a long history is read over several views). */
+  unread: number
+}
+
 export interface ChannelView {
   address: string
   invite: string
@@ -98,6 +109,7 @@ export interface ChannelView {
   /** Unix seconds from which any member may close the channel on chain (no checkpoint since). */
   closableAt: number
   closed: boolean
+  gasSpent: GasSpentView
 }
 
 /**

@@ -8,6 +8,17 @@ export function ether(wei: string | undefined): string {
   return `${whole}${shown ? `.${shown}` : ''} ETH`
 }
 
+/**
+ * A small amount such as a fee, to four significant digits: ether() stops at six decimals, which shows a fee of
+ * 0.00000042 ETH (a few cents on a rollup) as 0.
+ */
+export function smallEther(wei: string): string {
+  const [whole, frac = ''] = formatEther(BigInt(wei)).split('.')
+  if (whole !== '0') return ether(wei)
+  const first = frac.search(/[1-9]/)
+  return first < 0 ? '0 ETH' : `0.${frac.slice(0, first + 4).replace(/0+$/, '')} ETH`
+}
+
 /** Ether typed by a person as wei, or an error sentence. */
 export function toWei(text: string): { wei: string } | { error: string } {
   const t = text.trim()
