@@ -1,8 +1,13 @@
 // Entries arriving from the members' logs: each position once, strictly decoded (garbage is blamed on its author),
-// and entries that are early (a later epoch, a leader not switched to yet) kept until their moment.
+// and entries that are early (a later epoch, a leader not switched to yet) kept until their moment. An entry pushed
+// to us ahead of its log is taken at once if it stands alone (a request, a countersign, a vote...); the same
+// position coming later from the log is then passed over, after checking it is the same entry.
 import { decodeEntry, EntryDecodeError, entryEpoch, type Entry } from '../protocol/entries.js'
 import type { Misbehaviour } from './misbehaviour.js'
 import type { Round } from './round.js'
+
+/** Pushed entries taken ahead of their log, held for comparison, at most per author. */
+const MAX_AHEAD_OF_LOG = 20_000
 
 /** Early entries kept at most, in all and per author (more than an epoch's receipts of a 64-member channel). */
 const MAX_PENDING = 100_000
@@ -17,6 +22,8 @@ export class Inbox {
   private readonly nextPosition: number[] = []
   private pending: Arrival[] = []
   private pendingBy = new Map<number, number>()
+  /** By author: positions taken from a push before their log brought them, with the bytes pushed. */
+  private readonly aheadOfLog = new Map<number, Map<number, Uint8Array>>()
 
   constructor(private readonly misbehaviour: Misbehaviour) {}
 
@@ -24,6 +31,33 @@ export class Inbox {
   take(author: number, position: number, bytes: Uint8Array): Entry | undefined {
     if (position < (this.nextPosition[author] ?? 0)) return undefined // history replay overlapping live delivery
     this.nextPosition[author] = position + 1
+    const pushed = this.aheadOfLog.get(author)
+    const copy = pushed?.get(position)
+    if (copy) {
+      pushed!.delete(position)
+      if (Buffer.compare(copy, bytes) !== 0) this.misbehaviour.blame(author, 'pushed an entry its log does not hold')
+      return undefined
+    }
+    return this.decode(author, bytes)
+  }
+
+  /**
+   * An entry `author` pushed to us, at `position` of its log: undefined if seen already, undecodable, or too far
+   * ahead of its log to hold. One that stands alone is marked taken (its log copy will be passed over); a receipt,
+   * proposal or confirmation is returned for a glance only, and still handled when its log brings it in order.
+   */
+  takePushed(author: number, position: number, bytes: Uint8Array): Entry | undefined {
+    const next = this.nextPosition[author] ?? 0
+    let ahead = this.aheadOfLog.get(author)
+    if (position < next || ahead?.has(position) || position >= next + MAX_AHEAD_OF_LOG || (ahead?.size ?? 0) >= MAX_AHEAD_OF_LOG) return undefined
+    const entry = this.decode(author, bytes)
+    if (!entry || !standsAlone(entry)) return entry
+    if (!ahead) this.aheadOfLog.set(author, (ahead = new Map()))
+    ahead.set(position, bytes)
+    return entry
+  }
+
+  private decode(author: number, bytes: Uint8Array): Entry | undefined {
     try {
       return decodeEntry(bytes)
     } catch (err) {
@@ -68,6 +102,14 @@ export class Inbox {
     this.pendingBy = new Map()
     return kept
   }
+}
+
+/**
+ * Entries whose effect does not depend on the entries their author wrote before them: a receipt must follow the
+ * leader's earlier receipts, and a proposal or confirmation the round's receipts.
+ */
+function standsAlone(e: Entry): boolean {
+  return !leaderOnly(e)
 }
 
 /** Entries only the leader of the running round may write. */

@@ -79,6 +79,20 @@ export class MemberRole {
     this.d.payments.receipted(tx, round.leader)
   }
 
+  /**
+   * A receipt of the round's leader pushed to us ahead of its log: if it is of a payment of ours, as we signed it,
+   * under the leader's valid signature, the payment shows receipted now. Our ledger takes it from the log.
+   */
+  receiptPushed(round: Round, author: number, tx: ReceiptedTransfer): void {
+    const t = tx.transfer
+    if (author !== round.leader || t.epoch !== round.epoch || (t.from !== this.d.address && t.to !== this.d.address)) return
+    const known = this.d.payments.get(t.id)?.transfer
+    if (!known || known.from !== t.from || known.to !== t.to || known.amount !== t.amount || known.epoch !== t.epoch) return
+    const digest = this.d.digests.receipt({ transfer: hashTransfer(t), epoch: t.epoch, seq: tx.seq })
+    if (recover(digest, tx.leaderSig) !== this.d.members.get(author)?.account.toLowerCase()) return
+    this.d.payments.receipted(tx, round.leader)
+  }
+
   /** Our own vote, replayed from our log after a restart. */
   recallVote(round: Round, epoch: bigint, leader: number): void {
     if (epoch !== round.epoch || leader !== round.leader) return

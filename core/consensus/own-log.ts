@@ -15,6 +15,8 @@ export class OwnLog {
   constructor(
     private readonly transport: Transport,
     private readonly log: (line: string) => void,
+    /** The members an entry is pushed to once stored: those that must act on it now. */
+    private readonly recipients: (e: Entry) => readonly number[] = () => [],
   ) {}
 
   /** Notes an entry the log already holds (our own, replayed or delivered back). */
@@ -52,7 +54,7 @@ export class OwnLog {
       return true
     })
     if (fresh.length === 0) return
-    this.transport.append(fresh.map(encodeEntry)).catch((err: unknown) => {
+    this.transport.append(fresh.map(encodeEntry), fresh.map(this.recipients)).catch((err: unknown) => {
       this.log(`append failed: ${errorMessage(err)}`)
     })
   }

@@ -78,7 +78,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.blame = new Misbehaviour(log)
     this.misbehaviour = this.blame.counts
     this.skipped = this.blame.skipped
-    this.ownLog = new OwnLog(opts.transport, log)
+    this.ownLog = new OwnLog(opts.transport, log, (e) => this.recipients(e))
     this.inbox = new Inbox(this.blame)
     this.members = opts.members ?? new MemberList(opts.chain)
     const graceMs = 2 * opts.timing.leaderTimeoutMs
@@ -118,7 +118,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // A majority's checkpoint that went on chain while we were away: checked once the logs had time to replay.
     if (waiting) this.queue.after(this.timing.leaderTimeoutMs, () => this.onMajorityCheckpoint(waiting.checkpoint, waiting.unsignedMask, waiting.deadline))
     for (let i = 0; i < 64; i++) if ((banned >> BigInt(i)) & 1n) this.epoch.excluded.add(i)
-    this.unsubscribe = this.opts.transport.subscribe((author, position, bytes) => this.receive(author, position, bytes))
+    this.unsubscribe = this.opts.transport.subscribe((author, position, bytes, pushed) => this.receive(author, position, bytes, pushed))
     this.watch.start(head + 1, this.timing.chainPollMs)
   }
 
@@ -206,11 +206,16 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     return { epoch: round.epoch, me: this.index, accounts, receipts: round.ledger.receipts(), digests: this.digests }
   }
 
-  private receive(author: number, position: number, bytes: Uint8Array): void {
+  private receive(author: number, position: number, bytes: Uint8Array, pushed = false): void {
     // A member that sent junk enough this epoch is not decoded nor checked again until the next.
     if (author !== this.index && this.blame.muted(author)) {
       this.blame.skip(author)
-      return this.inbox.skip(author, position)
+      return pushed ? undefined : this.inbox.skip(author, position)
+    }
+    if (pushed) {
+      const entry = this.inbox.takePushed(author, position, bytes)
+      if (entry) this.queue.run(() => this.handlePushed(author, entry))
+      return
     }
     const entry = this.inbox.take(author, position, bytes)
     if (!entry) return
@@ -242,6 +247,33 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (e.type === 'receipt' || e.type === 'proposal') return this.isLeader() ? this.leaderRole.recall(round, e) : undefined
     if (e.type === 'vote') return this.memberRole.recallVote(round, e.epoch, e.leader)
     if (e.type !== 'request') return this.handle(this.index, e)
+  }
+
+  /**
+   * An entry pushed to us ahead of its log. A receipt of our own payment shows at once (its leader's signature
+   * checked); the ledger takes it, and every proposal and confirmation, when the log brings them in order.
+   */
+  private async handlePushed(author: number, e: Entry): Promise<void> {
+    if (e.type === 'receipt') return this.isLeader() ? undefined : this.memberRole.receiptPushed(this.round, author, e.tx)
+    if (e.type !== 'proposal' && e.type !== 'confirm') return this.handle(author, e)
+  }
+
+  /** The members that must act on our entry now: it is pushed to them once stored. */
+  private recipients(e: Entry): number[] {
+    const others = (list: ReadonlyArray<number | undefined>): number[] =>
+      [...new Set(list)].filter((i): i is number => i !== undefined && i !== this.index)
+    switch (e.type) {
+      case 'request':
+        return others([this.members.indexOf(e.transfer.to)])
+      case 'countersign':
+        return others([this.round.leader])
+      case 'receipt':
+        return others([this.members.indexOf(e.tx.transfer.from), this.members.indexOf(e.tx.transfer.to)])
+      case 'vote':
+        return others([e.leader])
+      default:
+        return others(this.members.all.filter((m) => !m.exited).map((m) => m.index))
+    }
   }
 
   private async handle(author: number, e: Entry): Promise<void> {

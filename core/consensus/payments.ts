@@ -130,6 +130,8 @@ export class Payments {
   receipted(tx: ReceiptedTransfer, leader: number): void {
     const own = this.records.get(tx.transfer.id)
     if (!own) return
+    // Seen pushed, then again from the log: one change.
+    if (own.status === 'receipted' && own.seq === tx.seq && own.receiptLeader === leader) return
     own.seq = tx.seq
     own.receiptLeader = leader
     this.update(own, 'receipted')

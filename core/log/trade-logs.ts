@@ -2,7 +2,8 @@
 // signed by its peer key: our own is writable, every other member's is found from the peer key registered on
 // chain (the same manifest Corestore derives for a key pair). Implements the consensus Transport: the entries
 // appended in one tick go out as one block (see blocks.ts); every log is read in order, our own stored entries
-// first, then all of them live.
+// first, then all of them live. An entry appended with recipients goes to `push` once stored, with its position in
+// our log (the network layer sends it over the swarm connection); an entry pushed to us comes in through `pushed`.
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import type { Readable } from 'node:stream'
@@ -19,6 +20,14 @@ export class TradeLogs implements Transport {
   private readonly streams: Readable[] = []
   private handler: EntryHandler | undefined
   private batch: Uint8Array[] = []
+  private batchTo: Array<readonly number[]> = []
+  /** Blocks of our own log when it was opened, and the entries they hold once read: new entries' positions follow. */
+  private openedBlocks = 0
+  private openedEntries: number | undefined
+  /** Entries we appended since it was opened. */
+  private appended = 0
+  /** Sends a stored entry of ours to members (set by the network layer). */
+  push: ((to: readonly number[], position: number, entry: Uint8Array) => void) | undefined
   private flushing: Promise<void> | undefined
   private written: Promise<void> = Promise.resolve()
   private closed = false
@@ -35,6 +44,7 @@ export class TradeLogs implements Transport {
     await this.store.ready()
     this.own = this.store.get({ keyPair: this.keyPair })
     await this.own.ready()
+    this.openedBlocks = this.own.length
     this.cores.set(this.me, this.own)
   }
 
@@ -49,8 +59,9 @@ export class TradeLogs implements Transport {
     if (this.handler) this.tail(index, core, 0)
   }
 
-  append(entries: readonly Uint8Array[]): Promise<void> {
+  append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>): Promise<void> {
     this.batch.push(...entries)
+    this.batchTo.push(...entries.map((_, i) => recipients?.[i] ?? []))
     // Everything appended in this tick goes to disk as one Hypercore batch, after the batch before it.
     if (!this.flushing) {
       this.flushing = this.written.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.flush())
@@ -60,11 +71,27 @@ export class TradeLogs implements Transport {
   }
 
   private async flush(): Promise<void> {
-    const blocks = this.batch
+    const entries = this.batch
+    const to = this.batchTo
     this.batch = []
+    this.batchTo = []
     this.flushing = undefined
     if (!this.own) throw new Error('trade log not open')
-    if (blocks.length > 0) await this.own.append(encodeBlocks(blocks))
+    if (entries.length === 0) return
+    await this.own.append(encodeBlocks(entries))
+    const first = this.appended + (this.openedEntries ?? NaN)
+    this.appended += entries.length
+    // Pushed only once stored: a pushed entry a crash could lose would be a promise the log does not keep. Before
+    // our stored entries are counted their positions are unknown, and replication alone carries them.
+    if (Number.isNaN(first)) return
+    entries.forEach((e, i) => {
+      if (to[i]!.length > 0) this.push?.(to[i]!, first + i, e)
+    })
+  }
+
+  /** An entry member `author` pushed to us (the network layer vouches that it came from that member's peer). */
+  pushed(author: number, position: number, entry: Uint8Array): void {
+    if (author !== this.me && this.cores.has(author)) this.handler?.(author, position, entry, true)
   }
 
   subscribe(handler: EntryHandler): () => void {
@@ -88,7 +115,11 @@ export class TradeLogs implements Transport {
       const block = await own.get(i)
       if (block) blocks.push(block)
     }
-    for (const block of blocks) this.deliver(this.me, block, position)
+    blocks.forEach((block, i) => {
+      if (i === this.openedBlocks) this.openedEntries = position.next
+      this.deliver(this.me, block, position)
+    })
+    this.openedEntries ??= position.next
     this.tail(this.me, own, stored, position)
     for (const [index, core] of this.cores) if (index !== this.me) this.tail(index, core, 0)
   }

@@ -1,11 +1,13 @@
 // Hyperswarm for one channel: the topic comes from the chain id and the channel's address, our identity is our
 // peer key, and the firewall admits only members' peer keys as registered on chain. Every connection replicates
-// the Corestore, so trade logs flow both ways and a peer that comes back catches up from them.
+// the Corestore, so trade logs flow both ways and a peer that comes back catches up from them, and carries the
+// push channel the hot path uses (push-links.ts).
 import { createHash } from 'node:crypto'
 import HyperDHT from 'hyperdht'
 import Hyperswarm, { type Connection, type Discovery } from 'hyperswarm'
 import type Corestore from 'corestore'
 import type { PeerKeyPair } from '../log/peer-key.js'
+import { PushLinks } from './push-links.js'
 
 /** How to reach the DHT: the public network by default, or a local one (tests, the sandbox). */
 export type Bootstrap = Array<{ host: string; port: number }> | undefined
@@ -22,6 +24,8 @@ export interface ChannelSwarmOptions {
   isMember: (peerKey: Buffer) => boolean
   /** A local DHT's bootstrap nodes; undefined for the public DHT. */
   bootstrap?: Bootstrap
+  /** An entry a member (by peer key) pushed to us. */
+  pushed?: (from: Buffer, position: number, entry: Uint8Array) => void
   log?: (line: string) => void
 }
 
@@ -31,8 +35,10 @@ export class ChannelSwarm {
   private discovery: Discovery | undefined
   /** Connections refused by the firewall, for the node's status. */
   refused = 0
+  private readonly links: PushLinks
 
   constructor(private readonly opts: ChannelSwarmOptions) {
+    this.links = new PushLinks(opts.topic, (from, position, entry) => opts.pushed?.(from, position, entry))
     // A local DHT (tests, the sandbox) runs on this machine's loopback: every node must bind 127.0.0.1 and say it is
     // not firewalled. Left to detect it, nodes in separate processes take themselves for firewalled, try to
     // holepunch each other, and their connections time out without carrying data.
@@ -57,6 +63,7 @@ export class ChannelSwarm {
       conn.on('close', () => opts.log?.(`disconnected from ${peer}`))
       conn.on('error', (err: Error) => opts.log?.(`connection to ${peer}: ${err.message}`)) // the logs catch up on reconnect
       opts.store.replicate(conn)
+      this.links.attach(conn) // on the muxer replication made
     })
   }
 
@@ -75,6 +82,11 @@ export class ChannelSwarm {
     if (info?.banned) info.ban(false)
     // And look the topic up again, so we dial the newcomer ourselves rather than wait for its retries.
     this.discovery?.refresh().catch(() => {})
+  }
+
+  /** Pushes our entry at `position` to the member with `peerKey`, if connected (else its log will carry it). */
+  push(peerKey: Buffer, position: number, entry: Uint8Array): boolean {
+    return this.links.send(peerKey, position, entry)
   }
 
   /** Peer keys of the members we are connected to right now. */

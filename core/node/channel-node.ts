@@ -132,13 +132,14 @@ export class ChannelNode {
 
     const logs = new TradeLogs(join(opts.dataDir, 'logs'), peerKey, me)
     await logs.open()
-    const memberKeys = new Set<string>()
+    /** Member index by hex peer key: the firewall's list, and who pushed an entry. */
+    const memberKeys = new Map<string, number>()
     let swarm: ChannelSwarm | undefined
     const followAll = async (list: readonly MemberRecord[]): Promise<void> => {
       for (const m of list) {
         const key = peerKeyFromHex(m.peerKey)
         if (memberKeys.has(key.toString('hex'))) continue
-        memberKeys.add(key.toString('hex'))
+        memberKeys.set(key.toString('hex'), m.index)
         if (m.index !== me) await logs.follow(m.index, key)
         swarm?.admit(key)
       }
@@ -150,8 +151,20 @@ export class ChannelNode {
       store: logs.store,
       isMember: (pk) => memberKeys.has(pk.toString('hex')),
       ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
+      pushed: (from, position, entry) => {
+        const author = memberKeys.get(from.toString('hex'))
+        if (author !== undefined) logs.pushed(author, position, entry)
+      },
       log,
     })
+    // Our stored entries go straight to the members that must act on them.
+    const pushTo = swarm
+    logs.push = (to, position, entry) => {
+      for (const i of to) {
+        const m = memberList.get(i)
+        if (m && !m.exited) pushTo.push(peerKeyFromHex(m.peerKey), position, entry)
+      }
+    }
     const participant = new Participant({
       index: me,
       privateKey: opts.privateKey,

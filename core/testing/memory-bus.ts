@@ -3,29 +3,37 @@ import type { EntryHandler, Transport } from '../consensus/transport.js'
 
 /**
  * Every member's log in memory, delivered asynchronously (never inside append) in per-log order. A late subscriber
- * first receives the history, as a restarted node replaying its logs would.
+ * first receives the history, as a restarted node replaying its logs would. An entry appended with recipients is
+ * also pushed to them, ahead of its log copy, as the swarm transport does.
  */
 export class MemoryBus {
   private readonly logs: Uint8Array[][] = []
-  private readonly handlers = new Set<EntryHandler>()
+  private readonly handlers = new Map<EntryHandler, number>()
 
   /** The transport of member `index`. */
   connect(index: number): Transport {
     return {
-      append: async (entries) => {
+      append: async (entries, recipients) => {
         const log = (this.logs[index] ??= [])
-        for (const entry of entries) {
-          const position = log.length
-          log.push(entry)
+        const first = log.length
+        log.push(...entries)
+        // The batch's pushes first, then its log copies: a pushed entry overtakes the ones written before it.
+        entries.forEach((entry, k) => {
+          const to = recipients?.[k] ?? []
           setImmediate(() => {
-            for (const h of this.handlers) h(index, position, entry)
+            for (const [h, member] of this.handlers) if (to.includes(member)) h(index, first + k, entry, true)
           })
-        }
+        })
+        entries.forEach((entry, k) => {
+          setImmediate(() => {
+            for (const h of this.handlers.keys()) h(index, first + k, entry)
+          })
+        })
       },
       subscribe: (handler) => {
         const history = [...this.logs.entries()].map(([author, log]) => ({ author, log: [...(log ?? [])] }))
         const ordered = [...history.filter((h) => h.author === index), ...history.filter((h) => h.author !== index)]
-        this.handlers.add(handler)
+        this.handlers.set(handler, index)
         setImmediate(() => ordered.forEach(({ author, log }) => log.forEach((e, i) => handler(author, i, e))))
         return () => {
           this.handlers.delete(handler)

@@ -141,3 +141,30 @@ declare module 'sodium-native' {
   export function sodium_malloc(size: number): Buffer
   export function sodium_memzero(buf: Buffer): void
 }
+
+declare module 'protomux' {
+  import type { Duplex } from 'node:stream'
+  import type { Encoder } from 'compact-encoding'
+
+  export interface Message<T> {
+    send(data: T): boolean
+  }
+
+  export interface Channel {
+    addMessage<T>(opts: { encoding: Encoder<T>; onmessage?: (message: T) => void }): Message<T>
+    open(handshake?: unknown): void
+    close(): void
+  }
+
+  export default class Protomux {
+    /** The stream's muxer (the one Hypercore replication already made, if any). */
+    static from(stream: Duplex | Protomux): Protomux
+    createChannel(opts: {
+      protocol: string
+      id?: Buffer
+      unique?: boolean
+      onopen?: () => void
+      onclose?: () => void
+    }): Channel | null
+  }
+}

@@ -1,0 +1,69 @@
+// Entries pushed straight to the members that must act on them (DESIGN.md section 3), over a Protomux channel on
+// the swarm connection Hypercore replication already uses. The connection's Noise handshake proved the remote
+// peer key, so a pushed entry is known to come from that member; what it says is checked like any log entry.
+import c from 'compact-encoding'
+import type { Connection } from 'hyperswarm'
+import Protomux, { type Message } from 'protomux'
+import { MAX_ENTRY_BYTES } from '../protocol/entries.js'
+
+const PROTOCOL = 'offchain-channel/push/1'
+
+interface Pushed {
+  position: number
+  entry: Uint8Array
+}
+
+const pushed: c.Encoder<Pushed> = {
+  preencode(state, m) {
+    c.uint.preencode(state, m.position)
+    c.uint8array.preencode(state, m.entry)
+  },
+  encode(state, m) {
+    c.uint.encode(state, m.position)
+    c.uint8array.encode(state, m.entry)
+  },
+  decode(state) {
+    return { position: c.uint.decode(state), entry: c.uint8array.decode(state) }
+  },
+}
+
+export class PushLinks {
+  /** The push message of each connected member, by hex peer key. */
+  private readonly links = new Map<string, Message<Pushed>>()
+
+  constructor(
+    /** The channel's topic: one push channel per channel, even between peers in several. */
+    private readonly id: Buffer,
+    /** An entry `from` (a member's peer key) pushed to us. */
+    private readonly received: (from: Buffer, position: number, entry: Uint8Array) => void,
+  ) {}
+
+  /** Opens the push channel on a new (firewall-admitted) connection. */
+  attach(conn: Connection): void {
+    const remote = conn.remotePublicKey
+    const key = remote.toString('hex')
+    const channel = Protomux.from(conn).createChannel({
+      protocol: PROTOCOL,
+      id: this.id,
+      onclose: () => {
+        if (this.links.get(key) === message) this.links.delete(key)
+      },
+    })
+    if (!channel) return
+    const message = channel.addMessage({
+      encoding: pushed,
+      onmessage: (m) => {
+        // Oversized or malformed: dropped here; the log still carries whatever the member really wrote.
+        if (Number.isSafeInteger(m.position) && m.entry.byteLength <= MAX_ENTRY_BYTES) this.received(remote, m.position, m.entry)
+      },
+    })
+    channel.open()
+    this.links.set(key, message)
+  }
+
+  /** Pushes our entry at `position` to the member with `peerKey`; false if we have no connection to it now. */
+  send(peerKey: Buffer, position: number, entry: Uint8Array): boolean {
+    const link = this.links.get(peerKey.toString('hex'))
+    return link ? link.send({ position, entry }) !== false : false
+  }
+}
