@@ -1,7 +1,10 @@
-// Peer-to-peer benchmark (a benchmark, not a test): receipted transfers per second through one leader and the
-// request-to-receipt latency, with each peer a separate `node` process on a local DHT and anvil, for 2, 4, 8 and
-// 16 peers. Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --window W]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+// Peer-to-peer benchmark (a benchmark, not a test): with each peer a separate `node` process on a local DHT and
+// anvil, for 2, 4, 8, 16 and 64 peers: receipted transfers per second with `window` payments in flight per peer,
+// their request-to-receipt p50 and p99, the same for one payment at a time, and the CPU milliseconds all peer
+// processes spent per receipted payment under load (what a machine with a core per peer would do). The in-memory
+// figure (4 members in one process) comes first, as the reference.
+// Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --window W] [-- --one-at-a-time N]
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -10,24 +13,42 @@ import createTestnet from 'hyperdht/testnet.js'
 import { CHANNEL_LIMITS, ChannelClient, startDevnet } from '../chain/index.js'
 import { PeerProcess } from '../node/peer-process.js'
 import type { Hex } from '../protocol/types.js'
+import { inMemoryRun } from './in-memory-run.js'
 
 const { values } = parseArgs({
   options: {
     json: { type: 'string' },
-    peers: { type: 'string', default: '2,4,8,16' },
+    peers: { type: 'string', default: '2,4,8,16,64' },
     seconds: { type: 'string', default: '10' },
     window: { type: 'string', default: '32' },
+    'one-at-a-time': { type: 'string', default: '200' },
   },
 })
 const COUNTS = values.peers.split(',').map(Number)
 const SECONDS = Number(values.seconds)
 const WINDOW = Number(values.window) // payments each peer keeps open
+const SINGLES = Number(values['one-at-a-time'])
 
 interface Row {
   peers: number
   transfersPerSecond: number
   p50Ms: number
   p99Ms: number
+  oneAtATimeP50Ms: number
+  oneAtATimeP99Ms: number
+  cpuMsPerPayment: number
+}
+
+const percentile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+
+/** CPU milliseconds a process has used (user + system), from /proc (Linux; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime, stime in ticks of 1/100 s
+  } catch {
+    return NaN
+  }
 }
 
 async function measure(n: number): Promise<Row> {
@@ -68,6 +89,7 @@ async function measure(n: number): Promise<Row> {
     const open = peers.map(() => 0)
     const seen = peers.map((p) => p.events.length)
     let measuring = true
+    const cpuBefore = peers.reduce((sum, p) => sum + cpuMs(p.child.pid), 0)
     const start = performance.now()
     const pump = setInterval(() => {
       for (const [i, p] of peers.entries()) {
@@ -86,9 +108,33 @@ async function measure(n: number): Promise<Row> {
     measuring = false
     clearInterval(pump)
     const seconds = (performance.now() - start) / 1000
+    const cpu = peers.reduce((sum, p) => sum + cpuMs(p.child.pid), 0) - cpuBefore
     latencies.sort((a, b) => a - b)
-    const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
-    return { peers: n, transfersPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99) }
+    // Let the payments still in flight finish before timing single ones.
+    for (const until = Date.now() + 30_000; open.some((o) => o > 0) && Date.now() < until; ) {
+      for (const [i, p] of peers.entries()) for (; seen[i]! < p.events.length; seen[i]!++) if (['sent', 'error'].includes(String(p.events[seen[i]!]!.event))) open[i]!--
+      await new Promise((r) => setTimeout(r, 20))
+    }
+
+    // One payment at a time, from each peer in turn to the next.
+    const singles: number[] = []
+    for (let k = 0; k < SINGLES; k++) {
+      const from = k % n
+      const sid = 1_000_000 + k
+      peers[from]!.command({ cmd: 'send', id: sid, to: (from + 1) % n, amount: '1' })
+      const e = await peers[from]!.waitFor('sent', (x) => x.id === sid, 60_000).catch(() => undefined)
+      if (e) singles.push(Number(e.ms))
+    }
+    singles.sort((a, b) => a - b)
+    return {
+      peers: n,
+      transfersPerSecond: latencies.length / seconds,
+      p50Ms: percentile(latencies, 0.5),
+      p99Ms: percentile(latencies, 0.99),
+      oneAtATimeP50Ms: percentile(singles, 0.5),
+      oneAtATimeP99Ms: percentile(singles, 0.99),
+      cpuMsPerPayment: cpu / latencies.length,
+    }
   } finally {
     await Promise.all(peers.map((p) => p.kill('SIGTERM')))
     await testnet.destroy()
@@ -97,15 +143,18 @@ async function measure(n: number): Promise<Row> {
   }
 }
 
+const reference = (await inMemoryRun(2000, 500)).saturated.transfersPerSecond
+console.log(`in memory, 4 members in one process: ${reference.toFixed(0)} receipted transfers/s`)
 const rows: Row[] = []
-console.log('| peers | receipted transfers/s | p50 ms | p99 ms |')
-console.log('|---:|---:|---:|---:|')
+console.log(`| peers | receipted/s (window ${WINDOW}) | p50 ms | p99 ms | one at a time p50 ms | p99 ms | CPU ms per payment |`)
+console.log('|---:|---:|---:|---:|---:|---:|---:|')
 for (const n of COUNTS) {
   const r = await measure(n)
   rows.push(r)
-  console.log(`| ${n} | ${r.transfersPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} |`)
+  const f = (v: number, d = 1): string => v.toFixed(d)
+  console.log(`| ${n} | ${f(r.transfersPerSecond, 0)} | ${f(r.p50Ms)} | ${f(r.p99Ms)} | ${f(r.oneAtATimeP50Ms)} | ${f(r.oneAtATimeP99Ms)} | ${f(r.cpuMsPerPayment, 2)} |`)
 }
 if (values.json) {
-  writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`)
+  writeFileSync(values.json, `${JSON.stringify({ inMemoryTransfersPerSecond: reference, rows }, null, 2)}\n`)
   console.log(`wrote ${values.json}`)
 }
