@@ -82,6 +82,7 @@ function view(over: Partial<ChannelView>): ChannelView {
     closableAt: Math.floor(Date.now() / 1000) + 86_400,
     closed: false,
     gasSpent: { feeWei: '0', transactions: 0, unread: 0 },
+    resumed: [],
     ...over,
   }
 }
@@ -131,7 +132,7 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     // answers only on the API channel (Electron's invoke rejects on a channel without a handler), and only the
     // scripted methods; the preload's bundle runs as Electron runs a CommonJS preload, with `electron` required.
     await page.addInitScript(`{
-      const results = ${JSON.stringify({ status, channel, withdraw: '0xabc', closeChannel: '0xdef' })}
+      const results = ${JSON.stringify({ status, channel, withdraw: '0xabc', closeChannel: '0xdef', dismissResumed: null })}
       const byFirstArg = ${JSON.stringify(byInvite)}
       const API_CHANNEL = ${JSON.stringify(API_CHANNEL)}
       const electron = {
@@ -211,6 +212,29 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
       (await partial.page.getByTestId('gas-spent').innerText()).replace(/\s+/g, ' ').trim(),
       'Gas paid for this channel: 0.000000021 ETH over 1 transaction so far (12 more being read from the chain)',
     )
+  })
+
+  it('payments that finished after a restart are told, paid or not, until dismissed', async () => {
+    const paid = `0x${'a1'.repeat(16)}`
+    const unpaid = `0x${'b2'.repeat(16)}`
+    const { page, calls } = await open(
+      view({
+        resumed: [
+          { id: paid, counterparty: OTHER, amountWei: '100000000000000000', status: 'checkpointed' },
+          { id: unpaid, counterparty: OTHER, amountWei: '250000000000000000', status: 'rejected', reason: 'EPOCH_ENDED' },
+        ],
+      }),
+    )
+    const notice = page.getByTestId('resumed')
+    const lines = (await notice.locator('li').allInnerTexts()).map((l) => l.replace(/\s+/g, ' ').trim())
+    assert.deepEqual(lines, [
+      'Finished after the app restarted: 0.1 ETH to member 0 (0xC216…5a01) — checkpointed: it is paid, do not send it again',
+      'Finished after the app restarted: 0.25 ETH to member 0 (0xC216…5a01) — failed (EPOCH_ENDED): it was not paid',
+    ])
+    await page.screenshot({ path: join('test-results', 'screens', '8-finished-after-restart.png'), fullPage: true })
+    await notice.getByRole('button', { name: 'Dismiss' }).click()
+    await until('the dismiss call', async () => invoked(calls, 'dismissResumed').length > 0, 5000)
+    assert.deepEqual(invoked(calls, 'dismissResumed'), [{ op: 'invoke', channel: API_CHANNEL, method: 'dismissResumed', args: [CHANNEL, [paid, unpaid]] }])
   })
 
   it('money owed after an exit can be withdrawn', async () => {

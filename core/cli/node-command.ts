@@ -200,7 +200,7 @@ export async function runNodeCommand(opts: NodeCommandOptions, inject: NodeInjec
         case 'state':
           await node.refresh()
           // The heap in use lets a soak or a flood test see a node's memory from outside.
-          out('state', { ...echo, ...node.state(), history: node.history(), heapUsedBytes: process.memoryUsage().heapUsed })
+          out('state', { ...echo, ...node.state(), history: node.history(), resumed: node.resumedPayments(), heapUsedBytes: process.memoryUsage().heapUsed })
           break
         case 'exit':
           node.requestExit()

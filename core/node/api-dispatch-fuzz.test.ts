@@ -41,6 +41,7 @@ const VALID: Record<(typeof METHOD_NAMES)[number], unknown[]> = {
   exit: [ADDRESS],
   withdraw: [ADDRESS],
   closeChannel: [ADDRESS],
+  dismissResumed: [ADDRESS, [`0x${'ab'.repeat(16)}`]],
 }
 
 /** Amounts at and past every edge the schema has. */

@@ -19,6 +19,7 @@ export const METHOD_NAMES = [
   'exit',
   'withdraw',
   'closeChannel',
+  'dismissResumed',
 ] as const
 
 export type MethodNameList = (typeof METHOD_NAMES)[number]

@@ -442,6 +442,11 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     return r.hash
   }
 
+  async dismissResumed(channel: string, ids: string[]): Promise<void> {
+    this.node(channel).dismissResumed(ids)
+    this.changed(getAddress(channel))
+  }
+
   async channel(address: string): Promise<ChannelView> {
     const channel = getAddress(address)
     const node = this.node(channel)
@@ -486,6 +491,13 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
       closableAt,
       closed,
       gasSpent: { feeWei: gas.feeWei.toString(), transactions: gas.transactions, unread: gas.unread },
+      resumed: node.resumedPayments().map((r) => ({
+        id: r.id,
+        counterparty: r.to,
+        amountWei: r.amount.toString(),
+        status: r.status,
+        ...(r.reason ? { reason: r.reason } : {}),
+      })),
       exited: this.channels.get(channel)?.state === 'exited' || (mine?.exited ?? false),
     }
   }

@@ -10,6 +10,7 @@ import { errorMessage } from '../util/error-message.js'
 import type { Transport } from '../consensus/transport.js'
 import {
   Participant,
+  TransferRejected,
   type EpochProgress,
   type ParticipantEvents,
   type Timing,
@@ -24,6 +25,7 @@ import { ApiCallError } from './api-reply.js'
 import { ChannelHistory } from './channel-history.js'
 import { ensureDataDir } from './data-dir.js'
 import { GasLedger, providerReceipts, type GasSpent } from './gas-spent.js'
+import { ResumedPayments, type ResumedPayment } from './resumed-payments.js'
 import { RecordingWallet, SentTransactions } from './sent-transactions.js'
 import { TxFeeCache } from './tx-fees.js'
 
@@ -89,6 +91,7 @@ export class ChannelNode {
     private readonly destroyProvider: () => void,
     private readonly chainHistory: ChannelHistory,
     private readonly gas: GasLedger,
+    private readonly resumed: ResumedPayments,
   ) {}
 
   /** What happens in the channel: epochs, transfers, checkpoints, view changes, disputes, our exit. */
@@ -181,9 +184,11 @@ export class ChannelNode {
     const history = new ChannelHistory(chain)
     const fees = new TxFeeCache(join(opts.dataDir, 'tx-fees.json'))
     const gas = new GasLedger(wallet.address, history, sent, fees, providerReceipts(provider), log)
-    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy(), history, gas)
+    const resumed = new ResumedPayments(join(opts.dataDir, 'resumed-payments.json'), opts.timing.leaderTimeoutMs)
+    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy(), history, gas, resumed)
     try {
       await participant.start()
+      node.followResumed(log)
       // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
       // Hyperswarm until they lift it), so a newcomer gives them time to learn its key first.
       if (justJoined) await new Promise((r) => setTimeout(r, 3 * WATCH_MS))
@@ -223,7 +228,40 @@ export class ChannelNode {
   async send(to: number, amount: bigint): Promise<TransferRecord> {
     checkAmount(amount)
     if (!Number.isSafeInteger(to) || to < 0) throw new ApiCallError('BAD_MEMBER', `There is no member ${String(to)} to pay.`)
-    return this.participant.send(to, amount)
+    const record = await this.participant.send(to, amount).catch((err: unknown) => {
+      if (err instanceof TransferRejected) this.resumed.sent(err.transfer)
+      throw err
+    })
+    this.resumed.sent(record)
+    return record
+  }
+
+  /** Payments of ours this run did not send that ended after the restart, until dismissed: the person is told. */
+  resumedPayments(): ResumedPayment[] {
+    return this.resumed.ended(this.participant.transfers())
+  }
+
+  /** The person has seen these resumed payments (ids as resumedPayments gives them). */
+  dismissResumed(ids: readonly string[]): void {
+    this.resumed.dismiss(ids, this.participant.transfers())
+  }
+
+  /**
+   * From the epoch this run started in (the start's own epoch event has passed), every new epoch moves the line
+   * past which payments count as resumed. Checked after the epoch change's task, once a payment it refused has
+   * reached its sender's send(): only then is it known as one of this run's.
+   */
+  private followResumed(log: (line: string) => void): void {
+    this.resumed.started(this.participant.runningEpoch)
+    this.participant.on('epoch', ({ epoch }) =>
+      setImmediate(() => {
+        try {
+          this.resumed.epochBegan(epoch, this.participant.transfers())
+        } catch (err) {
+          log(`could not write which payments finished after a restart: ${errorMessage(err)}`)
+        }
+      }),
+    )
   }
 
   history(): TransferRecord[] {

@@ -88,6 +88,19 @@ export interface GasSpentView {
   unread: number
 }
 
+/**
+ * An outgoing payment the app had not seen end when it stopped (or crashed) that ended after the restart, without
+ * anyone sending it again: shown until dismissed, so nobody pays twice for want of knowing.
+ */
+export interface ResumedPaymentView {
+  /** The id it was first sent with (a re-issue keeps it); dismissResumed takes it. */
+  id: string
+  counterparty: string
+  amountWei: Wei
+  status: 'checkpointed' | 'rejected'
+  reason?: string
+}
+
 export interface ChannelView {
   address: string
   invite: string
@@ -110,6 +123,8 @@ export interface ChannelView {
   closableAt: number
   closed: boolean
   gasSpent: GasSpentView
+  /** Payments that ended after a restart on their own, until dismissed. */
+  resumed: ResumedPaymentView[]
 }
 
 /**
@@ -177,6 +192,7 @@ export const methods = {
   exit: z.tuple([addressSchema]),
   withdraw: z.tuple([addressSchema]),
   closeChannel: z.tuple([addressSchema]),
+  dismissResumed: z.tuple([addressSchema, z.array(z.string().regex(/^0x[0-9a-fA-F]{32}$/, 'a payment id: 0x and 32 hex digits')).min(1).max(1000)]),
 } as const
 
 export type MethodName = keyof typeof methods
@@ -209,6 +225,8 @@ export interface NodeApi {
   withdraw(...a: Args<'withdraw'>): Promise<string>
   /** Closes a stale channel on chain (no checkpoint for its staleAfter period); returns the transaction. */
   closeChannel(...a: Args<'closeChannel'>): Promise<string>
+  /** The person has seen these payments that ended after a restart (ids from ChannelView.resumed). */
+  dismissResumed(...a: Args<'dismissResumed'>): Promise<void>
 }
 
 export { ApiCallError, type ApiError } from './api-reply.js'

@@ -120,6 +120,7 @@ export const api = {
   exit: (channel: string) => call<void>('exit', channel),
   withdraw: (channel: string) => call<string>('withdraw', channel),
   closeChannel: (channel: string) => call<string>('closeChannel', channel),
+  dismissResumed: (channel: string, ids: string[]) => call<void>('dismissResumed', channel, ids),
   onEvent: (listener: (e: NodeEvent) => void) => bridge.onEvent(listener),
 }
 
