@@ -33,6 +33,7 @@ export interface PeerProcessOptions {
 export class PeerProcess {
   readonly events: PeerEvent[] = []
   private readonly waiting = new Set<() => void>()
+  private readonly listeners = new Set<(e: PeerEvent) => void>()
   readonly exited: Promise<number | null>
 
   private constructor(readonly child: ChildProcess, readonly name: string) {
@@ -44,14 +45,15 @@ export class PeerProcess {
       } catch {
         ev = { event: 'output', line }
       }
-      this.events.push(ev)
       if (process.env.PEER_DEBUG) console.log(`[${name}] ${line}`)
-      for (const w of this.waiting) w()
+      this.arrived(ev)
     })
     child.stderr?.on('data', (c: Buffer) => {
-      this.events.push({ event: 'stderr', line: c.toString() })
       if (process.env.PEER_DEBUG) console.log(`[${name} stderr] ${c.toString()}`)
+      this.arrived({ event: 'stderr', line: c.toString() })
     })
+    // A command written as the peer dies fails with EPIPE: the exit says what happened, this must not throw.
+    child.stdin?.on('error', () => {})
     this.exited = once(child, 'exit').then(([code]) => code as number | null)
   }
 
@@ -73,6 +75,21 @@ export class PeerProcess {
       env: { ...process.env, [ACCOUNT_KEY_ENV]: o.accountKey },
     })
     return new PeerProcess(child, name)
+  }
+
+  private arrived(ev: PeerEvent): void {
+    this.events.push(ev)
+    for (const l of this.listeners) l(ev)
+    for (const w of this.waiting) w()
+  }
+
+  /**
+   * Calls `listener` with every event from now on; returns its removal. A long-running supervisor (the soak) reads
+   * events so and empties `events`, which otherwise keeps them all.
+   */
+  onEvent(listener: (e: PeerEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
 
   command(cmd: object): void {

@@ -4,7 +4,7 @@
 // Byzantine leader and a false challenger; a silent one is protected):
 //   money     the contract's ether is the checkpoint's balances plus the deposits it did not include yet plus the
 //             credits it owes (and its ether in less out); its balances plus the paid-out exits are the included
-//             deposits;
+//             deposits (core/testing/money-held.ts);
 //   receipts  a protected member's balance is what the last checkpoint, its new deposits and the landing leader's
 //             receipts of the epoch give it (every receipt that leader wrote, and those a hiding leader kept out
 //             of its log: the test sees every write before any filter);
@@ -32,6 +32,7 @@ import { errorMessage } from '../util/error-message.js'
 import { describeScenario, duplicatingConduct, hidingLeader, holdingChain, type Scenario, type Silence } from './adversary.js'
 import { byzantineConduct, type Byzantine } from './byzantine.js'
 import { startCluster, type Cluster } from './cluster.js'
+import { moneyHeld, type Checkpointed } from './money-held.js'
 
 export interface RunReport {
   seed: number
@@ -80,8 +81,6 @@ function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
   })
   return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
-
-type Checkpointed = Extract<ChannelEvent, { type: 'CheckpointSubmitted' }>
 
 /** Runs `s` on `devnet` (its first accounts are the members) and checks the invariants; never throws for them. */
 export async function runScenario(devnet: Devnet, s: Scenario, opts: RunOptions = {}): Promise<RunReport> {
@@ -267,47 +266,8 @@ export async function runScenario(devnet: Devnet, s: Scenario, opts: RunOptions 
   let processed = 0n
   let resolvedSeen = 0
   const check = async (cp: Checkpointed, events: ChannelEvent[]): Promise<void> => {
-    const B = cp.blockNumber
-    const upTo = events.filter((e) => e.blockNumber <= B)
     const e = cp.epoch
-    // Money: what the contract holds.
-    const deposits = Array.from({ length: n }, () => 0n)
-    const exitedBy = new Set<number>()
-    let flows = 0n
-    let owed = 0n
-    for (const ev of upTo) {
-      if (ev.type === 'Joined') {
-        deposits[ev.index] = ev.amount
-        flows += ev.amount
-      } else if (ev.type === 'Deposited') {
-        deposits[ev.index] = ev.total
-        flows += ev.amount
-      } else if (ev.type === 'Exited') {
-        exitedBy.add(ev.index)
-        flows -= ev.amount
-      } else if (ev.type === 'PaymentDeferred') {
-        flows += ev.amount
-        owed += ev.amount
-      } else if (ev.type === 'Withdrawn') {
-        flows -= ev.amount
-        owed -= ev.amount
-      }
-    }
-    const held = await devnet.provider.getBalance(channel.address, B)
-    const paid = await channel.paidIncluded(B)
-    const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a + b, 0n)
-    // The contract checked its conservation before paying this checkpoint's exits, which `paid` (read after) holds.
-    const staying = cp.balances.filter((_, i) => ((cp.exitMask >> BigInt(i)) & 1n) === 0n)
-    if (sum(staying) + paid !== sum(cp.deposited)) {
-      violation(`money, epoch ${e}: balances ${sum(staying)} (exits aside) + paid out ${paid} != included deposits ${sum(cp.deposited)}`)
-    }
-    let expected = owed
-    for (let i = 0; i < n; i++) {
-      if (exitedBy.has(i)) continue
-      expected += (cp.balances[i] ?? 0n) + deposits[i]! - (cp.deposited[i] ?? 0n)
-    }
-    if (held !== expected) violation(`money, epoch ${e}: the contract holds ${held}, balances + unincluded deposits + credits = ${expected}`)
-    if (held !== flows) violation(`money, epoch ${e}: the contract holds ${held}, its ether in less out is ${flows}`)
+    for (const v of (await moneyHeld(devnet.provider, channel, cp, events)).violations) violation(v)
     // The oracle: the balances the landing leader's receipts of the epoch give, each send covered at most once,
     // and every payment a node shows checkpointed covered.
     const covered = oracle.land(cp)
