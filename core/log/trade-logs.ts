@@ -12,6 +12,8 @@ import { decodeBlock, encodeBlocks } from './blocks.js'
 import type { PeerKeyPair } from './peer-key.js'
 
 const MANIFEST_VERSION = 1
+/** How long another member's new blocks wait to be fetched together. */
+const BATCH_MS = 50
 
 export class TradeLogs implements Transport {
   readonly store: Corestore
@@ -31,6 +33,11 @@ export class TradeLogs implements Transport {
   private flushing: Promise<void> | undefined
   private written: Promise<void> = Promise.resolve()
   private closed = false
+  private paused = false
+  /** Batched readers waiting for `resume`, and how to stop each. */
+  private readonly onResume: Array<() => void> = []
+  private readonly stops: Array<() => void> = []
+  private readonly reading = new Set<number>()
 
   constructor(
     directory: string,
@@ -54,9 +61,7 @@ export class TradeLogs implements Transport {
     const core = this.store.get({ manifest: { version: MANIFEST_VERSION, signers: [{ publicKey: peerKey }] } })
     this.cores.set(index, core)
     await core.ready()
-    // Fetch every block as soon as a peer announces it, rather than one request at a time as the reader asks.
-    core.download({ start: 0, end: -1 })
-    if (this.handler) this.tail(index, core, 0)
+    if (this.handler) this.readInBatches(index, core)
   }
 
   append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>): Promise<void> {
@@ -121,7 +126,7 @@ export class TradeLogs implements Transport {
     })
     this.openedEntries ??= position.next
     this.tail(this.me, own, stored, position)
-    for (const [index, core] of this.cores) if (index !== this.me) this.tail(index, core, 0)
+    for (const [index, core] of this.cores) if (index !== this.me) this.readInBatches(index, core)
   }
 
   /** Hands a block's entries on, numbered across the whole log; a block that does not decode is one (bad) entry. */
@@ -143,17 +148,65 @@ export class TradeLogs implements Transport {
     this.streams.push(stream)
   }
 
+  /**
+   * Reads another member's log in batches: what it appended in the last BATCH_MS is fetched with one range
+   * request and delivered in order. The hot path does not wait for this (entries that must be acted on now are
+   * pushed); batching keeps replication's cost per block (proofs, verified writes, storage batches) low.
+   */
+  private readInBatches(index: number, core: Hypercore): void {
+    if (this.reading.has(index)) return // a member followed while our stored entries were being read
+    this.reading.add(index)
+    const position = { next: 0 }
+    let read = 0
+    let timer: NodeJS.Timeout | undefined
+    let pulling = false // one pull at a time: two would share `read` and number entries wrongly
+    const pull = async (): Promise<void> => {
+      timer = undefined
+      if (this.closed || !this.handler || pulling) return
+      if (this.paused) return void this.onResume.push(later)
+      pulling = true
+      try {
+        const end = core.length
+        if (read < end) await core.download({ start: read, end }).done()
+        for (; read < end && !this.closed && this.handler; read++) {
+          const block = await core.get(read)
+          // Hypercore's get can answer null (a block the bitfield counted before storage held it): asked for again
+          // later, never passed over, or every later entry of this log would be numbered wrongly and no pushed
+          // entry of its author would match its log copy again.
+          if (!block) break
+          this.deliver(index, block, position)
+        }
+      } finally {
+        pulling = false
+      }
+      if (core.length > read) later()
+    }
+    const later = (): void => {
+      timer ??= setTimeout(() => void pull().catch(() => later()), BATCH_MS)
+    }
+    core.on('append', later)
+    this.stops.push(() => {
+      clearTimeout(timer)
+      core.off('append', later)
+    })
+    later()
+  }
+
   pause(): void {
+    this.paused = true
     for (const s of this.streams) s.pause()
   }
 
   resume(): void {
+    this.paused = false
     for (const s of this.streams) s.resume()
+    for (const go of this.onResume.splice(0)) go()
   }
 
   async close(): Promise<void> {
     this.closed = true
     for (const s of this.streams) s.destroy()
+    for (const stop of this.stops.splice(0)) stop()
     await this.flushing?.catch(() => {})
     await this.store.close()
   }

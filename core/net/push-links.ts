@@ -54,7 +54,9 @@ export class PushLinks {
       encoding: pushed,
       onmessage: (m) => {
         // Oversized or malformed: dropped here; the log still carries whatever the member really wrote.
-        if (Number.isSafeInteger(m.position) && m.entry.byteLength <= MAX_ENTRY_BYTES) this.received(remote, m.position, m.entry)
+        // A copy: the decoded bytes may be a view into a buffer the stream reuses, and the entry is kept until its
+        // log copy arrives to be compared.
+        if (Number.isSafeInteger(m.position) && m.entry.byteLength <= MAX_ENTRY_BYTES) this.received(remote, m.position, Uint8Array.from(m.entry))
       },
     })
     channel.open()
