@@ -8,8 +8,9 @@ import type { Devnet } from '../chain/index.js'
 import { ChannelDigests, encodeEntry, randomTransferId, signDigest } from '../protocol/index.js'
 import type { Hex } from '../protocol/types.js'
 import type { Byzantine } from '../testing/byzantine.js'
+import { recount } from '../testing/recount.js'
 import { startCluster, type Cluster } from '../testing/cluster.js'
-import { TransferRejected, type TransferRecord } from './participant.js'
+import { TransferRejected } from './participant.js'
 
 const TIMING = { epochMs: 1200, leaderTimeoutMs: 1500, chainPollMs: 40 }
 
@@ -23,14 +24,6 @@ async function inEpoch2(devnet: Devnet, byzantine: Record<number, Byzantine> = {
   return { f, cluster }
 }
 
-function recount(f: ChannelFixture, records: TransferRecord[]): bigint[] {
-  const balances = f.members.map(() => parseEther('1'))
-  for (const r of records) {
-    balances[f.members.findIndex((m) => m.address === r.transfer.from)]! -= r.transfer.amount
-    balances[f.members.findIndex((m) => m.address === r.transfer.to)]! += r.transfer.amount
-  }
-  return balances
-}
 
 async function checkpointOf(f: ChannelFixture, cluster: Cluster, epoch: bigint) {
   await cluster.untilCheckpoint(epoch, 30_000)
@@ -56,7 +49,7 @@ describe('Byzantine member', () => {
       assert.equal(verdict.challenger, 3)
       assert.equal(verdict.leaderRight, true)
       assert.equal(cp.leader, 1, 'the challenged leader\'s own checkpoint')
-      assert.deepEqual(cp.balances, recount(f, sent), 'the challenger pays what it hid')
+      assert.deepEqual(cp.balances, recount(f, sent, parseEther('1')), 'the challenger pays what it hid')
     } finally {
       await cluster.stop()
     }
@@ -81,7 +74,7 @@ describe('Byzantine member', () => {
       const fresh = await cluster.participants[1]!.send(3, 10n)
       const cp3 = await checkpointOf(f, cluster, 3n)
       assert.equal(cp3.txCount, 1, 'only the honest transfer of epoch 3')
-      assert.deepEqual(cp3.balances, recount(f, [paid, fresh]))
+      assert.deepEqual(cp3.balances, recount(f, [paid, fresh], parseEther('1')))
     } finally {
       await cluster.stop()
     }
@@ -98,7 +91,7 @@ describe('Byzantine member', () => {
       assert.equal(refused.length, 1)
       assert.ok(refused[0] instanceof TransferRejected && refused[0].code === 'OVERDRAFT')
       const cp = await checkpointOf(f, cluster, 2n)
-      assert.deepEqual(cp.balances, recount(f, ok))
+      assert.deepEqual(cp.balances, recount(f, ok, parseEther('1')))
     } finally {
       await cluster.stop()
     }
@@ -111,7 +104,7 @@ describe('Byzantine member', () => {
       await cluster.bus.connect(3).append(Array.from({ length: 50 }, (_, i) => randomBytes(1 + i * 7)))
       const paid = await cluster.participants[0]!.send(1, 123n)
       const cp = await checkpointOf(f, cluster, 2n)
-      assert.deepEqual(cp.balances, recount(f, [paid]))
+      assert.deepEqual(cp.balances, recount(f, [paid], parseEther('1')))
       for (const p of cluster.participants) assert.ok((p.misbehaviour.get(3) ?? 0) >= 50, `member ${p.index} counted the garbage`)
     } finally {
       await cluster.stop()

@@ -8,8 +8,8 @@ import { parseEther, randomBytes } from 'ethers'
 import { openChannel, useDevnet, type ChannelFixture } from '../../contracts/test/fixture.js'
 import type { Devnet } from '../chain/index.js'
 import type { Hex } from '../protocol/types.js'
+import { recount } from '../testing/recount.js'
 import { startCluster, type Cluster } from '../testing/cluster.js'
-import type { TransferRecord } from './participant.js'
 import type { Transport } from './transport.js'
 
 const TIMING = { epochMs: 1500, leaderTimeoutMs: 2000, chainPollMs: 40 }
@@ -31,14 +31,6 @@ async function checkpointBalances(f: ChannelFixture, cluster: Cluster, epoch: bi
   return cp.balances
 }
 
-function recount(f: ChannelFixture, records: TransferRecord[]): bigint[] {
-  const balances = f.members.map(() => parseEther('1'))
-  for (const r of records) {
-    balances[f.members.findIndex((m) => m.address === r.transfer.from)]! -= r.transfer.amount
-    balances[f.members.findIndex((m) => m.address === r.transfer.to)]! += r.transfer.amount
-  }
-  return balances
-}
 
 describe('pushed entries', () => {
   const devnet = useDevnet()
@@ -75,7 +67,7 @@ describe('pushed entries', () => {
       assert.ok(!seen.includes(`${paid[0]!.transfer.id}:countersigned`), `events: ${seen.join(', ')}`)
       await new Promise((r) => setTimeout(r, 600))
       assert.equal(payer.transfers().find((t) => t.transfer.id === paid[0]!.transfer.id)?.status, 'receipted')
-      assert.deepEqual(await checkpointBalances(f, cluster, 2n), recount(f, paid), 'each payment counted once')
+      assert.deepEqual(await checkpointBalances(f, cluster, 2n), recount(f, paid, parseEther('1')), 'each payment counted once')
     } finally {
       await cluster.stop()
     }
@@ -91,7 +83,7 @@ describe('pushed entries', () => {
       const paid = [await cluster.participants[0]!.send(silentPusher, 700n), await cluster.participants[silentPusher]!.send(LEADER, 50n)]
       assert.deepEqual(paid.map((r) => r.status), ['receipted', 'receipted'])
       assert.ok((cluster.participants[LEADER]!.misbehaviour.get(0) ?? 0) >= 2, 'the junk was counted against its author')
-      assert.deepEqual(await checkpointBalances(f, cluster, 2n), recount(f, paid))
+      assert.deepEqual(await checkpointBalances(f, cluster, 2n), recount(f, paid, parseEther('1')))
     } finally {
       await cluster.stop()
     }
