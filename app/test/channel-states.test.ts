@@ -1,8 +1,9 @@
 // Channel-screen states the two-peer run cannot reach on demand (an open dispute with its countdown, money owed
-// after an exit, a stale channel that may be closed), rendered by the built UI in Chromium with a scripted NodeApi
-// behind the real preload (app/preload/preload.ts, bundled as build/build-electron.ts bundles it, run in the page
-// with a stand-in `electron` whose ipcRenderer records every call with its IPC channel and arguments). Disputes
-// themselves are proven against the chain in core/consensus and core/node.
+// after an exit, a stale channel that may be closed, a deposit pending, events pushed in any order), rendered by the
+// built UI in Chromium with a scripted NodeApi behind the real preload (app/preload/preload.ts, bundled as
+// build/build-electron.ts bundles it, run in the page with a stand-in `electron` whose ipcRenderer records every
+// call with its IPC channel and arguments, and delivers the events a test pushes). Disputes themselves are proven
+// against the chain in core/consensus and core/node.
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
 import { METHOD_NAMES } from '../../core/node/api-methods.js'
-import type { AppStatus, ChannelSettingsView, ChannelView } from '../../core/node/node-api.js'
+import type { AppStatus, ChannelLiveEvent, ChannelSettingsView, ChannelSummary, ChannelView, TransferView } from '../../core/node/node-api.js'
 import { contentType, uiFile } from '../../core/node/ui-assets.js'
 import { API_CHANNEL, EVENT_CHANNEL } from '../main/channels.js'
 import { launchChromium, until } from './ui-process.js'
@@ -23,7 +24,7 @@ const CHANNEL = '0x9023d322fA513F93C1f8f6c6d533C907Faf804EE'
 const ME = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const OTHER = '0xC2164b4f2a0B6A8e3A1e2a19b0C3A2a0C3b25a01'
 
-const status: AppStatus = {
+const baseStatus: AppStatus = {
   vault: { kind: 'keychain', unlocked: true, exists: true },
   accounts: [ME],
   account: ME,
@@ -71,9 +72,11 @@ function view(over: Partial<ChannelView>): ChannelView {
     voted: [],
     awaiting: [],
     members: [
-      { index: 0, account: OTHER, online: true, exited: false, leader: true, balanceWei: '4250000000000000000', ignoredEntries: 0 },
-      { index: 1, account: ME, online: true, exited: false, leader: false, balanceWei: '6750000000000000000', ignoredEntries: 0 },
+      { index: 0, account: OTHER, online: true, exited: false, leader: true, balanceWei: '4250000000000000000', pendingDepositWei: '0', ignoredEntries: 0 },
+      { index: 1, account: ME, online: true, exited: false, leader: false, balanceWei: '6750000000000000000', pendingDepositWei: '0', ignoredEntries: 0 },
     ],
+    epochEndsAt: Date.now() + 2000,
+    liveSeq: 0,
     transfers: [],
     checkpoints: [],
     dispute: undefined,
@@ -123,8 +126,12 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     await browser?.close()
   })
 
-  /** The built UI over a scripted NodeApi, on the channel's screen (or, with `enter` false, the channel list). */
-  async function open(channel: ChannelView, { enter = true } = {}): Promise<{ page: Page; calls: IpcCall[] }> {
+  /**
+   * The built UI over a scripted NodeApi, on the channel's screen (or, with `enter` false, the channel list);
+   * `listed` changes the channel's line in the status.
+   */
+  async function open(channel: ChannelView, { enter = true, listed = {} as Partial<ChannelSummary> } = {}): Promise<{ page: Page; calls: IpcCall[] }> {
+    const status: AppStatus = { ...baseStatus, channels: baseStatus.channels.map((c) => ({ ...c, ...listed })) }
     const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage()
     const calls: IpcCall[] = []
     await page.exposeFunction('__record', (call: IpcCall) => void calls.push(call))
@@ -135,6 +142,9 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
       const results = ${JSON.stringify({ status, channel, withdraw: '0xabc', closeChannel: '0xdef', dismissResumed: null })}
       const byFirstArg = ${JSON.stringify(byInvite)}
       const API_CHANNEL = ${JSON.stringify(API_CHANNEL)}
+      // Events a test pushes reach every listener the preload registered, as Electron's ipcRenderer delivers them.
+      window.__handlers = []
+      window.__push = (e) => { for (const h of window.__handlers) h({}, e) }
       const electron = {
         contextBridge: {
           exposeInMainWorld: (key, value) => Object.defineProperty(window, key, { value: Object.freeze({ ...value }), enumerable: true }),
@@ -147,8 +157,14 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
             if (!Object.hasOwn(results, method)) return { ok: false, error: { code: 'BAD_CALL', message: 'not scripted: ' + method } }
             return { ok: true, result: results[method] }
           },
-          on: (channel) => void window.__record({ op: 'on', channel }),
-          removeListener: (channel) => void window.__record({ op: 'removeListener', channel }),
+          on: (channel, handler) => {
+            window.__record({ op: 'on', channel })
+            window.__handlers.push(handler)
+          },
+          removeListener: (channel, handler) => {
+            window.__record({ op: 'removeListener', channel })
+            window.__handlers = window.__handlers.filter((h) => h !== handler)
+          },
         },
       }
       const require = (name) => {
@@ -275,6 +291,60 @@ describe('channel screen states (built UI, scripted NodeApi)', () => {
     assert.equal(await joinButton.isDisabled(), true, 'no join offered into foreign code')
     assert.deepEqual(invoked(calls, 'channelSettings').map((c) => c.args), [[`offchain:31337:${OPEN_CHANNEL}`], [`offchain:31337:${FOREIGN}`]])
     assert.equal(invoked(calls, 'joinChannel').length, 0)
+  })
+
+  it('a pushed change shows at once without reading the channel again; an older one is ignored', async () => {
+    const { page, calls } = await open(view({ liveSeq: 5 }))
+    const reads = invoked(calls, 'channel').length
+    const base = view({})
+    const payment: TransferView = { id: `0x${'c3'.repeat(16)}`, epoch: '7', direction: 'in', counterparty: OTHER, amountWei: '100000000000000000', status: 'receipted', updatedAt: Date.now() }
+    const live = (myBalance: string, receipts: number): ChannelLiveEvent['live'] => ({
+      epoch: base.epoch,
+      leader: base.leader,
+      phase: base.phase,
+      receipts,
+      voted: [],
+      awaiting: [],
+      members: base.members.map((m) => (m.index === 1 ? { ...m, balanceWei: myBalance } : m)),
+      epochEndsAt: base.epochEndsAt,
+    })
+    const push = (e: Omit<ChannelLiveEvent, 'type' | 'channel' | 'at'>): Promise<unknown> =>
+      page.evaluate(`window.__push(${JSON.stringify({ type: 'channel-live', channel: CHANNEL, at: Date.now(), ...e })})`)
+    const rows = page.getByTestId('activity').locator('li')
+
+    await push({ seq: 6, live: live('6850000000000000000', 4), transfers: [payment] })
+    await until('the payment listed', async () => (await rows.count()) === 1, 5000)
+    assert.match((await rows.innerText()).replace(/\s+/g, ' '), /Received 0\.1 ETH from member 0 \(0xC216…5a01\) receipted/)
+    assert.equal(await page.getByTestId('my-balance').innerText(), '6.85 ETH')
+    assert.match(await page.getByTestId('phase').innerText(), /4 receipts so far/)
+
+    await push({ seq: 4, live: live('1000000000000000000', 1), transfers: [] }) // sent before what the screen shows
+    await push({ seq: 7, live: live('6850000000000000000', 4), transfers: [{ ...payment, status: 'checkpointed' }] })
+    await until('the same row checkpointed', async () => (await rows.innerText()).includes('checkpointed'), 5000)
+    assert.equal(await rows.count(), 1, 'one row per payment')
+    assert.equal(await page.getByTestId('my-balance').innerText(), '6.85 ETH', 'an older event was applied')
+    assert.equal(invoked(calls, 'channel').length, reads, 'the channel was read again for a pushed change')
+  })
+
+  it('a deposit not yet counted shows as pending, with when the next checkpoint counts it, in the list too', async () => {
+    const oneEth = '1000000000000000000'
+    const listed = { balanceWei: '0', pendingDepositWei: '5000000000000000000' }
+    const list = await open(view({}), { enter: false, listed })
+    assert.equal(
+      (await list.page.getByTestId('channel-line').innerText()).trim(),
+      '2 members · you hold 0 ETH · 5 ETH deposited, counted at the next checkpoint',
+    )
+    const base = view({})
+    const { page } = await open(view({
+      epochEndsAt: Date.now() + 30 * 60_000, // an hour's epoch half gone (and room for a slow page)
+      members: base.members.map((m) => (m.index === 1 ? { ...m, pendingDepositWei: oneEth } : m)),
+    }))
+    assert.match(await page.getByTestId('my-pending').innerText(), /^· 1 ETH deposited, counted at the next checkpoint in about (29|30) minutes$/)
+    assert.match(await page.getByTestId('member-1').innerText(), /6\.75 ETH\s+\+1 ETH pending/)
+    assert.doesNotMatch(await page.getByTestId('member-0').innerText(), /pending/)
+    await page.screenshot({ path: join('test-results', 'screens', '9-deposit-pending.png'), fullPage: true })
+    const due = await open(view({ epochEndsAt: Date.now() - 500, members: base.members.map((m) => (m.index === 1 ? { ...m, pendingDepositWei: oneEth } : m)) }))
+    assert.match(await due.page.getByTestId('my-pending').innerText(), /counted at the next checkpoint any moment now$/)
   })
 
   it('a channel without checkpoints for too long offers the on-chain close', async () => {

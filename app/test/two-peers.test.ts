@@ -1,6 +1,6 @@
 // The product as two people use it: two `node --ui` processes on one sandbox devnet and local DHT, each driven
-// through its UI in Chromium. First run, create and join a channel, deposit, pay each way, see receipts and the
-// checkpoint land, see the leader move, exit. Screenshots of each screen go to test-results/screens/.
+// through its UI in Chromium. First run, create and join a channel (each opens it), deposit, pay each way, see
+// receipts and the checkpoint land, see the leader move, exit. Screenshots of each screen go to test-results/screens/.
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -72,13 +72,13 @@ describe('two people, two apps, one channel (through the UI in Chromium)', () =>
     await alice.getByLabel('Your deposit (ETH)').first().fill('5')
     await alice.locator('textarea[name="members"]').fill(new Wallet(devnet.keys[1]!).address)
     await alice.getByRole('button', { name: 'Create channel' }).click()
-    await alice.getByRole('button', { name: /^Channel 0x/ }).click({ timeout: 90_000 })
+    await alice.getByTestId('invite').waitFor({ timeout: 90_000 }) // the new channel opens
     const invite = await text(alice, 'invite')
     assert.match(invite, /^offchain:31337:0x[0-9a-fA-F]{40}$/)
     await bob.getByLabel('Invite', { exact: true }).fill(invite)
     await bob.locator('input[name="join-deposit"]').fill('5')
     await bob.getByRole('button', { name: 'Join channel' }).click()
-    await bob.getByRole('button', { name: /^Channel 0x/ }).click({ timeout: 90_000 })
+    await bob.getByTestId('invite').waitFor({ timeout: 90_000 })
 
     // Both deposits count once a checkpoint includes them; both members show online.
     for (const p of [alice, bob]) await until('5 ETH in the channel', async () => (await balance(p)) === '5 ETH', 90_000)

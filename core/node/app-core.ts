@@ -16,12 +16,14 @@ import {
   type CheckpointEvent,
   type NetworkKind,
 } from '../chain/index.js'
-import { TransferRejected, type Timing, type TransferRecord } from '../consensus/participant.js'
+import { TransferRejected, type Timing } from '../consensus/participant.js'
 import type { Bootstrap } from '../net/channel-swarm.js'
 import { AccountVault, FileVault, KeytarStore, VaultError, writeFileAtomic, type SecretStore } from '../vault/index.js'
 import { errorMessage } from '../util/error-message.js'
+import { ChannelFeed, type FeedEvent } from './channel-feed.js'
 import { ChannelNode } from './channel-node.js'
 import { ensureDataDir } from './data-dir.js'
+import { liveView, transferView } from './live-view.js'
 import {
   addressSchema,
   ApiCallError,
@@ -63,6 +65,8 @@ interface Running {
   /** Why it failed to start, as thrown (its code reaches the UI). */
   failure?: unknown
   node?: ChannelNode
+  /** Its changes, pushed to the UI as they happen. */
+  feed?: ChannelFeed
 }
 
 /** What the app remembers in settings.json; channel addresses are kept per chain id. */
@@ -105,6 +109,11 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
   private readonly log: (line: string) => void
   private readonly pendingChange = new Set<string>()
   private changeTimer: NodeJS.Timeout | undefined
+  /**
+   * The last channel-live event's seq, across channels. It starts from the start time in microseconds, so the events
+   * of a restarted core (Electron restarts a core process that died) still come after those a view already has.
+   */
+  private liveSeq = Date.now() * 1000
   private unlocking: Promise<unknown> | undefined
 
   private constructor(private readonly opts: AppCoreOptions) {
@@ -374,10 +383,15 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
       if (this.channels.get(address) !== running) return void (await node.close())
       running.node = node
       running.state = 'running'
-      const onChange = (): void => this.changed(address)
-      for (const e of ['epoch', 'transfer', 'checkpoint', 'view-change', 'dispute'] as const) node.events.on(e, onChange)
+      // Payments, epochs and leaders change what the node holds: pushed as they happen. A checkpoint or a dispute
+      // also changes what a view reads from the chain: it reads it again.
+      const publish = (e: FeedEvent): void => void this.emit('event', { type: 'channel-live', seq: ++this.liveSeq, ...e })
+      running.feed = new ChannelFeed(address, node, publish, (line) => this.log(`[${address.slice(0, 8)}] ${line}`))
+      const onChainChange = (): void => this.changed(address)
+      for (const e of ['checkpoint', 'dispute'] as const) node.events.on(e, onChainChange)
       node.events.on('exited', () => {
         running.state = 'exited'
+        running.feed?.close()
         this.changed(address)
       })
     } catch (err) {
@@ -392,6 +406,7 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
   private async stopChannels(): Promise<void> {
     const all = [...this.channels.values()]
     this.channels.clear()
+    for (const r of all) r.feed?.close()
     await Promise.all(all.map((r) => r.node?.close().catch(() => {})))
   }
 
@@ -411,19 +426,30 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
     }
     if (!r?.node) return base
     const s = r.node.state()
-    return { ...base, me: s.me, members: s.members.length, balanceWei: (s.members[s.me]?.balance ?? 0n).toString() }
+    const mine = s.members[s.me]
+    return {
+      ...base,
+      me: s.me,
+      members: s.members.length,
+      balanceWei: (mine?.balance ?? 0n).toString(),
+      pendingDepositWei: (mine?.pendingDeposit ?? 0n).toString(),
+      liveSeq: this.liveSeq,
+    }
   }
 
   async deposit(channel: string, wei: string): Promise<string> {
     this.progress('deposit', 'Sending the deposit')
     const r = await this.node(channel).deposit(BigInt(wei))
     this.progress('deposit', 'Deposited; the next checkpoint includes it', true)
+    this.channels.get(getAddress(channel))?.feed?.touched() // shown pending now
     this.changed(getAddress(channel))
     return r.hash
   }
 
   async send(channel: string, to: number, wei: string): Promise<TransferView> {
-    return transferView(await this.node(channel).send(to, BigInt(wei)))
+    const node = this.node(channel)
+    const record = await node.send(to, BigInt(wei))
+    return transferView(record, node.changedAtOf(record.transfer.id))
   }
 
   async exit(channel: string): Promise<void> {
@@ -450,35 +476,28 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
   async channel(address: string): Promise<ChannelView> {
     const channel = getAddress(address)
     const node = this.node(channel)
-    const s = node.state()
+    // What the node holds, all taken now, with the seq of the last event it already counts: the chain reads below
+    // take a while, and events sent meanwhile are newer than this.
+    const liveSeq = this.liveSeq
+    const live = liveView(node)
+    const me = node.index
+    const transfers = node.history().slice(-200).reverse().map((r) => transferView(r, node.changedAtOf(r.transfer.id)))
+    const resumed = node.resumedPayments()
     const [checkpoints, { dispute, closableAt, closed }, owed, gas] = await Promise.all([
       node.checkpoints(),
       node.disputeAndStaleness(),
       node.owed(),
       node.gasSpent(),
     ])
-    const mine = s.members[s.me]
+    const chainId = this.requireNetwork().chainId
     return {
+      ...live,
       address: channel,
-      invite: inviteFor(BigInt(s.chainId), channel),
-      chainId: s.chainId,
-      me: s.me,
-      epoch: s.epoch.toString(),
-      leader: s.leader,
-      phase: s.progress.phase,
-      receipts: s.progress.receipts,
-      voted: s.progress.voted,
-      awaiting: s.progress.awaiting,
-      members: s.members.map((m) => ({
-        index: m.index,
-        account: m.account,
-        online: m.online,
-        exited: m.exited,
-        leader: m.index === s.leader,
-        balanceWei: m.balance.toString(),
-        ignoredEntries: m.ignoredEntries,
-      })),
-      transfers: node.history().slice(-200).reverse().map(transferView),
+      invite: inviteFor(chainId, channel),
+      chainId: chainId.toString(),
+      me,
+      liveSeq,
+      transfers,
       checkpoints: checkpoints.slice(-50).reverse().map(checkpointView),
       dispute: dispute && {
         epoch: dispute.epoch.toString(),
@@ -491,14 +510,14 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
       closableAt,
       closed,
       gasSpent: { feeWei: gas.feeWei.toString(), transactions: gas.transactions, unread: gas.unread },
-      resumed: node.resumedPayments().map((r) => ({
+      resumed: resumed.map((r) => ({
         id: r.id,
         counterparty: r.to,
         amountWei: r.amount.toString(),
         status: r.status,
         ...(r.reason ? { reason: r.reason } : {}),
       })),
-      exited: this.channels.get(channel)?.state === 'exited' || (mine?.exited ?? false),
+      exited: this.channels.get(channel)?.state === 'exited' || (live.members[me]?.exited ?? false),
     }
   }
 
@@ -562,19 +581,6 @@ export class AppCore extends EventEmitter<{ event: [NodeEvent] }> implements Nod
 
   private saveSettings(): void {
     writeFileAtomic(this.settingsPath, `${JSON.stringify(this.settings, null, 2)}\n`)
-  }
-}
-
-function transferView(r: TransferRecord): TransferView {
-  const t = r.transfer
-  return {
-    id: t.id,
-    epoch: t.epoch.toString(),
-    direction: r.direction,
-    counterparty: r.direction === 'out' ? t.to : t.from,
-    amountWei: t.amount.toString(),
-    status: r.status,
-    ...(r.reason ? { reason: r.reason } : {}),
   }
 }
 

@@ -23,7 +23,9 @@ import type { Hex } from '../protocol/types.js'
 import { checkAmount } from './amount-limit.js'
 import { ApiCallError } from './api-reply.js'
 import { ChannelHistory } from './channel-history.js'
+import { CountedDeposits } from './counted-deposits.js'
 import { ensureDataDir } from './data-dir.js'
+import { EpochClock } from './epoch-clock.js'
 import { GasLedger, providerReceipts, type GasSpent } from './gas-spent.js'
 import { ResumedPayments, type ResumedPayment } from './resumed-payments.js'
 import { RecordingWallet, SentTransactions } from './sent-transactions.js'
@@ -31,6 +33,8 @@ import { TxFeeCache } from './tx-fees.js'
 
 /** How often a node reads the member list from the chain (joins: new logs to follow, new keys to let in). */
 const WATCH_MS = 500
+/** Transfers whose last status change time is kept (a view shows the newest 200). */
+const TIMES_KEPT = 10_000
 
 export interface ChannelNodeOptions {
   rpcUrl: string
@@ -60,7 +64,10 @@ export interface MemberView {
   account: string
   exited: boolean
   online: boolean
+  /** Its balance in the running epoch, with our own payments whose receipt was pushed to us ahead of the log. */
   balance: bigint
+  /** Deposited on chain and not counted by the last checkpoint: the next one adds it to the balance. */
+  pendingDeposit: bigint
   /** Entries of this member ignored as junk (undecodable, wrongly signed, not its to send). */
   ignoredEntries: number
 }
@@ -73,12 +80,21 @@ export interface NodeState {
   epoch: bigint
   leader: number
   members: MemberView[]
-  /** Trading or voting, who voted and who is awaited. */
+  /** Trading or voting, who voted and who is awaited; the receipts count those of our payments pushed to us. */
   progress: EpochProgress
+  /** When the running epoch is due to close (ms since 1970): the checkpoint counting pending deposits follows. */
+  epochEndsAt: number
 }
 
 export class ChannelNode {
   private staleAfter: bigint | undefined
+  /** When each transfer reached its status (ms since 1970), by id, oldest change first. */
+  private readonly changedAt = new Map<string, number>()
+  /**
+   * Our payments receipted by the leader's push that the ledger may not hold yet: it takes receipts from the
+   * leader's log, in order, so for a moment the payment is receipted and the balances do not show it.
+   */
+  private readonly aheadOfLedger = new Set<TransferRecord>()
 
   private constructor(
     readonly participant: Participant,
@@ -92,7 +108,21 @@ export class ChannelNode {
     private readonly chainHistory: ChannelHistory,
     private readonly gas: GasLedger,
     private readonly resumed: ResumedPayments,
-  ) {}
+    private readonly counted: CountedDeposits,
+    private readonly clock: EpochClock,
+  ) {
+    participant.on('transfer', (r) => {
+      this.changedAt.delete(r.transfer.id)
+      this.changedAt.set(r.transfer.id, Date.now())
+      if (this.changedAt.size > TIMES_KEPT) this.changedAt.delete(this.changedAt.keys().next().value!)
+      if (r.status === 'receipted') this.aheadOfLedger.add(r)
+    })
+    participant.on('epoch', () => {
+      clock.began()
+      this.aheadOfLedger.clear() // receipts of the last epoch are checkpointed or void (and never kept unread)
+    })
+    participant.on('view-change', () => clock.began())
+  }
 
   /** What happens in the channel: epochs, transfers, checkpoints, view changes, disputes, our exit. */
   get events(): EventEmitter<ParticipantEvents> {
@@ -168,10 +198,11 @@ export class ChannelNode {
         if (m && !m.exited) pushTo.push(peerKeyFromHex(m.peerKey), position, entry)
       }
     }
+    const counted = new CountedDeposits()
     const participant = new Participant({
       index: me,
       privateKey: opts.privateKey,
-      chain,
+      chain: counted.watching(chain),
       transport: opts.wrapTransport ? opts.wrapTransport(logs) : logs,
       timing: opts.timing,
       members: memberList,
@@ -185,9 +216,14 @@ export class ChannelNode {
     const fees = new TxFeeCache(join(opts.dataDir, 'tx-fees.json'))
     const gas = new GasLedger(wallet.address, history, sent, fees, providerReceipts(provider), log)
     const resumed = new ResumedPayments(join(opts.dataDir, 'resumed-payments.json'), opts.timing.leaderTimeoutMs)
-    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy(), history, gas, resumed)
+    const clock = new EpochClock(opts.timing)
+    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy(), history, gas, resumed, counted, clock)
     try {
+      const { checkpointedAt } = await chain.status()
       await participant.start()
+      // A leader starting now closes the epoch an epoch from now; another leader, an epoch after the last checkpoint
+      // (or the deployment), as far as we can tell.
+      if (participant.currentLeader !== me) clock.began(Math.min(Date.now(), Number(checkpointedAt) * 1000))
       node.followResumed(log)
       // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
       // Hyperswarm until they lift it), so a newcomer gives them time to learn its key first.
@@ -202,6 +238,9 @@ export class ChannelNode {
 
   state(): NodeState {
     const online = new Set(this.swarm.connectedPeers().map((k) => k.toString('hex')))
+    const progress = this.participant.progress()
+    const { shift, receipts } = this.receiptsAhead(progress)
+    const lastCheckpoint = this.participant.runningEpoch - 1n
     return {
       channel: this.opts.channel,
       chainId: this.opts.chainId.toString(),
@@ -209,16 +248,53 @@ export class ChannelNode {
       address: this.participant.address,
       epoch: this.participant.runningEpoch,
       leader: this.participant.currentLeader,
-      progress: this.participant.progress(),
-      members: this.members.all.map((m) => ({
-        index: m.index,
-        account: m.account,
-        exited: m.exited,
-        online: m.index === this.index || online.has(m.peerKey.slice(2).toLowerCase()),
-        balance: this.participant.balanceOf(m.index),
-        ignoredEntries: this.participant.misbehaviour.get(m.index) ?? 0,
-      })),
+      progress: { ...progress, receipts },
+      epochEndsAt: this.clock.endsAt(),
+      members: this.members.all.map((m) => {
+        const counted = this.counted.counted(lastCheckpoint, m.index)
+        return {
+          index: m.index,
+          account: m.account,
+          exited: m.exited,
+          online: m.index === this.index || online.has(m.peerKey.slice(2).toLowerCase()),
+          balance: this.participant.balanceOf(m.index) + (shift.get(m.index) ?? 0n),
+          pendingDeposit: m.exited || counted === undefined || m.deposit <= counted ? 0n : m.deposit - counted,
+          ignoredEntries: this.participant.misbehaviour.get(m.index) ?? 0,
+        }
+      }),
     }
+  }
+
+  /**
+   * What our payments receipted by a push and not yet in the ledger change: each member's balance, and the receipts
+   * seen. A receipt is in the ledger once the ledger's count passes its seq (the log brings them in order); one of
+   * another round or epoch no longer counts.
+   */
+  private receiptsAhead(progress: EpochProgress): { shift: Map<number, bigint>; receipts: number } {
+    const shift = new Map<number, bigint>()
+    let receipts = progress.receipts
+    const move = (account: string, amount: bigint): void => {
+      const i = this.members.indexOf(account)
+      if (i !== undefined) shift.set(i, (shift.get(i) ?? 0n) + amount)
+    }
+    for (const r of this.aheadOfLedger) {
+      const t = r.transfer
+      const ahead = r.status === 'receipted' && t.epoch === progress.epoch && r.receiptLeader === progress.leader &&
+        r.seq !== undefined && r.seq >= progress.receipts
+      if (!ahead) {
+        this.aheadOfLedger.delete(r) // in the ledger now, or no longer counted (a new round or epoch)
+        continue
+      }
+      move(t.from, -t.amount)
+      move(t.to, t.amount)
+      receipts = Math.max(receipts, r.seq! + 1)
+    }
+    return { shift, receipts }
+  }
+
+  /** When `id` reached its status (ms since 1970), if it changed while this node ran. */
+  changedAtOf(id: string): number | undefined {
+    return this.changedAt.get(id)
   }
 
   /**
@@ -296,7 +372,9 @@ export class ChannelNode {
   /** Adds `amount` wei to our deposit; the next checkpoint includes it. */
   async deposit(amount: bigint): Promise<TxResult> {
     checkAmount(amount)
-    return this.chain.deposit(amount)
+    const result = await this.chain.deposit(amount)
+    await this.members.refresh().catch(() => {}) // shown pending at once; the watch reads it again anyway
+    return result
   }
 
   /**

@@ -34,7 +34,11 @@ export interface ChannelSummary {
   error?: string
   me?: number
   balanceWei?: Wei
+  /** Deposited on chain and not yet counted by a checkpoint: the next checkpoint adds it to the balance. */
+  pendingDepositWei?: Wei
   members?: number
+  /** The channel-live events this summary already counts (see ChannelView.liveSeq). */
+  liveSeq?: number
 }
 
 /** One member as ChannelView shows it (plain JSON; ChannelNode's own MemberView holds bigints). */
@@ -45,6 +49,8 @@ export interface ChannelMemberView {
   exited: boolean
   leader: boolean
   balanceWei: Wei
+  /** Deposited on chain and not yet counted by a checkpoint (a new member's whole deposit until its first). */
+  pendingDepositWei: Wei
   /** Entries of this member our node ignored as junk (undecodable, wrongly signed, not its to send). */
   ignoredEntries: number
 }
@@ -57,6 +63,10 @@ export interface TransferView {
   amountWei: Wei
   status: 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
   reason?: string
+  /** The id it was first sent with, once re-issued (a re-issue is the same payment under a new id). */
+  firstId?: string
+  /** When it reached its status, in ms since 1970 on the core's clock (absent when read back from the logs). */
+  updatedAt?: number
 }
 
 export interface CheckpointView {
@@ -101,11 +111,11 @@ export interface ResumedPaymentView {
   reason?: string
 }
 
-export interface ChannelView {
-  address: string
-  invite: string
-  chainId: string
-  me: number
+/**
+ * What a channel's view shows that the node knows without reading the chain: pushed in a channel-live event
+ * whenever it changes, so a view follows the channel without asking again.
+ */
+export interface ChannelLiveView {
   epoch: string
   leader: number
   phase: 'trading' | 'voting' | 'dispute'
@@ -113,6 +123,20 @@ export interface ChannelView {
   voted: number[]
   awaiting: number[]
   members: ChannelMemberView[]
+  /**
+   * When the running epoch is due to close, in ms since 1970 on the core's clock: its checkpoint, which counts the
+   * deposits pending now, lands shortly after. In the past while the epoch closes (voting, or a late leader).
+   */
+  epochEndsAt: number
+}
+
+export interface ChannelView extends ChannelLiveView {
+  address: string
+  invite: string
+  chainId: string
+  me: number
+  /** The channel-live events this view already counts: a view applies only those with a higher `seq`. */
+  liveSeq: number
   transfers: TransferView[]
   checkpoints: CheckpointView[]
   dispute: DisputeView | undefined
@@ -154,10 +178,34 @@ export interface ChannelSettingsView {
   closed: boolean
 }
 
-/** Something changed: the UI reads what it shows again. `progress` narrates a long operation. */
+/**
+ * A channel changed, pushed as it happens: its live fields as they are now, and the transfers whose status changed
+ * since the last such event (a burst of changes comes as one event).
+ */
+export interface ChannelLiveEvent {
+  type: 'channel-live'
+  channel: string
+  /**
+   * Increases with every channel-live event of the core (all channels), across restarts of the core: a view applies
+   * only those above its own liveSeq.
+   */
+  seq: number
+  /** When the first change it carries happened, in ms since 1970 on the core's clock. */
+  at: number
+  live: ChannelLiveView
+  /** Newest change last. */
+  transfers: TransferView[]
+}
+
+/**
+ * What the UI hears. `status` and `channel`: something the chain holds changed, read it again (the app's status; a
+ * channel's checkpoints, dispute, exit). `channel-live`: the change itself, applied as it comes. `progress` narrates
+ * a long operation.
+ */
 export type NodeEvent =
   | { type: 'status' }
   | { type: 'channel'; channel: string }
+  | ChannelLiveEvent
   | { type: 'progress'; operation: string; step: string; done: boolean }
 
 export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address: 0x and 40 hex digits')

@@ -2,7 +2,7 @@
 // the WebSocket of `node --ui` (its token comes in the page URL's fragment).
 // It imports only types from core/: its bundle carries no core code.
 import type { ApiError as ErrorShape, CallTimeoutMs, Reply } from '../../../core/node/api-reply'
-import type { AppStatus, ChannelSettingsView, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
+import type { AppStatus, ChannelLiveEvent, ChannelSettingsView, ChannelSummary, ChannelView, NetworkView, NodeEvent, TransferView } from '../../../core/node/node-api'
 
 export interface Bridge {
   /** Resolves with the core's reply; rejects only when the core cannot be reached. */
@@ -124,4 +124,4 @@ export const api = {
   onEvent: (listener: (e: NodeEvent) => void) => bridge.onEvent(listener),
 }
 
-export type { AppStatus, ChannelSettingsView, ChannelSummary, ChannelView, NodeEvent, TransferView }
+export type { AppStatus, ChannelLiveEvent, ChannelSettingsView, ChannelSummary, ChannelView, NodeEvent, TransferView }
