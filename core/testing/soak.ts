@@ -342,10 +342,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     void p.exited.then((code) => {
       if (killed.has(p) || stopping || slot.proc !== p) return
       retire(slot)
-      if (code === 0 && slot.closedOrderly) {
-        // Shut down in order by a signal from outside the soak (another process on the machine): no crash.
-        say(`peer ${slot.index} was shut down from outside the soak (it closed in order); restarted`)
-        notes.push(`peer ${slot.index} was shut down in order by a signal the soak did not send, at ${elapsed().trim()} s`)
+      const signal = p.child.signalCode
+      if ((code === 0 && slot.closedOrderly) || signal === 'SIGTERM' || signal === 'SIGINT') {
+        // Stopped by a signal from outside the soak (it sends only SIGKILL; another process on the machine did):
+        // no crash, whether it closed in order or was still starting.
+        const how = signal ? `ended by ${signal} while starting` : 'closed in order'
+        say(`peer ${slot.index} was stopped from outside the soak (${how}); restarted`)
+        notes.push(`peer ${slot.index} was stopped by a signal the soak did not send (${how}) at ${elapsed().trim()} s`)
         if (!stopping) spawn(slot)
         return
       }
