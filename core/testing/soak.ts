@@ -104,6 +104,8 @@ export interface SoakReport {
     /** Receipted payments not on chain at the end: must be 0. */
     lost: number
     lostList: string[]
+    /** Of those, payments whose payer was restarted before they landed and whose node tells them ended unpaid. */
+    lostTold: number
     /** Payments on chain that their payer's history does not show once, checkpointed: must be 0. */
     historyMismatches: string[]
     /** Payments whose `send` was refused yet which are on chain (a user would pay again): must be 0. */
@@ -461,6 +463,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const ms = { setup: 0, trading: 0, settle: 0, total: 0 }
   let accounts: string[] = []
   let histories = new Map<number, Row[]>()
+  /** Each peer's `resumed` list at the end: payments of an earlier process of it that ended after its restart. */
+  let resumed = new Map<number, Array<{ to: string; amount: string; status: string }>>()
   let inFlightAtEnd = 0
   let background: Promise<void> | undefined
   const ticking = { on: true }
@@ -564,6 +568,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     for (;;) {
       const states = await Promise.all(slots.map((s) => query(s)))
       histories = new Map(states.flatMap((s, i) => (s ? [[i, s.history as Row[]] as const] : [])))
+      resumed = new Map(states.flatMap((s, i) => (s ? [[i, (s.resumed ?? []) as Array<{ to: string; amount: string; status: string }>] as const] : [])))
       const open = [...payments.values()].filter((p) => p.state === 'open').length
       const { unshown } = histories.size === n ? chainView() : { unshown: undefined }
       const unsettled = [...payments.values()].filter((p) => p.state === 'receipted' && !shownOnChain(p) && !unshown?.includes(p)).length
@@ -656,12 +661,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const onChain = new Set([...shownSet, ...(unshown ?? [])])
 
   const lostList: string[] = []
+  let lostTold = 0
   const historyList: string[] = []
   const refusedButPaid: string[] = []
   if (complete) {
     for (const p of receipted) {
       const payer = rowsOf(p, 'payer')
-      if (!onChain.has(p)) lostList.push(`${named(p)}, reported receipted; not on chain (its payer shows ${shown(payer)}, its payee ${shown(rowsOf(p, 'payee'))})`)
+      if (!onChain.has(p)) {
+        // A payer restarted before its payment landed does not send it again; its node tells it ended unpaid.
+        const told = (resumed.get(p.from) ?? []).some((r) => r.to.toLowerCase() === accounts[p.to] && BigInt(r.amount) === p.amount && r.status !== 'checkpointed')
+        const telling = told ? '; its payer was restarted since and its node tells it ended unpaid' : ''
+        lostList.push(`${named(p)}, reported receipted; not on chain (its payer shows ${shown(payer)}, its payee ${shown(rowsOf(p, 'payee'))})${telling}`)
+        if (told) lostTold++
+      }
       else if (payer.length !== 1 || payer[0]!.status !== 'checkpointed') {
         const basis = unshown?.includes(p) ? `on chain (its amount is in the chain's balances; its payee shows ${shown(rowsOf(p, 'payee'))})` : 'on chain (its payee shows it checkpointed)'
         historyList.push(`${named(p)}, reported receipted, is ${basis} but its payer's history shows ${shown(payer)}`)
@@ -716,6 +728,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       checkpointed: onChain.size,
       lost: lostList.length,
       lostList,
+      lostTold,
       historyMismatches: historyList,
       refusedButPaid,
       inFlightAtEnd,
@@ -773,7 +786,7 @@ export function describeSoak(r: SoakReport): string[] {
     `  kills              ${r.kills.total} (${r.kills.leader} of the leader, ${r.kills.junk} of the junk writer; per peer ${r.kills.byPeer.join('/')}), restart to ready median ${s(r.kills.restartMsMedian)} s, max ${s(r.kills.restartMsMax)} s`,
     `  view changes       ${r.viewChanges}; disputes ${r.disputes}`,
     `  payments           ${r.payments.sent} sent, ${r.payments.receipted} receipted, ${r.payments.unanswered} unanswered (payer killed), rejected: ${rejected}`,
-    `  receipted lost     ${r.payments.lost}${r.payments.inFlightAtEnd ? ` (${r.payments.inFlightAtEnd} still in flight at the end)` : ''}; refused but paid ${r.payments.refusedButPaid.length}`,
+    `  receipted lost     ${r.payments.lost}${r.payments.lostTold ? ` (${r.payments.lostTold} told ended unpaid by their restarted payer's node)` : ''}${r.payments.inFlightAtEnd ? ` (${r.payments.inFlightAtEnd} still in flight at the end)` : ''}; refused but paid ${r.payments.refusedButPaid.length}`,
     `  payers' histories  ${r.payments.historyMismatches.length} payments on chain not shown once, checkpointed, by their payer`,
     `  chain vs histories ${r.chain.txCount} transfers on chain: ${r.chain.shownCheckpointed} payments shown checkpointed${r.chain.unshown ? ` and ${r.chain.unshown} shown by neither party` : ''}; ${r.chain.balancesMatch ? 'they make up the balances' : 'they do NOT make up the count and balances'}`,
     `  money held         ${r.money.checks} checks, ${r.money.violations.length} broken; the contract holds ${r.money.heldWei} wei`,
