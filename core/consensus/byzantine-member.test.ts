@@ -97,7 +97,7 @@ describe('Byzantine member', () => {
     }
   })
 
-  it('writes garbage into its log: counted against it (then skipped unread), nobody crashes, the epoch lands', async () => {
+  it('writes garbage into its log: counted against it (then passed over), nobody crashes, the epoch lands', async () => {
     // Muted for the epoch, its vote is not heard either: the epoch lands with the majority's after a short window.
     const { f, cluster } = await inEpoch2(devnet(), {}, 2n)
     try {

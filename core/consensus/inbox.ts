@@ -77,11 +77,6 @@ export class Inbox {
     return entryEpoch(e) > round.epoch || byOtherLeader ? 'later' : 'now'
   }
 
-  /** Passes over the entry at `position` of `author`'s log unread (its author is muted). */
-  skip(author: number, position: number): void {
-    this.nextPosition[author] = Math.max(this.nextPosition[author] ?? 0, position + 1)
-  }
-
   /**
    * Keeps an early entry until `drain`: one of the running epoch (`running`) or the next. False, and nothing kept,
    * for one dated further ahead (no honest member is two epochs ahead of the chain we follow) or beyond the author's

@@ -1,6 +1,6 @@
 // Counts the entries each author sent that had to be ignored (undecodable, wrongly signed, not theirs to send), and
-// mutes an author for the rest of the epoch once it has sent a few: its further entries then cost no decoding and
-// no signature work (a flood of junk must not cost the others more than it costs its author).
+// mutes an author for the rest of the epoch once it has sent a few: its further entries then get no signature work
+// and no write from us (a flood of junk must not cost the others more than it costs its author).
 /** Ignored entries logged one by one per author, then one line per this many: a flood must not flood our log. */
 const LOG_FIRST = 10
 const LOG_EVERY = 1000
@@ -18,7 +18,7 @@ export function honestNever(code: string): boolean {
 export class Misbehaviour {
   /** Ignored entries by author. */
   readonly counts = new Map<number, number>()
-  /** Entries of a muted author passed over unread, by author (counted in `counts` too). */
+  /** Entries of a muted author passed over (no signature work, no write), by author (counted in `counts` too). */
   readonly skipped = new Map<number, number>()
   /** Ignored entries by author in the running epoch. */
   private readonly thisEpoch = new Map<number, number>()
@@ -33,7 +33,7 @@ export class Misbehaviour {
     else if (count % LOG_EVERY === 0) this.log(`ignored ${count} entries of member ${author} so far; latest: ${why}`)
   }
 
-  /** An entry of a muted author, passed over unread. */
+  /** An entry of a muted author, passed over. */
   skip(author: number): void {
     this.counts.set(author, (this.counts.get(author) ?? 0) + 1)
     this.skipped.set(author, (this.skipped.get(author) ?? 0) + 1)

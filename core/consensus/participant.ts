@@ -33,6 +33,11 @@ export { TransferRejected, type TransferRecord, type TransferStatus } from './pa
 export type { EpochProgress } from './round.js'
 export type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
 
+/** Entries whose handling costs signature work or a write of ours: what a muted member does not get. */
+function costsWork(e: Entry): boolean {
+  return e.type === 'request' || e.type === 'countersign' || e.type === 'proposal' || e.type === 'vote'
+}
+
 /** Entries waiting in the queue above which reading the logs pauses. */
 const MAX_BACKLOG = 2000
 
@@ -41,7 +46,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly address: string
   /** Invalid entries seen from each author (undecodable, wrongly signed, not theirs to send), skipped ones included. */
   readonly misbehaviour: ReadonlyMap<number, number>
-  /** Entries of each author passed over unread while it was muted for sending junk. */
+  /** Entries of each author passed over (no signature work, no write) while it was muted for sending junk. */
   readonly skipped: ReadonlyMap<number, number>
 
   private readonly timing: Timing
@@ -207,12 +212,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   private receive(author: number, position: number, bytes: Uint8Array, pushed = false): void {
-    // A member that sent junk enough this epoch is not decoded nor checked again until the next.
-    if (author !== this.index && this.blame.muted(author)) {
-      this.blame.skip(author)
-      return pushed ? undefined : this.inbox.skip(author, position)
-    }
     if (pushed) {
+      // A muted member's pushes are dropped undecoded: its log still brings them, to be read as below.
+      if (this.blame.muted(author)) return this.blame.skip(author)
       const entry = this.inbox.takePushed(author, position, bytes)
       if (entry) this.queue.run(() => this.handlePushed(author, entry))
       return
@@ -280,6 +282,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (entryEpoch(e) < this.round.epoch) return this.payments.rememberPast(e, author, author === this.index)
     if (author >= this.members.count) await this.members.refresh() // a member that joined since we last looked
     if (author >= this.members.count) return this.blame.blame(author, 'not a member')
+    // A member that sent junk enough this epoch gets no signature work or log write from us until the next; its
+    // other entries (receipts it wrote as a leader, past epochs' entries) are still read, as they cost nothing.
+    if (this.blame.muted(author) && costsWork(e)) return this.blame.skip(author)
     const round = this.round
     const when = this.inbox.timing(author, e, round, this.epoch.excluded)
     if (when === 'later' && !this.inbox.defer(author, e, round.epoch)) this.blame.blame(author, 'entry too far ahead, or too many early ones')
