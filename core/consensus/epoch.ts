@@ -1,6 +1,7 @@
 // The running epoch across its rounds: the checkpoint it starts from, what carries over from one round to the
 // next (transfers both parties signed, exit requests, leaders it may no longer have) and the round under way.
 import { EpochLedger, type SignatureCheck } from '../ledger/epoch-ledger.js'
+import type { Entry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { CheckpointState, MemberRecord } from './chain-port.js'
 import type { Countersigned } from './leader-role.js'
@@ -11,6 +12,8 @@ export class Epoch {
   readonly excluded = new Set<number>()
   readonly countersigned = new Map<string, Countersigned>()
   readonly exitRequests = new Set<number>()
+  /** Our own receipts and proposal replayed while another member's round ran: for the round we led. */
+  readonly ownLeaderEntries: Array<Extract<Entry, { type: 'receipt' | 'proposal' }>> = []
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined

@@ -246,7 +246,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const round = this.round
     if (entryEpoch(e) < round.epoch) return this.payments.rememberPast(e, this.index, true)
     this.payments.recall(e)
-    if (e.type === 'receipt' || e.type === 'proposal') return this.isLeader() ? this.leaderRole.recall(round, e) : undefined
+    if (e.type === 'receipt' || e.type === 'proposal') {
+      if (this.isLeader()) return this.leaderRole.recall(round, e)
+      // We led a later round of this epoch (a view change we have not replayed yet): kept until that round starts,
+      // or we would receipt the same transfers again under new seqs.
+      return void this.epoch.ownLeaderEntries.push(e)
+    }
     if (e.type === 'vote') return this.memberRole.recallVote(round, e.epoch, e.leader)
     if (e.type !== 'request') return this.handle(this.index, e)
   }
@@ -369,6 +374,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.viewChange.reset()
     this.disputes.closed()
     this.payments.receiptsVoided(round.epoch)
+    // Our own receipts and proposal of this round, replayed before the view change that made it ours was heard.
+    if (this.isLeader()) for (const e of this.epoch.ownLeaderEntries.splice(0)) this.leaderRole.recall(round, e)
     // A restarted epoch keeps every transfer both parties already signed.
     if (this.isLeader()) {
       for (const c of this.epoch.countersigned.values()) {

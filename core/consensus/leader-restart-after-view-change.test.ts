@@ -1,0 +1,44 @@
+// A leader restarted after a view change made it leader (found by the soak): while its own log replays, the view
+// change is not counted yet (the others' votes are read later), so its own receipts were dropped; it then receipted
+// the same transfers again under new seqs, members refused them and challenged its proposal. Its receipts and
+// proposal are now kept until the round it leads starts.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { describe, it } from 'node:test'
+import { parseEther } from 'ethers'
+import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
+import type { Hex } from '../protocol/types.js'
+import { startCluster } from '../testing/cluster.js'
+
+describe('a leader restarted after a view change made it leader', () => {
+  const devnet = useDevnet()
+  it('keeps its receipts: every payment once, nobody challenges', async () => {
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    const cluster = await startCluster(f.channel, devnet(), keys, {
+      timing: { epochMs: 4000, leaderTimeoutMs: 1000, chainPollMs: 40 },
+    })
+    try {
+      await cluster.untilCheckpoint(1n)
+      const p0 = cluster.participants[0]!
+      while (p0.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(p0.currentLeader, 1)
+      await cluster.participants[1]!.stop() // leader 1 silent: view change to 2
+      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+      assert.deepEqual([change.from, change.to], [1, 2])
+      // Payments receipted by leader 2, then leader 2 restarts before it proposes.
+      const sent = await Promise.all([[0, 3, 1001n], [3, 0, 1002n], [0, 2, 1003n], [3, 2, 1004n]].map(([a, b, x]) => cluster.participants[Number(a)]!.send(Number(b), x as bigint)))
+      assert.ok(sent.every((r) => r.status === 'receipted'))
+      await cluster.restart(2)
+      await cluster.restart(1)
+      await cluster.untilCheckpoint(2n, 30_000)
+      const events = await f.channel.events()
+      const cp = events.flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      assert.ok(cp)
+      assert.equal(events.filter((e) => e.type === 'Challenged').length, 0, 'no challenge')
+      assert.equal(cp.txCount, 4)
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
