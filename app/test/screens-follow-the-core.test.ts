@@ -75,7 +75,9 @@ describe('the screens follow the core as it happens (two apps in Chromium)', () 
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'ui-live-'))
-    devnet = await startDevnet({ accounts: 2 })
+    // Accounts no other test imports: every UI test shares one OS keyring in npm test, and a second import of
+    // an account is refused (ACCOUNT_EXISTS).
+    devnet = await startDevnet({ accounts: 6 })
     testnet = await createTestnet(3, { host: '127.0.0.1' })
     const network = ['--rpc', devnet.rpcUrl, '--chain-id', devnet.chainId.toString(), '--bootstrap', testnet.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')]
     for (const name of ['alice', 'bob']) uis.push(await UiProcess.start(['--data-dir', join(work, name), ...network], name))
@@ -112,14 +114,14 @@ describe('the screens follow the core as it happens (two apps in Chromium)', () 
   }
 
   it('create and join open the channel, a deposit is pending until counted, a payment shows on both screens at once', { timeout: 300_000 }, async () => {
-    const alice = await open(uis[0]!, devnet.keys[0]!)
-    const bob = await open(uis[1]!, devnet.keys[1]!)
+    const alice = await open(uis[0]!, devnet.keys[3]!)
+    const bob = await open(uis[1]!, devnet.keys[4]!)
     const errors: string[] = []
     for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message))
 
     // Creating opens the new channel: its invite is on screen without a click on the list.
     await alice.getByLabel('Your deposit (ETH)').first().fill('5')
-    await alice.locator('textarea[name="members"]').fill(new Wallet(devnet.keys[1]!).address)
+    await alice.locator('textarea[name="members"]').fill(new Wallet(devnet.keys[4]!).address)
     await alice.getByRole('button', { name: 'Create channel' }).click()
     await alice.getByTestId('invite').waitFor({ timeout: 90_000 })
     assert.equal(await alice.getByRole('heading', { name: 'Channels' }).count(), 0, 'still on the channel list')

@@ -77,7 +77,9 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 }
 
 describe('a payment finished after the app was killed', () => {
-  const devnet = useDevnet({ accounts: 3 })
+  // Accounts no other test imports: every UI test shares one OS keyring in npm test, and a second import of an
+  // account is refused (ACCOUNT_EXISTS).
+  const devnet = useDevnet({ accounts: 8 })
   const dir = mkdtempSync(join(tmpdir(), 'finished-after-crash-'))
   let testnet: Testnet
   let bob: AppCore | undefined
@@ -108,22 +110,22 @@ describe('a payment finished after the app was killed', () => {
 
   it('shows the payment as finished after the restart, once, until dismissed', async () => {
     const d = devnet()
-    const aliceAccount = new Wallet(d.keys[1]!).address
-    const bobAccount = new Wallet(d.keys[2]!).address
+    const aliceAccount = new Wallet(d.keys[5]!).address
+    const bobAccount = new Wallet(d.keys[6]!).address
     const network = async () => ({ kind: 'sandbox' as const, rpcUrl: d.rpcUrl, chainId: d.chainId, bootstrap: testnet.bootstrap, timing: SANDBOX_TIMING })
     bob = await AppCore.start({
       dataDir: join(dir, 'bob'),
       secretStore: await FileVault.create(join(dir, 'bob.vault'), 'a passphrase', { preset: 'interactive' }),
       sandbox: network,
     })
-    await bob.importPrivateKey(d.keys[2]!)
+    await bob.importPrivateKey(d.keys[6]!)
     await bob.useNetwork({ kind: 'sandbox' })
     const created = await bob.createChannel({ depositWei: parseEther('1').toString() })
     const channel = created.address
     const chain = ChannelClient.at(channel, d.provider)
 
     api = await startAlice('alice')
-    await api.call('importPrivateKey', d.keys[1]!)
+    await api.call('importPrivateKey', d.keys[5]!)
     await api.call('useNetwork', { kind: 'sandbox' })
     await api.call('joinChannel', { invite: created.invite, depositWei: parseEther('1').toString() })
     const both = (v: ChannelView): boolean => v.members.length === 2 && v.members.every((m) => m.balanceWei === parseEther('1').toString())
