@@ -202,7 +202,12 @@ export class Payments {
    * receipt of the finished epoch: only then can it know which payments missed it without risk of paying twice.
    */
   carryOver(epoch: bigint, caughtUp: boolean, request: (record: TransferRecord) => void): void {
-    for (const r of this.held.splice(0)) this.reissue(r, epoch, request)
+    // Never sent yet: it goes out under its own id, dated to the new epoch, not as a re-issue. A re-issue's id
+    // derives from the first id, which must be in our log for a restarted node to link the two.
+    for (const r of this.held.splice(0)) {
+      r.transfer = { ...r.transfer, epoch }
+      request(r)
+    }
     const unfinished = [...this.records.values()].filter(
       (r) => r.direction === 'out' && r.transfer.epoch < epoch && (r.status === 'requested' || r.status === 'countersigned'),
     )
