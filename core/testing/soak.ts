@@ -25,6 +25,7 @@ import { PeerProcess, type PeerEvent } from '../node/peer-process.js'
 import { toJson } from '../node/wire.js'
 import type { Hex } from '../protocol/types.js'
 import { errorMessage } from '../util/error-message.js'
+import { mulberry32 } from './adversary.js'
 import { HOSTILE_NODE } from './hostile-node.js'
 import { moneyHeld } from './money-held.js'
 
@@ -145,18 +146,6 @@ const POLL_MS = 2000
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** A small seeded generator (mulberry32): the soak's choices are reproducible from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 interface Payment {
   id: number
   from: number
@@ -203,7 +192,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   if (!Number.isInteger(n) || n < 3 || n > 16) throw new RangeError('peers must be 3 to 16')
   if (!(o.minutes > 0)) throw new RangeError('minutes must be positive')
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31)
-  const rand = seeded(seed)
+  const rand = mulberry32(seed) // the soak's choices are reproducible from its seed
   const junk = o.junk ?? 'garbage'
   const timing = {
     epochMs: o.epochMs ?? 2000,
