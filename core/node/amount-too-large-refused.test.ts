@@ -14,11 +14,11 @@ import { parseEther } from 'ethers'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { useDevnet } from '../../contracts/test/fixture.js'
 import { CHANNEL_LIMITS } from '../chain/index.js'
-import { FileVault } from '../vault/index.js'
 import { MAX_AMOUNT_WEI } from './amount-limit.js'
 import { dispatch } from './api-dispatch.js'
 import { AppCore } from './app-core.js'
 import { validateCall, type ChannelView } from './node-api.js'
+import { appCoreOnDevnet } from '../testing/app-core-on-devnet.js'
 
 const TIMING = { epochMs: 800, leaderTimeoutMs: 8000, chainPollMs: 100 }
 
@@ -46,17 +46,7 @@ describe('an amount too large for the contract', () => {
     process.on('unhandledRejection', onUnhandled)
     testnet = await createTestnet(3, { host: '127.0.0.1' })
     const d = devnet()
-    const network = async () => ({ kind: 'sandbox' as const, rpcUrl: d.rpcUrl, chainId: d.chainId, bootstrap: testnet.bootstrap, timing: TIMING })
-    const core = async (name: string, key: string): Promise<AppCore> => {
-      const c = await AppCore.start({
-        dataDir: join(dir, name),
-        secretStore: await FileVault.create(join(dir, `${name}.vault`), 'a passphrase', { preset: 'interactive' }),
-        sandbox: network,
-      })
-      await c.importPrivateKey(key)
-      await c.useNetwork({ kind: 'sandbox' })
-      return c
-    }
+    const core = (name: string, key: string): Promise<AppCore> => appCoreOnDevnet({ dir, name, key, devnet: d, testnet, timing: TIMING })
     alice = await core('alice', d.keys[1]!)
     bob = await core('bob', d.keys[2]!)
     const created = await alice.createChannel({ depositWei: parseEther('1').toString() })

@@ -13,13 +13,13 @@ import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { useDevnet } from '../../contracts/test/fixture.js'
 import { channelInterface, ChannelClient } from '../chain/index.js'
 import type { Hex } from '../protocol/types.js'
-import { FileVault } from '../vault/index.js'
 import { AppCore } from './app-core.js'
 import { ChannelHistory, REORG_DEPTH } from './channel-history.js'
 import { GasLedger, providerReceipts, type ReceiptSource } from './gas-spent.js'
 import type { ChannelView } from './node-api.js'
 import { RecordingWallet, SentTransactions } from './sent-transactions.js'
 import { TxFeeCache } from './tx-fees.js'
+import { appCoreOnDevnet } from '../testing/app-core-on-devnet.js'
 
 const TIMING = { epochMs: 800, leaderTimeoutMs: 8000, chainPollMs: 100 }
 
@@ -71,17 +71,7 @@ describe('the gas a channel has cost its member', () => {
 
   it('the view shows the fees of every transaction the member sent to the channel, as the chain has them', async () => {
     const d = devnet()
-    const network = async () => ({ kind: 'sandbox' as const, rpcUrl: d.rpcUrl, chainId: d.chainId, bootstrap: testnet.bootstrap, timing: TIMING })
-    const core = async (name: string, key: string): Promise<AppCore> => {
-      const c = await AppCore.start({
-        dataDir: join(dir, name),
-        secretStore: await FileVault.create(join(dir, `${name}.vault`), 'a passphrase', { preset: 'interactive' }),
-        sandbox: network,
-      })
-      await c.importPrivateKey(key)
-      await c.useNetwork({ kind: 'sandbox' })
-      return c
-    }
+    const core = (name: string, key: string): Promise<AppCore> => appCoreOnDevnet({ dir, name, key, devnet: d, testnet, timing: TIMING })
     const alice = await core('alice', d.keys[1]!)
     const bob = await core('bob', d.keys[2]!)
     let bobOpen = true

@@ -12,6 +12,7 @@ import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { useDevnet } from '../../contracts/test/fixture.js'
 import { ChannelClient } from '../chain/index.js'
 import { peerKeyHex } from '../log/peer-key.js'
+import { appCoreOnDevnet } from '../testing/app-core-on-devnet.js'
 import { AccountVault, FileVault, type SecretStore } from '../vault/index.js'
 import { AppCore, inviteFor } from './app-core.js'
 
@@ -33,12 +34,8 @@ describe('peer-key squatting', () => {
   })
 
   async function appCore(name: string, key: string, store: SecretStore): Promise<AppCore> {
-    const d = devnet()
-    const network = async () => ({ kind: 'sandbox' as const, rpcUrl: d.rpcUrl, chainId: d.chainId, bootstrap: testnet.bootstrap, timing: TIMING })
-    const c = await AppCore.start({ dataDir: join(dir, name), secretStore: store, sandbox: network })
+    const c = await appCoreOnDevnet({ dir, name, key, devnet: devnet(), testnet, timing: TIMING, store })
     cores.push(c)
-    await c.importPrivateKey(key)
-    await c.useNetwork({ kind: 'sandbox' })
     return c
   }
 
