@@ -1,6 +1,7 @@
 // Reads the channel's events from the chain: its checkpoint history once, then new events one read at a time, in order.
 import type { Hex } from '../protocol/types.js'
 import type { ChainPort, ChannelEvent, CheckpointState, PendingCheckpoint } from './chain-port.js'
+import type { LandedCheckpoint } from './payments.js'
 import { errorMessage } from '../util/error-message.js'
 
 export class ChainWatch {
@@ -52,7 +53,7 @@ export interface LostChallenge {
 }
 
 /**
- * One read of the channel's history up to block `head`: every checkpoint's leader goes into `leaders`. Returns the
+ * One read of the channel's history up to block `head`: every checkpoint (leader, count, root) goes into `landed`. Returns the
  * balances the checkpoint of `epoch` (the last one) left, a majority's checkpoint of the next epoch still waiting
  * out its window, if one is (a returning member must check it), and every dispute a challenger lost (what a
  * restarted challenger reads to know which of its payments the leader's checkpoint counted).
@@ -61,7 +62,7 @@ export async function checkpointHistory(
   chain: Pick<ChainPort, 'events'>,
   head: number,
   epoch: bigint,
-  leaders: Map<bigint, number>,
+  landed: Map<bigint, LandedCheckpoint>,
 ): Promise<{ last: CheckpointState; waiting: PendingCheckpoint | undefined; lost: LostChallenge[] }> {
   let last: CheckpointState = { balances: [], deposited: [] }
   let waiting: PendingCheckpoint | undefined
@@ -76,7 +77,7 @@ export async function checkpointHistory(
     }
     if (ev.type === 'DisputeResolved' && !ev.leaderRight && ev.epoch === epoch + 1n) waiting = undefined // voided
     if (ev.type !== 'CheckpointSubmitted') continue
-    leaders.set(ev.epoch, ev.leader)
+    landed.set(ev.epoch, { leader: ev.leader, count: ev.txCount, root: ev.txRoot })
     if (ev.epoch === epoch) last = { balances: ev.balances, deposited: ev.deposited }
   }
   return { last, waiting, lost }

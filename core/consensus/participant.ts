@@ -117,7 +117,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     await this.members.refresh()
     const banned = await chain.bannedLeaders()
     const head = await chain.blockNumber()
-    const { last, waiting, lost } = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.checkpointLeaders)
+    const { last, waiting, lost } = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.checkpoints)
     for (const l of lost) if (l.challenger === this.index) await this.recallLoss(l)
     this.beginEpoch(status.runningEpoch, last, status.leader)
     // A majority's checkpoint that went on chain while we were away: checked once the logs had time to replay.
@@ -129,7 +129,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /** A dispute we lost whose leader's checkpoint landed: the payments it counted are final, receipt or not. */
   private async recallLoss(l: LostChallenge): Promise<void> {
-    if (this.payments.checkpointLeaders.get(l.epoch) !== l.leader) return // a later round's checkpoint landed
+    if (this.payments.checkpoints.get(l.epoch)?.leader !== l.leader) return // a later round's checkpoint landed
     const leader = { account: this.members.get(l.leader)?.account ?? '', digests: this.digests }
     const covered = await this.disputes.coveredAfterLoss(l, this.address, leader)
     if (covered) this.payments.coveredInPast(l.epoch, covered)
@@ -202,6 +202,13 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.ownLog.append({ type: 'request', transfer: record.transfer, senderSig })
   }
 
+  /** A payment of ours a past epoch's checkpoint is now known not to have counted: it goes out again. */
+  private resend(record: TransferRecord): void {
+    const round = this.round
+    const trading = round.trading(this.address, record.transfer.to)
+    this.payments.resend(record, trading ? round.epoch : undefined, (r) => this.request(r))
+  }
+
   private isLeader(): boolean {
     return this.round.leader === this.index
   }
@@ -244,7 +251,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
    */
   private async recall(e: Entry): Promise<void> {
     const round = this.round
-    if (entryEpoch(e) < round.epoch) return this.payments.rememberPast(e, this.index, true)
+    if (entryEpoch(e) < round.epoch) return void this.payments.rememberPast(e, this.index, true)
     this.payments.recall(e)
     if (e.type === 'receipt' || e.type === 'proposal') {
       if (this.isLeader()) return this.leaderRole.recall(round, e)
@@ -284,7 +291,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   private async handle(author: number, e: Entry): Promise<void> {
-    if (entryEpoch(e) < this.round.epoch) return this.payments.rememberPast(e, author, author === this.index)
+    if (entryEpoch(e) < this.round.epoch) {
+      for (const unpaid of this.payments.rememberPast(e, author, author === this.index)) this.resend(unpaid)
+      return
+    }
     if (author >= this.members.count) await this.members.refresh() // a member that joined since we last looked
     if (author >= this.members.count) return this.blame.blame(author, 'not a member')
     // A member that sent junk enough this epoch gets no signature work or log write from us until the next; its
@@ -391,13 +401,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (ev.type === 'CheckpointProposed') return this.onMajorityCheckpoint(ev.checkpoint, ev.unsignedMask, ev.deadline)
     if (ev.type !== 'CheckpointSubmitted') return
     const round = this.round
-    if (ev.epoch < round.epoch) return void this.payments.checkpointLeaders.set(ev.epoch, ev.leader)
+    const checkpoint = { leader: ev.leader, count: ev.txCount, root: ev.txRoot }
+    if (ev.epoch < round.epoch) return void this.payments.checkpoints.set(ev.epoch, checkpoint)
     // What the checkpoint covers, if we can know it: after a dispute we lost, the leader's list on chain (first: a
     // leader that won against us may have shaped its count and root after our ledger); else a round of ours that
     // holds exactly its receipts (every checkpoint we voted for).
     const leader = { account: this.members.get(ev.leader)?.account ?? '', digests: this.digests }
     const covered = this.disputes.covered(ev.epoch, ev.leader, this.address, leader) ?? this.epoch.covered(ev.leader, ev.txCount, ev.txRoot)
-    this.payments.landed(ev.epoch, ev.leader, ev.txCount, covered)
+    this.payments.landed(ev.epoch, checkpoint, covered)
     this.majority.over()
     this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
     await this.members.refresh()

@@ -2,7 +2,8 @@
 // re-issue of a payment its epoch closed on.
 import type { Entry } from '../protocol/entries.js'
 import { fromHex, keccak } from '../protocol/bytes.js'
-import { hashTransfer } from '../protocol/eip712.js'
+import { hashTransfer, receiptLeaf } from '../protocol/eip712.js'
+import { merkleRoot } from '../protocol/merkle.js'
 import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
 
 export type TransferStatus = 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
@@ -41,6 +42,13 @@ export class TransferRejected extends Error {
   }
 }
 
+/** A landed checkpoint: whose receipts of its epoch it counted, how many, and their Merkle root. */
+export interface LandedCheckpoint {
+  leader: number
+  count: number
+  root: Hex
+}
+
 /** A payment that misses this many epochs in a row is given up. */
 const MAX_REISSUES = 3
 
@@ -56,10 +64,18 @@ export class Payments {
   private held: TransferRecord[] = []
   /** Payments that did not settle, by the id their next re-issue will carry. */
   private readonly awaiting = new Map<string, TransferRecord>()
-  /** The leader of each checkpointed epoch: whose receipts of that epoch counted. */
-  readonly checkpointLeaders = new Map<bigint, number>()
-  /** Past epochs whose landed checkpoint we know exactly (a dispute we lost): transfer id to seq. */
+  /** The landed checkpoint of each checkpointed epoch: whose receipts of that epoch counted. */
+  readonly checkpoints = new Map<bigint, LandedCheckpoint>()
+  /** Past epochs whose landed checkpoint we know exactly (a dispute we lost, or its receipts read): id to seq. */
   private readonly pastCovered = new Map<bigint, ReadonlyMap<string, number>>()
+  /**
+   * Past epochs in which a payment of ours ended unpaid as far as we knew (we were away, or had not read every
+   * receipt when its checkpoint landed): the counted leader's receipts read since, by seq, until they add up to
+   * its checkpoint. Then we know which of those payments it did not count, and they go out again.
+   */
+  private readonly unsettled = new Map<bigint, Map<number, ReceiptedTransfer>>()
+  /** Our payments a past epoch's exactly known checkpoint did not count, replayed: they go out again. */
+  private knownUnpaid: Array<{ record: TransferRecord; epoch: bigint }> = []
 
   constructor(
     /** Hears every status change. */
@@ -169,8 +185,9 @@ export class Payments {
    * one goes out again with the next epoch. Without it only that leader's receipts below `count` count as final,
    * and an outgoing payment with another leader's receipt is not re-issued (see carryOver).
    */
-  landed(epoch: bigint, leader: number, count: number, covered: ReadonlyMap<string, number> | undefined): void {
-    this.checkpointLeaders.set(epoch, leader)
+  landed(epoch: bigint, checkpoint: LandedCheckpoint, covered: ReadonlyMap<string, number> | undefined): void {
+    const { leader, count } = checkpoint
+    this.checkpoints.set(epoch, checkpoint)
     for (const r of this.records.values()) {
       if (r.transfer.epoch !== epoch || r.status === 'checkpointed' || r.status === 'rejected') continue
       const seq = covered
@@ -213,8 +230,52 @@ export class Payments {
     )
     for (const r of unfinished) {
       if (caughtUp) this.reissue(r, epoch, request)
-      else this.rejected(r, 'EPOCH_ENDED')
+      else this.endedUnpaid(r)
     }
+  }
+
+  /** A payment of ours of a finished epoch that, as far as we know, its checkpoint did not count. */
+  private endedUnpaid(record: TransferRecord): void {
+    this.rejected(record, 'EPOCH_ENDED')
+    this.watchUnsettled(record.transfer.epoch)
+  }
+
+  private watchUnsettled(epoch: bigint): void {
+    if (!this.unsettled.has(epoch)) this.unsettled.set(epoch, new Map())
+  }
+
+  /**
+   * Epochs whose counted leader's receipts now add up to their checkpoint (count and root): we know exactly what it
+   * covered. Returns our payments of those epochs it did not cover, to go out again.
+   */
+  private settledNow(): TransferRecord[] {
+    const unpaid = this.knownUnpaid.splice(0)
+    for (const [epoch, read] of this.unsettled) {
+      const cp = this.checkpoints.get(epoch)
+      if (!cp || read.size < cp.count) continue
+      this.unsettled.delete(epoch)
+      const receipts = [...read.values()].sort((a, b) => a.seq - b.seq)
+      if (merkleRoot(receipts.map(receiptLeaf)) !== cp.root) continue // not the receipts it counted: we cannot tell
+      const covered = new Set(receipts.map((t) => t.transfer.id))
+      for (const record of this.records.values()) if (!covered.has(record.transfer.id)) unpaid.push({ record, epoch })
+    }
+    // Still as it ended in that epoch (not re-issued since), and not given up on.
+    const again = (r: TransferRecord, epoch: bigint): boolean =>
+      r.transfer.epoch === epoch && r.direction === 'out' && r.status === 'rejected' && r.reason === 'EPOCH_ENDED' && (r.retries ?? 0) < MAX_REISSUES
+    return [...new Set(unpaid.filter((u) => again(u.record, u.epoch)).map((u) => u.record))]
+  }
+
+  /**
+   * A payment of ours that ended unpaid with a past epoch, now known not to be counted by its checkpoint: it goes
+   * out again as its next re-issue (which its receiver links to it), in the running `epoch`, or with the next one
+   * when the running one takes no payment now (`epoch` undefined).
+   */
+  resend(record: TransferRecord, epoch: bigint | undefined, request: (record: TransferRecord) => void): void {
+    this.awaiting.delete(reissueId(record.firstId ?? record.transfer.id, (record.retries ?? 0) + 1))
+    delete record.reason
+    if (epoch === undefined) return void this.update(record, 'countersigned') // carryOver sends it
+    this.reissue(record, epoch, request)
+    this.changed(record)
   }
 
   /** Our own entry of the running epoch, replayed after a restart. */
@@ -237,17 +298,22 @@ export class Payments {
   }
 
   /**
-   * An entry of a finished epoch, replayed after a restart: it rebuilds the history and nothing else. A payment
-   * counts as checkpointed when the leader of that epoch's checkpoint receipted it (a replaced leader's receipts
-   * were rolled back); one never receipted is shown as ended with its epoch, and is never sent again.
+   * An entry of a finished epoch, replayed after a restart or read late: it rebuilds the history. A payment counts
+   * as checkpointed when the leader of that epoch's checkpoint receipted it (a replaced leader's receipts were
+   * rolled back); one of ours not receipted so is shown as ended with its epoch until that leader's receipts are
+   * all read. Returns our payments those receipts showed unpaid: they go out again (see resend).
+   *
+   * Our own log replays before anyone else's, so when another member's receipt completes an epoch, every re-issue
+   * we had already made is linked to its payment: one found unpaid was never sent again.
    */
-  rememberPast(e: Entry, author: number, ownEntry: boolean): void {
+  rememberPast(e: Entry, author: number, ownEntry: boolean): TransferRecord[] {
     if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
       const seq = this.pastCovered.get(e.transfer.epoch)?.get(e.transfer.id)
       if (seq !== undefined) {
         // Counted by the checkpoint though no receipt of it is in any log (the leader hid it, and won our dispute).
         const direction = e.type === 'request' ? 'out' : 'in'
-        return void this.records.set(e.transfer.id, { transfer: e.transfer, direction, status: 'checkpointed', seq })
+        this.records.set(e.transfer.id, { transfer: e.transfer, direction, status: 'checkpointed', seq })
+        return []
       }
       // Ended with its epoch unless a receipt of it counted, or it comes back as a re-issue (then it is that one).
       const earlier = this.reissueOf(e.transfer)
@@ -257,14 +323,22 @@ export class Payments {
       record.reason = 'EPOCH_ENDED'
       this.records.set(e.transfer.id, record)
       this.expectReissue(record)
-    } else if (e.type === 'receipt' && this.checkpointLeaders.get(e.tx.transfer.epoch) === author) {
+      if (record.direction === 'out') {
+        if (this.pastCovered.has(e.transfer.epoch)) this.knownUnpaid.push({ record, epoch: e.transfer.epoch })
+        else this.watchUnsettled(e.transfer.epoch)
+      }
+    } else if (e.type === 'receipt' && this.checkpoints.get(e.tx.transfer.epoch)?.leader === author) {
       const record = this.records.get(e.tx.transfer.id)
-      if (record && record.transfer.amount === e.tx.transfer.amount && record.transfer.to === e.tx.transfer.to) {
+      if (record && record.transfer.amount === e.tx.transfer.amount && record.transfer.to === e.tx.transfer.to && record.transfer.from === e.tx.transfer.from) {
         record.status = 'checkpointed'
         record.seq = e.tx.seq
         delete record.reason
       }
+      const read = this.unsettled.get(e.tx.transfer.epoch)
+      if (read && !read.has(e.tx.seq) && e.tx.seq < (this.checkpoints.get(e.tx.transfer.epoch)?.count ?? 0)) read.set(e.tx.seq, e.tx)
     }
+    // Settled only on another member's entry: by then our own log has replayed whole (see above).
+    return ownEntry ? [] : this.settledNow()
   }
 
   /** The node stops: nobody waits any longer. */

@@ -14,8 +14,11 @@ export interface Cluster {
   participants: Participant[]
   /** Starts a participant for a member that joined on chain after the cluster started. */
   add(privateKey: Hex): Promise<Participant>
-  /** Stops member i's participant, as a crash would, and starts a fresh one on the same log. */
-  restart(i: number): Promise<Participant>
+  /**
+   * Stops member i's participant, as a crash would, and starts a fresh one on the same log (after `whileDown`, which
+   * runs while it is away).
+   */
+  restart(i: number, whileDown?: () => Promise<void>): Promise<Participant>
   /** Waits until a checkpoint for `epoch` is on chain (or throws after `ms`). */
   untilCheckpoint(epoch: bigint, ms?: number): Promise<void>
   stop(): Promise<void>
@@ -73,8 +76,9 @@ export async function startCluster(
       await p.start()
       return p
     },
-    async restart(i) {
+    async restart(i, whileDown) {
       await participants[i]?.stop()
+      await whileDown?.()
       const fresh = make(keys[i] as Hex, i)
       participants[i] = fresh
       await fresh.start()
