@@ -17,13 +17,13 @@ describe('a held payment', () => {
     done.catch(() => {}) // never settles here
     payments.hold(record)
     const sent: TransferRecord[] = []
-    payments.carryOver(5n, true, (r) => sent.push({ ...r, transfer: r.transfer }))
+    payments.carryOver(5n, (r) => sent.push({ ...r, transfer: r.transfer }))
     assert.equal(sent.length, 1)
     assert.equal(sent[0]!.transfer.id, id, 'its own id, which goes into our log with this request')
     assert.equal(sent[0]!.transfer.epoch, 5n)
     assert.equal(payments.get(id)?.retries ?? 0, 0, 'not counted as a re-issue')
     // Not receipted in epoch 5 either: the re-issue derives from the id our log holds.
-    payments.carryOver(6n, true, (r) => sent.push({ ...r, transfer: r.transfer }))
+    payments.carryOver(6n, (r) => sent.push({ ...r, transfer: r.transfer }))
     assert.equal(sent[1]!.transfer.id, reissueId(id, 1))
   })
 })

@@ -364,17 +364,13 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.timers.proposed(round)
   }
 
-  /**
-   * Moves to `epoch`, which starts from the checkpoint `last`. `caughtUp` says whether this node saw every receipt
-   * of the finished epoch: only then can it know which of its payments missed it and re-issue them without risk of
-   * paying twice.
-   */
-  private beginEpoch(epoch: bigint, last: CheckpointState, leader: number, caughtUp = true): void {
+  /** Moves to `epoch`, which starts from the checkpoint `last`. */
+  private beginEpoch(epoch: bigint, last: CheckpointState, leader: number): void {
     this.epoch = new Epoch(epoch, last, this.txCap, { digests: this.digests, recover })
     this.blame.newEpoch()
     this.ownLog.forgetBefore(epoch)
     this.startRound(leader)
-    this.payments.carryOver(epoch, caughtUp, (r) => this.request(r))
+    this.payments.carryOver(epoch, (r) => this.request(r))
     this.emit('epoch', { epoch, leader })
   }
 
@@ -408,7 +404,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // holds exactly its receipts (every checkpoint we voted for).
     const leader = { account: this.members.get(ev.leader)?.account ?? '', digests: this.digests }
     const covered = this.disputes.covered(ev.epoch, ev.leader, this.address, leader) ?? this.epoch.covered(ev.leader, ev.txCount, ev.txRoot)
-    this.payments.landed(ev.epoch, checkpoint, covered)
+    // Not known exactly: the receipts we hold of that leader's round start the count (see Payments.landed).
+    const seen = covered ? [] : (this.epoch.rounds.find((r) => r.leader === ev.leader)?.ledger.receipts() ?? [])
+    this.payments.landed(ev.epoch, checkpoint, covered, seen)
     this.majority.over()
     this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
     await this.members.refresh()
@@ -417,7 +415,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       this.emit('exited', { epoch: ev.epoch })
       return void this.stop() // not awaited: we run inside the queue it drains
     }
-    this.beginEpoch(ev.epoch + 1n, { balances: ev.balances, deposited: ev.deposited }, ev.nextLeader, covered !== undefined)
+    this.beginEpoch(ev.epoch + 1n, { balances: ev.balances, deposited: ev.deposited }, ev.nextLeader)
   }
 
   /**

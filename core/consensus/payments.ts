@@ -74,6 +74,8 @@ export class Payments {
    * its checkpoint. Then we know which of those payments it did not count, and they go out again.
    */
   private readonly unsettled = new Map<bigint, Map<number, ReceiptedTransfer>>()
+  /** Past epochs whose counted receipts we read and they do not match the checkpoint: their payments stay open. */
+  private readonly unknowable = new Set<bigint>()
   /** Our payments a past epoch's exactly known checkpoint did not count, replayed: they go out again. */
   private knownUnpaid: Array<{ record: TransferRecord; epoch: bigint }> = []
 
@@ -182,10 +184,11 @@ export class Payments {
    * `covered` (its transfers by id and seq, known from a round of ours that holds exactly its receipts, or from the
    * leader's list in a dispute we lost) that is exact: a payment of ours it covers is final even if we never saw its
    * receipt; an incoming one it does not cover ends refused (its sender pays again under a new id) and an outgoing
-   * one goes out again with the next epoch. Without it only that leader's receipts below `count` count as final,
-   * and an outgoing payment with another leader's receipt is not re-issued (see carryOver).
+   * one goes out again with the next epoch. Without it only that leader's receipts below `count` count as final;
+   * an outgoing payment it may or may not cover waits, neither refused nor sent again, until that leader's
+   * receipts are read up to `count` (`seen`: those we hold already), which tells.
    */
-  landed(epoch: bigint, checkpoint: LandedCheckpoint, covered: ReadonlyMap<string, number> | undefined): void {
+  landed(epoch: bigint, checkpoint: LandedCheckpoint, covered: ReadonlyMap<string, number> | undefined, seen: readonly ReceiptedTransfer[] = []): void {
     const { leader, count } = checkpoint
     this.checkpoints.set(epoch, checkpoint)
     for (const r of this.records.values()) {
@@ -206,6 +209,10 @@ export class Payments {
         r.status = 'countersigned' // its receipt did not count
       }
     }
+    const waiting = (r: TransferRecord): boolean => r.direction === 'out' && r.transfer.epoch === epoch && (r.status === 'requested' || r.status === 'countersigned')
+    if (!covered && [...this.records.values()].some(waiting)) {
+      this.unsettled.set(epoch, new Map(seen.filter((t) => t.seq < count).map((t) => [t.seq, t])))
+    }
   }
 
   /** The epoch restarts from the last checkpoint: its receipts no longer count. */
@@ -215,10 +222,10 @@ export class Payments {
 
   /**
    * A new epoch begins: payments held while the last one closed, and those it never receipted, go out in it (once
-   * each: a re-issued payment carries the new epoch) through `request`. `caughtUp` says whether this node saw every
-   * receipt of the finished epoch: only then can it know which payments missed it without risk of paying twice.
+   * each: a re-issued payment carries the new epoch) through `request`. Not those of an epoch whose checkpoint we
+   * cannot match yet (see landed): they go out only once we know it did not count them, or we would pay twice.
    */
-  carryOver(epoch: bigint, caughtUp: boolean, request: (record: TransferRecord) => void): void {
+  carryOver(epoch: bigint, request: (record: TransferRecord) => void): void {
     // Never sent yet: it goes out under its own id, dated to the new epoch, not as a re-issue. A re-issue's id
     // derives from the first id, which must be in our log for a restarted node to link the two.
     for (const r of this.held.splice(0)) {
@@ -226,18 +233,9 @@ export class Payments {
       request(r)
     }
     const unfinished = [...this.records.values()].filter(
-      (r) => r.direction === 'out' && r.transfer.epoch < epoch && (r.status === 'requested' || r.status === 'countersigned'),
+      (r) => r.direction === 'out' && r.transfer.epoch < epoch && (r.status === 'requested' || r.status === 'countersigned') && !this.unsettled.has(r.transfer.epoch) && !this.unknowable.has(r.transfer.epoch),
     )
-    for (const r of unfinished) {
-      if (caughtUp) this.reissue(r, epoch, request)
-      else this.endedUnpaid(r)
-    }
-  }
-
-  /** A payment of ours of a finished epoch that, as far as we know, its checkpoint did not count. */
-  private endedUnpaid(record: TransferRecord): void {
-    this.rejected(record, 'EPOCH_ENDED')
-    this.watchUnsettled(record.transfer.epoch)
+    for (const r of unfinished) this.reissue(r, epoch, request)
   }
 
   private watchUnsettled(epoch: bigint): void {
@@ -246,7 +244,7 @@ export class Payments {
 
   /**
    * Epochs whose counted leader's receipts now add up to their checkpoint (count and root): we know exactly what it
-   * covered. Returns our payments of those epochs it did not cover, to go out again.
+   * covered. A payment of ours it covered is final; returns those it did not cover, to go out again.
    */
   private settledNow(): TransferRecord[] {
     const unpaid = this.knownUnpaid.splice(0)
@@ -255,14 +253,32 @@ export class Payments {
       if (!cp || read.size < cp.count) continue
       this.unsettled.delete(epoch)
       const receipts = [...read.values()].sort((a, b) => a.seq - b.seq)
-      if (merkleRoot(receipts.map(receiptLeaf)) !== cp.root) continue // not the receipts it counted: we cannot tell
-      const covered = new Set(receipts.map((t) => t.transfer.id))
-      for (const record of this.records.values()) if (!covered.has(record.transfer.id)) unpaid.push({ record, epoch })
+      // Not the receipts it counted (a leader that wrote two at one seq): we cannot tell, and never send them again.
+      if (merkleRoot(receipts.map(receiptLeaf)) !== cp.root) {
+        this.unknowable.add(epoch)
+        continue
+      }
+      const covered = new Map(receipts.map((t) => [t.transfer.id, t.seq]))
+      for (const record of this.records.values()) {
+        const seq = covered.get(record.transfer.id)
+        if (seq === undefined) unpaid.push({ record, epoch })
+        else if (record.transfer.epoch === epoch && record.status !== 'checkpointed') this.counted(record, seq, cp.leader)
+      }
     }
-    // Still as it ended in that epoch (not re-issued since), and not given up on.
+    // Still as it ended in that epoch (not re-issued since): ended unpaid as far as we knew, or waiting to know.
     const again = (r: TransferRecord, epoch: bigint): boolean =>
-      r.transfer.epoch === epoch && r.direction === 'out' && r.status === 'rejected' && r.reason === 'EPOCH_ENDED' && (r.retries ?? 0) < MAX_REISSUES
+      r.transfer.epoch === epoch &&
+      r.direction === 'out' &&
+      (r.status === 'rejected' ? r.reason === 'EPOCH_ENDED' && (r.retries ?? 0) < MAX_REISSUES : r.status !== 'checkpointed')
     return [...new Set(unpaid.filter((u) => again(u.record, u.epoch)).map((u) => u.record))]
+  }
+
+  /** Counted by a landed checkpoint at `seq`: final (also one shown as ended unpaid before we knew). */
+  private counted(record: TransferRecord, seq: number, leader: number): void {
+    record.seq = seq
+    record.receiptLeader = leader
+    delete record.reason
+    this.update(record, 'checkpointed')
   }
 
   /**
@@ -328,14 +344,18 @@ export class Payments {
         else this.watchUnsettled(e.transfer.epoch)
       }
     } else if (e.type === 'receipt' && this.checkpoints.get(e.tx.transfer.epoch)?.leader === author) {
-      const record = this.records.get(e.tx.transfer.id)
-      if (record && record.transfer.amount === e.tx.transfer.amount && record.transfer.to === e.tx.transfer.to && record.transfer.from === e.tx.transfer.from) {
-        record.status = 'checkpointed'
-        record.seq = e.tx.seq
+      const { tx } = e
+      const cp = this.checkpoints.get(tx.transfer.epoch)
+      const record = this.records.get(tx.transfer.id)
+      const same = record && record.transfer.amount === tx.transfer.amount && record.transfer.to === tx.transfer.to && record.transfer.from === tx.transfer.from
+      if (record && same && cp && tx.seq < cp.count && record.status !== 'checkpointed') {
+        // Replayed history is rebuilt quietly; a payment someone waits on is told.
+        if (record.status !== 'rejected') this.counted(record, tx.seq, author)
+        else [record.status, record.seq, record.receiptLeader] = ['checkpointed', tx.seq, author]
         delete record.reason
       }
-      const read = this.unsettled.get(e.tx.transfer.epoch)
-      if (read && !read.has(e.tx.seq) && e.tx.seq < (this.checkpoints.get(e.tx.transfer.epoch)?.count ?? 0)) read.set(e.tx.seq, e.tx)
+      const read = this.unsettled.get(tx.transfer.epoch)
+      if (read && cp && !read.has(tx.seq) && tx.seq < cp.count) read.set(tx.seq, tx)
     }
     // Settled only on another member's entry: by then our own log has replayed whole (see above).
     return ownEntry ? [] : this.settledNow()

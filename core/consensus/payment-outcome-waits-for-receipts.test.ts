@@ -1,0 +1,89 @@
+// A checkpoint lands before this node has read the receipts it counts (a payer just restarted, or behind): its
+// payment of that epoch may or may not be paid (found by the soak: it was refused EPOCH_ENDED while the checkpoint
+// had counted it, and a person told "refused" pays again). It now waits, neither refused nor sent again, until the
+// counted leader's receipts add up to the checkpoint (count and root); then it is final, or goes out again once.
+// Payments alone (a unit of one module); the restarted payer on a real chain is leader-lands-held-back-checkpoint.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Wallet } from 'ethers'
+import { receiptLeaf } from '../protocol/eip712.js'
+import type { Entry } from '../protocol/entries.js'
+import { merkleRoot } from '../protocol/merkle.js'
+import { randomTransferId } from '../protocol/signatures.js'
+import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import { Payments, reissueId, type TransferRecord } from './payments.js'
+
+const LEADER = 2
+const SIG = `0x${'11'.repeat(65)}` as Hex
+
+function setup() {
+  const payments = new Payments(() => {})
+  const [me, them] = [Wallet.createRandom().address, Wallet.createRandom().address]
+  const pay = (amount: bigint) => {
+    const opened = payments.open({ id: randomTransferId(), epoch: 7n, from: me, to: them, amount })
+    const settled: { record?: TransferRecord; error?: Error } = {}
+    opened.done.then((record) => (settled.record = record), (error: Error) => (settled.error = error))
+    return { ...opened, settled }
+  }
+  const receipt = (transfer: Transfer, seq: number): ReceiptedTransfer => ({ transfer, seq, senderSig: SIG, receiverSig: SIG, leaderSig: SIG })
+  const entry = (tx: ReceiptedTransfer): Entry => ({ type: 'receipt', tx })
+  const someoneElses = (seq: number): ReceiptedTransfer =>
+    receipt({ id: randomTransferId(), epoch: 7n, from: them, to: Wallet.createRandom().address, amount: 1n }, seq)
+  return { payments, pay, receipt, entry, someoneElses }
+}
+
+const tick = () => new Promise((r) => setImmediate(r))
+
+describe('a payment whose checkpoint landed before its receipts were read', () => {
+  it('waits, then is final once the leader\'s receipts show the checkpoint counted it', async () => {
+    const { payments, pay, receipt, entry, someoneElses } = setup()
+    const p = pay(5n)
+    // The checkpoint counts two receipts: someone else's at seq 0 (which we hold) and ours at seq 1 (not read yet).
+    const held = someoneElses(0)
+    const ours = receipt(p.record.transfer, 1)
+    const root = merkleRoot([held, ours].map(receiptLeaf))
+    payments.landed(7n, { leader: LEADER, count: 2, root }, undefined, [held])
+    const sent: TransferRecord[] = []
+    payments.carryOver(8n, (r) => sent.push(r))
+    await tick()
+    assert.deepEqual(sent, [], 'not sent again: the checkpoint may have counted it')
+    assert.deepEqual(p.settled, {}, 'and not refused either')
+    assert.equal(p.record.status, 'requested')
+
+    assert.deepEqual(payments.rememberPast(entry(ours), LEADER, false), [])
+    await tick()
+    assert.equal(p.record.status, 'checkpointed')
+    assert.equal(p.settled.record, p.record, 'its sender is told it is paid')
+  })
+
+  it('goes out again, once, when the receipts show the checkpoint did not count it', async () => {
+    const { payments, pay, entry, someoneElses } = setup()
+    const p = pay(5n)
+    const counted = [someoneElses(0), someoneElses(1)]
+    payments.landed(7n, { leader: LEADER, count: 2, root: merkleRoot(counted.map(receiptLeaf)) }, undefined, [])
+    payments.carryOver(8n, () => assert.fail('sent before we know'))
+    assert.deepEqual(payments.rememberPast(entry(counted[0]!), LEADER, false), [], 'one of two read: not known yet')
+    const unpaid = payments.rememberPast(entry(counted[1]!), LEADER, false)
+    assert.deepEqual(unpaid, [p.record])
+    const sent: Hex[] = []
+    payments.resend(p.record, 8n, (r) => sent.push(r.transfer.id))
+    assert.deepEqual(sent, [reissueId(p.record.firstId!, 1)], 'its first re-issue, which the receiver links to it')
+    assert.equal(p.record.transfer.epoch, 8n)
+    // Read again (a late copy of the same receipt): nothing goes out a second time.
+    assert.deepEqual(payments.rememberPast(entry(counted[1]!), LEADER, false), [])
+    await tick()
+    assert.deepEqual(p.settled, {}, 'still open: the re-issue settles it')
+  })
+
+  it('is never settled by receipts that are not the ones the checkpoint counted (root differs)', async () => {
+    const { payments, pay, entry, someoneElses } = setup()
+    const p = pay(5n)
+    const forged = someoneElses(0)
+    payments.landed(7n, { leader: LEADER, count: 1, root: `0x${'ab'.repeat(32)}` }, undefined, [])
+    assert.deepEqual(payments.rememberPast(entry(forged), LEADER, false), [])
+    payments.carryOver(9n, () => assert.fail('sent again without knowing'))
+    await tick()
+    assert.equal(p.record.status, 'requested')
+    assert.deepEqual(p.settled, {})
+  })
+})
