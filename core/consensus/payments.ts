@@ -211,7 +211,7 @@ export class Payments {
     }
     const waiting = (r: TransferRecord): boolean => r.direction === 'out' && r.transfer.epoch === epoch && (r.status === 'requested' || r.status === 'countersigned')
     if (!covered && [...this.records.values()].some(waiting)) {
-      this.unsettled.set(epoch, new Map(seen.filter((t) => t.seq < count).map((t) => [t.seq, t])))
+      this.unsettled.set(epoch, new Map(seen.filter((t) => t.transfer.epoch === epoch && t.seq < count).map((t) => [t.seq, t])))
     }
   }
 
