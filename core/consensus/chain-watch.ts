@@ -1,7 +1,7 @@
 // Reads the channel's events from the chain: its checkpoint history once, then new events one read at a time, in order.
 import type { Hex } from '../protocol/types.js'
 import type { ChainPort, ChannelEvent, CheckpointState, PendingCheckpoint } from './chain-port.js'
-import type { LandedCheckpoint } from './payments.js'
+import type { LandedCheckpoint } from './counted-receipts.js'
 import { errorMessage } from '../util/error-message.js'
 
 export class ChainWatch {

@@ -1,11 +1,15 @@
 // The running epoch across its rounds: the checkpoint it starts from, what carries over from one round to the
 // next (transfers both parties signed, exit requests, leaders it may no longer have) and the round under way.
+import { CHANNEL_LIMITS } from '../chain/channel-limits.js'
 import { EpochLedger, type SignatureCheck } from '../ledger/epoch-ledger.js'
 import type { Entry } from '../protocol/entries.js'
-import type { Hex } from '../protocol/types.js'
+import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { CheckpointState, MemberRecord } from './chain-port.js'
 import type { Countersigned } from './leader-role.js'
 import { Round } from './round.js'
+
+/** Receipts of one author kept at most: as many as a checkpoint of the largest channel counts. */
+const MAX_RECEIPTS_READ = CHANNEL_LIMITS.maxMembers * CHANNEL_LIMITS.maxTxCap
 
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
@@ -14,6 +18,11 @@ export class Epoch {
   readonly exitRequests = new Set<number>()
   /** Our own receipts and proposal replayed while another member's round ran: for the round we led. */
   readonly ownLeaderEntries: Array<Extract<Entry, { type: 'receipt' | 'proposal' }>> = []
+  /**
+   * Receipts read this epoch, by author and seq, as written, whether a round's ledger took them or not: if a
+   * checkpoint lands that no round of ours matches, they start telling what it counted (see Payments.landed).
+   */
+  private readonly receiptsRead = new Map<number, Map<number, ReceiptedTransfer>>()
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined
@@ -51,6 +60,19 @@ export class Epoch {
       members.length === this.last.deposited.length &&
       members.every((m, i) => m.exited || m.deposit === this.last.deposited[i])
     )
+  }
+
+  /** A receipt `author` wrote of this epoch; at most as many per author as a checkpoint can count. */
+  noteReceipt(author: number, tx: ReceiptedTransfer): void {
+    if (tx.transfer.epoch !== this.number) return
+    let read = this.receiptsRead.get(author)
+    if (!read) this.receiptsRead.set(author, (read = new Map()))
+    if (read.size < MAX_RECEIPTS_READ && !read.has(tx.seq)) read.set(tx.seq, tx)
+  }
+
+  /** The receipts `author` wrote of this epoch that we read. */
+  receiptsBy(author: number): ReceiptedTransfer[] {
+    return [...(this.receiptsRead.get(author)?.values() ?? [])]
   }
 
   /** Counts a countersign by `author`; false once it has sent more than the transfer cap allows it to receive. */

@@ -117,7 +117,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     await this.members.refresh()
     const banned = await chain.bannedLeaders()
     const head = await chain.blockNumber()
-    const { last, waiting, lost } = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.checkpoints)
+    const { last, waiting, lost } = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.counted.checkpoints)
     for (const l of lost) if (l.challenger === this.index) await this.recallLoss(l)
     this.beginEpoch(status.runningEpoch, last, status.leader)
     // A majority's checkpoint that went on chain while we were away: checked once the logs had time to replay.
@@ -129,7 +129,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /** A dispute we lost whose leader's checkpoint landed: the payments it counted are final, receipt or not. */
   private async recallLoss(l: LostChallenge): Promise<void> {
-    if (this.payments.checkpoints.get(l.epoch)?.leader !== l.leader) return // a later round's checkpoint landed
+    this.payments.lostDispute(l.epoch, l.leader)
+    if (this.payments.counted.checkpoints.get(l.epoch)?.leader !== l.leader) return // a later round's checkpoint landed
     const leader = { account: this.members.get(l.leader)?.account ?? '', digests: this.digests }
     const covered = await this.disputes.coveredAfterLoss(l, this.address, leader)
     if (covered) this.payments.coveredInPast(l.epoch, covered)
@@ -297,6 +298,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     }
     if (author >= this.members.count) await this.members.refresh() // a member that joined since we last looked
     if (author >= this.members.count) return this.blame.blame(author, 'not a member')
+    if (e.type === 'receipt') this.epoch.noteReceipt(author, e.tx)
     // A member that sent junk enough this epoch gets no signature work or log write from us until the next; its
     // other entries (receipts it wrote as a leader, past epochs' entries) are still read, as they cost nothing.
     if (this.blame.muted(author) && costsWork(e)) return this.blame.skip(author)
@@ -398,15 +400,17 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (ev.type !== 'CheckpointSubmitted') return
     const round = this.round
     const checkpoint = { leader: ev.leader, count: ev.txCount, root: ev.txRoot }
-    if (ev.epoch < round.epoch) return void this.payments.checkpoints.set(ev.epoch, checkpoint)
+    if (ev.epoch < round.epoch) return void this.payments.counted.checkpoints.set(ev.epoch, checkpoint)
     // What the checkpoint covers, if we can know it: after a dispute we lost, the leader's list on chain (first: a
     // leader that won against us may have shaped its count and root after our ledger); else a round of ours that
-    // holds exactly its receipts (every checkpoint we voted for).
+    // holds exactly its receipts (every checkpoint we voted for), unless we lost a dispute to that leader and could
+    // not read its answer: our balance is then the answer's, which no root shows.
     const leader = { account: this.members.get(ev.leader)?.account ?? '', digests: this.digests }
-    const covered = this.disputes.covered(ev.epoch, ev.leader, this.address, leader) ?? this.epoch.covered(ev.leader, ev.txCount, ev.txRoot)
-    // Not known exactly: the receipts we hold of that leader's round start the count (see Payments.landed).
-    const seen = covered ? [] : (this.epoch.rounds.find((r) => r.leader === ev.leader)?.ledger.receipts() ?? [])
-    this.payments.landed(ev.epoch, checkpoint, covered, seen)
+    const lostTo = this.payments.counted.lostTo(ev.epoch) === ev.leader
+    const covered = this.disputes.covered(ev.epoch, ev.leader, this.address, leader) ?? (lostTo ? undefined : this.epoch.covered(ev.leader, ev.txCount, ev.txRoot))
+    // Not known exactly: the receipts that leader wrote which we read start the count (see Payments.landed).
+    this.payments.landed(ev.epoch, checkpoint, covered, covered ? [] : this.epoch.receiptsBy(ev.leader))
+    for (const unpaid of this.payments.settle()) this.resend(unpaid)
     this.majority.over()
     this.emit('checkpoint', { epoch: ev.epoch, leader: ev.leader, txHash: ev.transactionHash, balances: ev.balances })
     await this.members.refresh()
@@ -439,6 +443,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       const leaderRight = ev.type === 'DisputeResolved' ? { leaderRight: ev.leaderRight } : {}
       this.emit('dispute', { epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader, ...leaderRight })
     }
+    if (ev.type === 'DisputeResolved' && ev.leaderRight && ev.challenger === this.index) this.payments.lostDispute(ev.epoch, ev.leader)
     // Challenged as a leader, we answer with the receipts of the round we led (not of a later leader's round).
     const led = this.epoch.led
     const answer = (challenger: number): ReceiptedTransfer[] =>

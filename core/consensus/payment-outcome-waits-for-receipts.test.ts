@@ -2,7 +2,8 @@
 // payment of that epoch may or may not be paid (found by the soak: it was refused EPOCH_ENDED while the checkpoint
 // had counted it, and a person told "refused" pays again). It now waits, neither refused nor sent again, until the
 // counted leader's receipts add up to the checkpoint (count and root); then it is final, or goes out again once.
-// Payments alone (a unit of one module); the restarted payer on a real chain is leader-lands-held-back-checkpoint.
+// Never after a dispute we lost (the checkpoint counted the leader's answer for us, not its root). Payments alone (a
+// unit of one module); the restarted payer on a real chain is leader-lands-held-back-checkpoint.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Wallet } from 'ethers'
@@ -27,9 +28,10 @@ function setup() {
   }
   const receipt = (transfer: Transfer, seq: number): ReceiptedTransfer => ({ transfer, seq, senderSig: SIG, receiverSig: SIG, leaderSig: SIG })
   const entry = (tx: ReceiptedTransfer): Entry => ({ type: 'receipt', tx })
-  const someoneElses = (seq: number): ReceiptedTransfer =>
-    receipt({ id: randomTransferId(), epoch: 7n, from: them, to: Wallet.createRandom().address, amount: 1n }, seq)
-  return { payments, pay, receipt, entry, someoneElses }
+  const someoneElses = (seq: number, epoch = 7n): ReceiptedTransfer =>
+    receipt({ id: randomTransferId(), epoch, from: them, to: Wallet.createRandom().address, amount: 1n }, seq)
+  const request = (transfer: Transfer): Entry => ({ type: 'request', transfer, senderSig: SIG })
+  return { payments, pay, receipt, entry, someoneElses, request, me, them }
 }
 
 const tick = () => new Promise((r) => setImmediate(r))
@@ -85,5 +87,34 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
     await tick()
     assert.equal(p.record.status, 'requested')
     assert.deepEqual(p.settled, {})
+  })
+
+  it('after a dispute we lost whose answer cannot be read, stays open: its receipts do not tell what it counted for us', () => {
+    const { payments, entry, someoneElses, request, me, them } = setup()
+    // Epoch 5: the leader hid our payment's receipt from its log and root, and won our dispute with it in its answer:
+    // the checkpoint debited it from us. Restarted, we cannot read that answer (sent through another contract).
+    const ours: Transfer = { id: randomTransferId(), epoch: 5n, from: me, to: them, amount: 5n }
+    const counted = someoneElses(0, 5n)
+    payments.counted.checkpoints.set(5n, { leader: LEADER, count: 1, root: merkleRoot([receiptLeaf(counted)]) })
+    payments.carryOver(6n, () => {})
+    payments.lostDispute(5n, LEADER)
+    payments.rememberPast(request(ours), 0, true)
+    assert.deepEqual(payments.rememberPast(entry(counted), LEADER, false), [], 'not sent again')
+    assert.equal(payments.get(ours.id)?.status, 'requested', 'open: neither paid nor refused as far as we know')
+    payments.carryOver(7n, () => assert.fail('sent again without knowing'))
+  })
+
+  it('restarted, a leader settles its own epoch from its own receipts, those before its request included', () => {
+    const { payments, entry, someoneElses, request, me, them } = setup()
+    const ours: Transfer = { id: randomTransferId(), epoch: 7n, from: me, to: them, amount: 5n }
+    const [x, y] = [someoneElses(0), someoneElses(1)]
+    // We (member 0) led epoch 7; its checkpoint counts x and y, not our payment. It landed while we were away.
+    payments.counted.checkpoints.set(7n, { leader: 0, count: 2, root: merkleRoot([x, y].map(receiptLeaf)) })
+    payments.carryOver(8n, () => {})
+    // Our own log replays in its order: receipt x, our request, receipt y. Shown open meanwhile, not refused.
+    for (const e of [entry(x), request(ours), entry(y)]) assert.deepEqual(payments.rememberPast(e, 0, true), [])
+    assert.equal(payments.get(ours.id)?.status, 'requested')
+    // Another member's entry: our log has replayed whole, so we know, and it goes out again.
+    assert.deepEqual(payments.rememberPast(entry(someoneElses(0, 6n)), 1, false), [payments.get(ours.id)])
   })
 })

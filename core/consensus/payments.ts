@@ -2,9 +2,9 @@
 // re-issue of a payment its epoch closed on.
 import type { Entry } from '../protocol/entries.js'
 import { fromHex, keccak } from '../protocol/bytes.js'
-import { hashTransfer, receiptLeaf } from '../protocol/eip712.js'
-import { merkleRoot } from '../protocol/merkle.js'
+import { hashTransfer } from '../protocol/eip712.js'
 import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import { CountedReceipts, type LandedCheckpoint } from './counted-receipts.js'
 
 export type TransferStatus = 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
 
@@ -42,13 +42,6 @@ export class TransferRejected extends Error {
   }
 }
 
-/** A landed checkpoint: whose receipts of its epoch it counted, how many, and their Merkle root. */
-export interface LandedCheckpoint {
-  leader: number
-  count: number
-  root: Hex
-}
-
 /** A payment that misses this many epochs in a row is given up. */
 const MAX_REISSUES = 3
 
@@ -64,17 +57,16 @@ export class Payments {
   private held: TransferRecord[] = []
   /** Payments that did not settle, by the id their next re-issue will carry. */
   private readonly awaiting = new Map<string, TransferRecord>()
-  /** The landed checkpoint of each checkpointed epoch: whose receipts of that epoch counted. */
-  readonly checkpoints = new Map<bigint, LandedCheckpoint>()
-  /** Past epochs whose landed checkpoint we know exactly (a dispute we lost, or its receipts read): id to seq. */
+  /** Every landed checkpoint, and what recent ones counted once their receipts tell. */
+  readonly counted = new CountedReceipts()
+  /** Past epochs whose landed checkpoint we know exactly (a dispute we lost): transfer id to seq. */
   private readonly pastCovered = new Map<bigint, ReadonlyMap<string, number>>()
   /**
-   * Past epochs in which a payment of ours ended unpaid as far as we knew (we were away, or had not read every
-   * receipt when its checkpoint landed): the counted leader's receipts read since, by seq, until they add up to
-   * its checkpoint. Then we know which of those payments it did not count, and they go out again.
+   * Past epochs with payments of ours whose outcome we do not know yet (the checkpoint landed before we read the
+   * receipts it counts, or we were away): open, neither refused nor sent again, until its receipts tell.
    */
-  private readonly unsettled = new Map<bigint, Map<number, ReceiptedTransfer>>()
-  /** Past epochs whose counted receipts we read and they do not match the checkpoint: their payments stay open. */
+  private readonly undecided = new Set<bigint>()
+  /** Past epochs whose receipts will never tell: their open payments stay open. */
   private readonly unknowable = new Set<bigint>()
   /** Our payments a past epoch's exactly known checkpoint did not count, replayed: they go out again. */
   private knownUnpaid: Array<{ record: TransferRecord; epoch: bigint }> = []
@@ -186,11 +178,11 @@ export class Payments {
    * receipt; an incoming one it does not cover ends refused (its sender pays again under a new id) and an outgoing
    * one goes out again with the next epoch. Without it only that leader's receipts below `count` count as final;
    * an outgoing payment it may or may not cover waits, neither refused nor sent again, until that leader's
-   * receipts are read up to `count` (`seen`: those we hold already), which tells.
+   * receipts are read up to `count` (`seen`: those we hold already, as its leader wrote them), which tells.
    */
   landed(epoch: bigint, checkpoint: LandedCheckpoint, covered: ReadonlyMap<string, number> | undefined, seen: readonly ReceiptedTransfer[] = []): void {
     const { leader, count } = checkpoint
-    this.checkpoints.set(epoch, checkpoint)
+    this.counted.checkpoints.set(epoch, checkpoint)
     for (const r of this.records.values()) {
       if (r.transfer.epoch !== epoch || r.status === 'checkpointed' || r.status === 'rejected') continue
       const seq = covered
@@ -209,10 +201,14 @@ export class Payments {
         r.status = 'countersigned' // its receipt did not count
       }
     }
-    const waiting = (r: TransferRecord): boolean => r.direction === 'out' && r.transfer.epoch === epoch && (r.status === 'requested' || r.status === 'countersigned')
-    if (!covered && [...this.records.values()].some(waiting)) {
-      this.unsettled.set(epoch, new Map(seen.filter((t) => t.transfer.epoch === epoch && t.seq < count).map((t) => [t.seq, t])))
-    }
+    if (covered) return
+    for (const t of seen) this.counted.receipt(leader, t)
+    if ([...this.records.values()].some((r) => r.transfer.epoch === epoch && isOpen(r))) this.undecided.add(epoch)
+  }
+
+  /** We lost a dispute to `leader` in `epoch`: its checkpoint counted its answer for us, which its receipts do not tell. */
+  lostDispute(epoch: bigint, leader: number): void {
+    this.counted.lostDispute(epoch, leader)
   }
 
   /** The epoch restarts from the last checkpoint: its receipts no longer count. */
@@ -226,6 +222,7 @@ export class Payments {
    * cannot match yet (see landed): they go out only once we know it did not count them, or we would pay twice.
    */
   carryOver(epoch: bigint, request: (record: TransferRecord) => void): void {
+    this.counted.moveTo(epoch)
     // Never sent yet: it goes out under its own id, dated to the new epoch, not as a re-issue. A re-issue's id
     // derives from the first id, which must be in our log for a restarted node to link the two.
     for (const r of this.held.splice(0)) {
@@ -233,48 +230,44 @@ export class Payments {
       request(r)
     }
     const unfinished = [...this.records.values()].filter(
-      (r) => r.direction === 'out' && r.transfer.epoch < epoch && (r.status === 'requested' || r.status === 'countersigned') && !this.unsettled.has(r.transfer.epoch) && !this.unknowable.has(r.transfer.epoch),
+      (r) => r.transfer.epoch < epoch && isOpen(r) && !this.undecided.has(r.transfer.epoch) && !this.unknowable.has(r.transfer.epoch),
     )
     for (const r of unfinished) this.reissue(r, epoch, request)
   }
 
-  private watchUnsettled(epoch: bigint): void {
-    if (!this.unsettled.has(epoch)) this.unsettled.set(epoch, new Map())
-  }
-
   /**
-   * Epochs whose counted leader's receipts now add up to their checkpoint (count and root): we know exactly what it
-   * covered. A payment of ours it covered is final; returns those it did not cover, to go out again.
+   * Past epochs whose outcome the receipts read now tell: a payment of ours the checkpoint counted is final (its
+   * sender told); returns those it did not count, to go out again (see resend). Only once our own log has replayed
+   * whole (see rememberPast), or a re-issue we made before a restart could be made again.
    */
-  private settledNow(): TransferRecord[] {
+  settle(): TransferRecord[] {
     const unpaid = this.knownUnpaid.splice(0)
-    for (const [epoch, read] of this.unsettled) {
-      const cp = this.checkpoints.get(epoch)
-      if (!cp || read.size < cp.count) continue
-      this.unsettled.delete(epoch)
-      const receipts = [...read.values()].sort((a, b) => a.seq - b.seq)
-      // Not the receipts it counted (a leader that wrote two at one seq): we cannot tell, and never send them again.
-      if (merkleRoot(receipts.map(receiptLeaf)) !== cp.root) {
+    for (const epoch of this.undecided) {
+      const outcome = this.counted.outcome(epoch)
+      if (outcome === 'unknown') continue
+      this.undecided.delete(epoch)
+      if (outcome === 'unknowable') {
         this.unknowable.add(epoch)
         continue
       }
-      const covered = new Map(receipts.map((t) => [t.transfer.id, t.seq]))
+      const leader = this.counted.checkpoints.get(epoch)?.leader ?? -1
       for (const record of this.records.values()) {
-        const seq = covered.get(record.transfer.id)
-        if (seq === undefined) unpaid.push({ record, epoch })
-        else if (record.transfer.epoch === epoch && record.status !== 'checkpointed') this.counted(record, seq, cp.leader)
+        if (record.transfer.epoch !== epoch) continue
+        const tx = outcome.get(record.transfer.id)
+        // Only our own transfer: another's under a copy of our id does not pay ours.
+        if (tx && hashTransfer(tx.transfer) === hashTransfer(record.transfer)) {
+          if (record.status !== 'checkpointed') this.checkpointed(record, tx.seq, leader)
+        } else unpaid.push({ record, epoch })
       }
     }
-    // Still as it ended in that epoch (not re-issued since): ended unpaid as far as we knew, or waiting to know.
+    // Still as it ended in that epoch (not re-issued since), open or shown ended unpaid, and not given up on.
     const again = (r: TransferRecord, epoch: bigint): boolean =>
-      r.transfer.epoch === epoch &&
-      r.direction === 'out' &&
-      (r.status === 'rejected' ? r.reason === 'EPOCH_ENDED' && (r.retries ?? 0) < MAX_REISSUES : r.status !== 'checkpointed')
+      r.transfer.epoch === epoch && (isOpen(r) || (r.direction === 'out' && r.status === 'rejected' && r.reason === 'EPOCH_ENDED')) && (r.retries ?? 0) < MAX_REISSUES
     return [...new Set(unpaid.filter((u) => again(u.record, u.epoch)).map((u) => u.record))]
   }
 
   /** Counted by a landed checkpoint at `seq`: final (also one shown as ended unpaid before we knew). */
-  private counted(record: TransferRecord, seq: number, leader: number): void {
+  private checkpointed(record: TransferRecord, seq: number, leader: number): void {
     record.seq = seq
     record.receiptLeader = leader
     delete record.reason
@@ -316,11 +309,12 @@ export class Payments {
   /**
    * An entry of a finished epoch, replayed after a restart or read late: it rebuilds the history. A payment counts
    * as checkpointed when the leader of that epoch's checkpoint receipted it (a replaced leader's receipts were
-   * rolled back); one of ours not receipted so is shown as ended with its epoch until that leader's receipts are
-   * all read. Returns our payments those receipts showed unpaid: they go out again (see resend).
+   * rolled back). One of ours of a recent epoch not receipted so is open until that leader's receipts are all read
+   * (see settle); of an older one, shown as ended with its epoch. Returns our payments found unpaid: they go out
+   * again (see resend).
    *
-   * Our own log replays before anyone else's, so when another member's receipt completes an epoch, every re-issue
-   * we had already made is linked to its payment: one found unpaid was never sent again.
+   * Our own log replays whole, in one run, before anyone else's entries: when another member's entry comes, every
+   * re-issue we had already made is linked to its payment, and one found unpaid was never sent again.
    */
   rememberPast(e: Entry, author: number, ownEntry: boolean): TransferRecord[] {
     if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
@@ -335,30 +329,31 @@ export class Payments {
       const earlier = this.reissueOf(e.transfer)
       if (earlier) this.rename(earlier, e.transfer)
       const record: TransferRecord = earlier ?? { transfer: e.transfer, direction: e.type === 'request' ? 'out' : 'in', status: 'rejected' }
+      const epoch = e.transfer.epoch
       record.status = 'rejected'
       record.reason = 'EPOCH_ENDED'
       this.records.set(e.transfer.id, record)
       this.expectReissue(record)
-      if (record.direction === 'out') {
-        if (this.pastCovered.has(e.transfer.epoch)) this.knownUnpaid.push({ record, epoch: e.transfer.epoch })
-        else this.watchUnsettled(e.transfer.epoch)
+      if (record.direction === 'out' && this.pastCovered.has(epoch)) this.knownUnpaid.push({ record, epoch })
+      else if (record.direction === 'out' && this.counted.recent(epoch)) {
+        record.status = 'requested' // its outcome is not known yet
+        delete record.reason
+        this.undecided.add(epoch)
       }
-    } else if (e.type === 'receipt' && this.checkpoints.get(e.tx.transfer.epoch)?.leader === author) {
+    } else if (e.type === 'receipt' && this.counted.checkpoints.get(e.tx.transfer.epoch)?.leader === author) {
       const { tx } = e
-      const cp = this.checkpoints.get(tx.transfer.epoch)
+      this.counted.receipt(author, tx)
+      const cp = this.counted.checkpoints.get(tx.transfer.epoch)
       const record = this.records.get(tx.transfer.id)
-      const same = record && record.transfer.amount === tx.transfer.amount && record.transfer.to === tx.transfer.to && record.transfer.from === tx.transfer.from
-      if (record && same && cp && tx.seq < cp.count && record.status !== 'checkpointed') {
+      if (record && cp && tx.seq < cp.count && record.status !== 'checkpointed' && hashTransfer(record.transfer) === hashTransfer(tx.transfer)) {
         // Replayed history is rebuilt quietly; a payment someone waits on is told.
-        if (record.status !== 'rejected') this.counted(record, tx.seq, author)
+        if (record.status !== 'rejected') this.checkpointed(record, tx.seq, author)
         else [record.status, record.seq, record.receiptLeader] = ['checkpointed', tx.seq, author]
         delete record.reason
       }
-      const read = this.unsettled.get(tx.transfer.epoch)
-      if (read && cp && !read.has(tx.seq) && tx.seq < cp.count) read.set(tx.seq, tx)
     }
     // Settled only on another member's entry: by then our own log has replayed whole (see above).
-    return ownEntry ? [] : this.settledNow()
+    return ownEntry ? [] : this.settle()
   }
 
   /** The node stops: nobody waits any longer. */
@@ -388,4 +383,9 @@ export class Payments {
     if (waiter) this.waiters.set(record.transfer.id, waiter)
     request(record)
   }
+}
+
+/** A payment of ours not ended: sent, not receipted or its receipt did not count, not refused. */
+function isOpen(r: TransferRecord): boolean {
+  return r.direction === 'out' && (r.status === 'requested' || r.status === 'countersigned')
 }
