@@ -26,6 +26,9 @@ export interface SandboxSummary {
   channel: string
   checkpoints: Array<{ epoch: string; leader: number; transaction: string }>
   peers: Array<{ address: string; balanceWei: string }>
+  /** Payments receipted while trading, and for how long it traded. */
+  receipted: number
+  seconds: number
 }
 
 const IN_FLIGHT = 8 // payments each peer keeps open
@@ -141,13 +144,16 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxSummary> 
 
     const members = await channel.members()
     const last = checkpoints.at(-1)
+    const seconds = Math.round((Date.now() - started) / 1000)
     const summary: SandboxSummary = {
       chainId: chainId.toString(),
       channel: channel.address,
       checkpoints: checkpoints.map((c) => ({ epoch: c.epoch.toString(), leader: c.leader, transaction: c.transactionHash })),
       peers: members.map((m) => ({ address: m.account, balanceWei: (last?.balances[m.index] ?? 0n).toString() })),
+      receipted,
+      seconds,
     }
-    log(`${checkpoints.length} checkpoints landed; ${receipted} payments receipted in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    log(`${checkpoints.length} checkpoints landed; ${receipted} payments receipted in ${seconds} s`)
     if (opts.json) {
       writeFileSync(opts.json, `${toJson(summary)}\n`)
       log(`summary written to ${opts.json}`)

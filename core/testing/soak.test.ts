@@ -1,31 +1,11 @@
 // Two minutes of the soak (issue 12; `npm run soak` runs it longer and with more peers): 4 peers as separate processes
 // on a local anvil and DHT, one of them writing junk into its log every half second, paying each other while a random
 // one (the leader and the junk writer included) is killed with SIGKILL about every 10 s and restarted from its data
-// directory. One run, then each of its checks (core/testing/soak.ts) as a test of its own.
+// directory. One run, then each of its checks (core/testing/soak.ts) as a test of its own. The bugs its checks found
+// are fixed, each with a test of its own (README, "Soak").
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import { describeSoak, runSoak, type SoakReport } from './soak.js'
-
-/**
- * Checks the soak shows failing through bugs of the consensus (core/consensus, not fixed yet): marked todo, so they
- * run and report until the fixes land.
- * - A leader restarted after a view change made it leader drops its own receipts while its log replays (the view
- *   change counts only once the others' votes are read, after its own log) and receipts the same transfers again
- *   under new seqs; members refuse those (WRONG_SEQ) and challenge its proposal. With the junk writer muted (its
- *   view-change vote unheard, while it counted the others' and moved on alone) no majority can replace the stuck
- *   leader: the channel stops for good (liveness), and what was receipted in that epoch never lands (lost).
- * - A restarted node reads a junk writer's whole log against the running epoch's mute count: past the 64th junk
- *   entry it skips the rest, the receipts that member wrote as leader of past epochs included, so payments those
- *   receipts covered show "rejected EPOCH_ENDED" though they are on chain (history), and a proposal of that member
- *   in the running epoch is challenged by a restarted member that missed its receipts.
- * - A payment held while its epoch closed goes out under its first re-issue id; restarted, its payer cannot link the
- *   re-issues and shows each as a payment of its own (history).
- * - A payer killed after its payment was receipted in a round that then did not land does not send it again once
- *   restarted (its node tells it ended unpaid, `resumed`), where a running payer would re-issue it (lost).
- */
-const KNOWN_STALL = 'a leader restarted after a view change receipts again; a muted member moves on alone (see above)'
-const KNOWN_LOST = 'the stall above; a payer restarted before its receipted payment landed does not send it again (see above)'
-const KNOWN_HISTORY = "a restarted node skips a junk writer's past receipts; held payments' re-issues unlinked (see above)"
 
 describe('soak: 4 peers, one writing junk, a random one killed every ~10 s for two minutes', () => {
   let r: SoakReport
@@ -81,15 +61,15 @@ describe('soak: 4 peers, one writing junk, a random one killed every ~10 s for t
     assert.deepEqual(failed('refused but paid'), [])
   })
 
-  it('liveness: the channel keeps landing checkpoints', { todo: KNOWN_STALL }, () => {
+  it('liveness: the channel keeps landing checkpoints', () => {
     assert.deepEqual(failed('liveness'), [])
   })
 
-  it('lost: every payment reported receipted ends on chain', { todo: KNOWN_LOST }, () => {
+  it('lost: every payment reported receipted ends on chain', () => {
     assert.deepEqual(failed('lost'), [])
   })
 
-  it('history: each payer shows each of its payments on chain once, checkpointed', { todo: KNOWN_HISTORY }, () => {
+  it('history: each payer shows each of its payments on chain once, checkpointed', () => {
     assert.deepEqual(failed('history'), [])
   })
 })
