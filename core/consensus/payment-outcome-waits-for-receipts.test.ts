@@ -117,4 +117,27 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
     // Another member's entry: our log has replayed whole, so we know, and it goes out again.
     assert.deepEqual(payments.rememberPast(entry(someoneElses(0, 6n)), 1, false), [payments.get(ours.id)])
   })
+
+  it('restarted after a dispute it lost, links the counted re-issue to its first id and never sends that again', () => {
+    const { payments, entry, someoneElses, request, me, them } = setup()
+    // Found by the 30-minute soak, where one send was debited twice: our payment missed epoch 88 and went out again in
+    // 89 as its first re-issue, which leader 5 counted in 89 after we (restarted, behind) challenged and lost. After
+    // the next restart the re-issue was read from the lost dispute's answer as a record of its own, the first id was
+    // left as a payment ended unpaid in 88, and once 88's receipts told it was not counted there it went out again.
+    const first: Transfer = { id: randomTransferId(), epoch: 88n, from: me, to: them, amount: 5n }
+    const reissue: Transfer = { ...first, id: reissueId(first.id, 1), epoch: 89n }
+    const counted88 = someoneElses(0, 88n)
+    payments.counted.checkpoints.set(88n, { leader: 3, count: 1, root: merkleRoot([receiptLeaf(counted88)]) })
+    payments.counted.checkpoints.set(89n, { leader: LEADER, count: 1, root: `0x${'cd'.repeat(32)}` })
+    payments.carryOver(94n, () => {})
+    payments.lostDispute(89n, LEADER)
+    payments.coveredInPast(89n, new Map([[reissue.id, 0]]))
+    for (const t of [first, reissue]) assert.deepEqual(payments.rememberPast(request(t), 0, true), [])
+    assert.deepEqual(payments.rememberPast(entry(counted88), 3, false), [], 'not sent again: its re-issue was paid')
+    assert.deepEqual(
+      payments.all().map((r) => [r.firstId, r.transfer.id, r.status]),
+      [[first.id, reissue.id, 'checkpointed']],
+      'one payment, paid once',
+    )
+  })
 })

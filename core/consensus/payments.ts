@@ -261,8 +261,12 @@ export class Payments {
       }
     }
     // Still as it ended in that epoch (not re-issued since), open or shown ended unpaid, and not given up on.
+    // A record whose next re-issue is on record already (never, when re-issues are linked) is not sent again either.
     const again = (r: TransferRecord, epoch: bigint): boolean =>
-      r.transfer.epoch === epoch && (isOpen(r) || (r.direction === 'out' && r.status === 'rejected' && r.reason === 'EPOCH_ENDED')) && (r.retries ?? 0) < MAX_REISSUES
+      r.transfer.epoch === epoch &&
+      (isOpen(r) || (r.direction === 'out' && r.status === 'rejected' && r.reason === 'EPOCH_ENDED')) &&
+      (r.retries ?? 0) < MAX_REISSUES &&
+      !this.records.has(reissueId(r.firstId ?? r.transfer.id, (r.retries ?? 0) + 1))
     return [...new Set(unpaid.filter((u) => again(u.record, u.epoch)).map((u) => u.record))]
   }
 
@@ -318,16 +322,20 @@ export class Payments {
    */
   rememberPast(e: Entry, author: number, ownEntry: boolean): TransferRecord[] {
     if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
+      // The re-issue of an earlier payment is that payment: one record, so the earlier id is never sent again.
+      const earlier = this.reissueOf(e.transfer)
+      if (earlier) this.rename(earlier, e.transfer)
       const seq = this.pastCovered.get(e.transfer.epoch)?.get(e.transfer.id)
       if (seq !== undefined) {
         // Counted by the checkpoint though no receipt of it is in any log (the leader hid it, and won our dispute).
         const direction = e.type === 'request' ? 'out' : 'in'
-        this.records.set(e.transfer.id, { transfer: e.transfer, direction, status: 'checkpointed', seq })
+        const record: TransferRecord = earlier ?? { transfer: e.transfer, direction, status: 'checkpointed' }
+        Object.assign(record, { status: 'checkpointed', seq })
+        delete record.reason
+        this.records.set(e.transfer.id, record)
         return []
       }
       // Ended with its epoch unless a receipt of it counted, or it comes back as a re-issue (then it is that one).
-      const earlier = this.reissueOf(e.transfer)
-      if (earlier) this.rename(earlier, e.transfer)
       const record: TransferRecord = earlier ?? { transfer: e.transfer, direction: e.type === 'request' ? 'out' : 'in', status: 'rejected' }
       const epoch = e.transfer.epoch
       record.status = 'rejected'
