@@ -140,4 +140,18 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
       'one payment, paid once',
     )
   })
+
+  it('known unpaid after its last re-issue, ends refused', async () => {
+    const { payments, pay, entry, someoneElses } = setup()
+    const p = pay(5n) // epoch 7; re-issued into 8, 9 and 10, its last
+    for (const epoch of [8n, 9n, 10n]) payments.carryOver(epoch, () => {})
+    assert.equal(p.record.retries, 3)
+    const counted = someoneElses(0, 10n)
+    payments.landed(10n, { leader: LEADER, count: 1, root: merkleRoot([receiptLeaf(counted)]) }, undefined, [])
+    payments.carryOver(11n, () => assert.fail('sent a fourth time'))
+    assert.deepEqual(payments.rememberPast(entry(counted), LEADER, false), [])
+    await tick()
+    assert.equal(p.record.status, 'rejected')
+    assert.equal(p.settled.error?.message, `transfer ${p.record.transfer.id} rejected: EPOCH_ENDED`)
+  })
 })

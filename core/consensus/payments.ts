@@ -267,6 +267,8 @@ export class Payments {
       (isOpen(r) || (r.direction === 'out' && r.status === 'rejected' && r.reason === 'EPOCH_ENDED')) &&
       (r.retries ?? 0) < MAX_REISSUES &&
       !this.records.has(reissueId(r.firstId ?? r.transfer.id, (r.retries ?? 0) + 1))
+    // Known unpaid after its last re-issue: it ends refused now (truly, this time).
+    for (const { record, epoch } of unpaid) if (record.transfer.epoch === epoch && isOpen(record) && (record.retries ?? 0) >= MAX_REISSUES) this.rejected(record, 'EPOCH_ENDED')
     return [...new Set(unpaid.filter((u) => again(u.record, u.epoch)).map((u) => u.record))]
   }
 
