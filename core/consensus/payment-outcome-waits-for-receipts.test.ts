@@ -154,4 +154,18 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
     assert.equal(p.record.status, 'rejected')
     assert.equal(p.settled.error?.message, `transfer ${p.record.transfer.id} rejected: EPOCH_ENDED`)
   })
+
+  it('our own request read back from our log after its re-issue is that payment, not a second one', () => {
+    const { payments, pay, request } = setup()
+    // Found by the 30-minute soak (one send paid twice in one epoch): sent just after a restart, the payment was
+    // re-issued when its epoch closed before our own log handed the first request back; that late copy made a second
+    // record, open, which went out again as the same re-issue.
+    const p = pay(5n)
+    const first = p.record.transfer
+    payments.carryOver(8n, () => {})
+    assert.equal(p.record.transfer.id, reissueId(first.id, 1))
+    assert.deepEqual(payments.rememberPast(request(first), 0, true), [])
+    payments.recall(request(first))
+    assert.deepEqual(payments.all(), [p.record], 'one record')
+  })
 })

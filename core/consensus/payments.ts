@@ -55,6 +55,11 @@ export class Payments {
   private readonly waiters = new Map<string, Waiter>()
   /** Payments asked for while the epoch was closing: they go out with the next one. */
   private held: TransferRecord[] = []
+  /**
+   * Ids our payments went by before a re-issue: our own entry under one, read back from our log after the re-issue
+   * (it comes back late), is that payment, not a new one (found by the soak: a second record, sent again, paid twice).
+   */
+  private readonly formerIds = new Set<string>()
   /** Payments that did not settle, by the id their next re-issue will carry. */
   private readonly awaiting = new Map<string, TransferRecord>()
   /** Every landed checkpoint, and what recent ones counted once their receipts tell. */
@@ -121,6 +126,7 @@ export class Payments {
     record.firstId ??= record.transfer.id
     record.retries = (record.retries ?? 0) + 1
     this.records.delete(record.transfer.id)
+    this.formerIds.add(record.transfer.id)
     record.transfer = transfer
     this.records.set(transfer.id, record)
   }
@@ -295,14 +301,14 @@ export class Payments {
 
   /** Our own entry of the running epoch, replayed after a restart. */
   recall(e: Entry): void {
-    if (e.type === 'request' && !this.records.has(e.transfer.id)) {
+    if (e.type === 'request' && !this.known(e.transfer.id)) {
       const earlier = this.reissueOf(e.transfer)
       if (earlier) this.rename(earlier, e.transfer)
       const record = earlier ?? { transfer: e.transfer, direction: 'out', status: 'requested' }
       record.status = 'requested'
       delete record.reason
       this.records.set(e.transfer.id, record)
-    } else if (e.type === 'countersign' && !this.records.has(e.transfer.id)) {
+    } else if (e.type === 'countersign' && !this.known(e.transfer.id)) {
       this.incoming(e.transfer)
     }
   }
@@ -323,7 +329,7 @@ export class Payments {
    * re-issue we had already made is linked to its payment, and one found unpaid was never sent again.
    */
   rememberPast(e: Entry, author: number, ownEntry: boolean): TransferRecord[] {
-    if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.records.has(e.transfer.id)) {
+    if (ownEntry && (e.type === 'request' || e.type === 'countersign') && !this.known(e.transfer.id)) {
       // The re-issue of an earlier payment is that payment: one record, so the earlier id is never sent again.
       const earlier = this.reissueOf(e.transfer)
       if (earlier) this.rename(earlier, e.transfer)
@@ -364,6 +370,11 @@ export class Payments {
     }
     // Settled only on another member's entry: by then our own log has replayed whole (see above).
     return ownEntry ? [] : this.settle()
+  }
+
+  /** A payment of ours goes, or went, by `id`. */
+  private known(id: Hex): boolean {
+    return this.records.has(id) || this.formerIds.has(id)
   }
 
   /** The node stops: nobody waits any longer. */
