@@ -17,7 +17,7 @@ export interface LandedCheckpoint {
 /** Epochs before the running one whose receipts are kept: an outcome not known by then never will be. */
 const RECENT_EPOCHS = 8n
 /** No honest checkpoint counts more (every member at the transfer cap); a larger count is never read up to. */
-const MAX_COUNT = CHANNEL_LIMITS.maxMembers * CHANNEL_LIMITS.maxTxCap
+export const MAX_COUNT = CHANNEL_LIMITS.maxMembers * CHANNEL_LIMITS.maxTxCap
 
 /** The counted transfers by id; not known yet; or never to be known from receipts. */
 export type Outcome = ReadonlyMap<string, ReceiptedTransfer> | 'unknown' | 'unknowable'

@@ -1,15 +1,12 @@
 // The running epoch across its rounds: the checkpoint it starts from, what carries over from one round to the
 // next (transfers both parties signed, exit requests, leaders it may no longer have) and the round under way.
-import { CHANNEL_LIMITS } from '../chain/channel-limits.js'
 import { EpochLedger, type SignatureCheck } from '../ledger/epoch-ledger.js'
 import type { Entry } from '../protocol/entries.js'
 import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { CheckpointState, MemberRecord } from './chain-port.js'
+import { MAX_COUNT } from './counted-receipts.js'
 import type { Countersigned } from './leader-role.js'
 import { Round } from './round.js'
-
-/** Receipts of one author kept at most: as many as a checkpoint of the largest channel counts. */
-const MAX_RECEIPTS_READ = CHANNEL_LIMITS.maxMembers * CHANNEL_LIMITS.maxTxCap
 
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
@@ -67,7 +64,7 @@ export class Epoch {
     if (tx.transfer.epoch !== this.number) return
     let read = this.receiptsRead.get(author)
     if (!read) this.receiptsRead.set(author, (read = new Map()))
-    if (read.size < MAX_RECEIPTS_READ && !read.has(tx.seq)) read.set(tx.seq, tx)
+    if (read.size < MAX_COUNT && !read.has(tx.seq)) read.set(tx.seq, tx) // as many as a checkpoint can count
   }
 
   /** The receipts `author` wrote of this epoch that we read. */
