@@ -38,6 +38,8 @@ export class TradeLogs implements Transport {
   private readonly onResume: Array<() => void> = []
   private readonly stops: Array<() => void> = []
   private readonly reading = new Set<number>()
+  /** Our stored entries have been handed on: others' entries may follow (pushed ones before are dropped). */
+  private ownReplayed = false
 
   constructor(
     directory: string,
@@ -61,7 +63,7 @@ export class TradeLogs implements Transport {
     const core = this.store.get({ manifest: { version: MANIFEST_VERSION, signers: [{ publicKey: peerKey }] } })
     this.cores.set(index, core)
     await core.ready()
-    if (this.handler) this.readInBatches(index, core)
+    if (this.handler && this.ownReplayed) this.readInBatches(index, core) // else start() reads it
   }
 
   append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>): Promise<void> {
@@ -96,7 +98,8 @@ export class TradeLogs implements Transport {
 
   /** An entry member `author` pushed to us (the network layer vouches that it came from that member's peer). */
   pushed(author: number, position: number, entry: Uint8Array): void {
-    if (author !== this.me && this.cores.has(author)) this.handler?.(author, position, entry, true)
+    // Not before our stored entries are read: a restarted member hears no one before itself (its log brings it later).
+    if (author !== this.me && this.cores.has(author) && this.ownReplayed) this.handler?.(author, position, entry, true)
   }
 
   subscribe(handler: EntryHandler): () => void {
@@ -126,6 +129,7 @@ export class TradeLogs implements Transport {
     })
     this.openedEntries ??= position.next
     this.tail(this.me, own, stored, position)
+    this.ownReplayed = true
     for (const [index, core] of this.cores) if (index !== this.me) this.readInBatches(index, core)
   }
 
@@ -154,7 +158,7 @@ export class TradeLogs implements Transport {
    * pushed); batching keeps replication's cost per block (proofs, verified writes, storage batches) low.
    */
   private readInBatches(index: number, core: Hypercore): void {
-    if (this.reading.has(index)) return // a member followed while our stored entries were being read
+    if (this.reading.has(index)) return // one reader per log
     this.reading.add(index)
     const position = { next: 0 }
     let read = 0

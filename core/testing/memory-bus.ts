@@ -8,7 +8,8 @@ import type { EntryHandler, Transport } from '../consensus/transport.js'
  */
 export class MemoryBus {
   private readonly logs: Uint8Array[][] = []
-  private readonly handlers = new Map<EntryHandler, number>()
+  /** Each subscriber's member, and the log lengths its history covered: live delivery starts after them. */
+  private readonly handlers = new Map<EntryHandler, { member: number; from: number[] }>()
 
   /** The transport of member `index`. */
   connect(index: number): Transport {
@@ -21,19 +22,20 @@ export class MemoryBus {
         entries.forEach((entry, k) => {
           const to = recipients?.[k] ?? []
           setImmediate(() => {
-            for (const [h, member] of this.handlers) if (to.includes(member)) h(index, first + k, entry, true)
+            for (const [h, { member }] of this.handlers) if (to.includes(member)) h(index, first + k, entry, true)
           })
         })
         entries.forEach((entry, k) => {
           setImmediate(() => {
-            for (const h of this.handlers.keys()) h(index, first + k, entry)
+            // An entry appended before a subscriber came reaches it with the history, in order, not ahead of it.
+            for (const [h, { from }] of this.handlers) if (first + k >= (from[index] ?? 0)) h(index, first + k, entry)
           })
         })
       },
       subscribe: (handler) => {
         const history = [...this.logs.entries()].map(([author, log]) => ({ author, log: [...(log ?? [])] }))
         const ordered = [...history.filter((h) => h.author === index), ...history.filter((h) => h.author !== index)]
-        this.handlers.set(handler, index)
+        this.handlers.set(handler, { member: index, from: history.map((h) => h.log.length) })
         setImmediate(() => ordered.forEach(({ author, log }) => log.forEach((e, i) => handler(author, i, e))))
         return () => {
           this.handlers.delete(handler)
