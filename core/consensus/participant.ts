@@ -391,7 +391,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       }
     }
     this.timers.start(round, this.timing.epochMs)
-    for (const p of this.inbox.drain()) this.queue.run(() => this.handle(p.author, p.entry))
+    // Ahead of what came after them: a held-back receipt must be in the ledger before the proposal that counts it.
+    this.queue.runFirst(this.inbox.drain().map((p) => () => this.handle(p.author, p.entry)))
   }
 
   private async onChainEvent(ev: ChannelEvent): Promise<void> {

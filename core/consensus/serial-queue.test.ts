@@ -1,5 +1,5 @@
-// The serial queue alone, on a hand-driven clock: tasks run one at a time in order, a failing task does not stop
-// the queue, the deadline timer is replaced when re-armed, and nothing runs after stop.
+// The serial queue alone, on a hand-driven clock: tasks run one at a time in order (tasks handed back go first), a
+// failing task does not stop the queue, the deadline timer is replaced when re-armed, and nothing runs after stop.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SerialQueue, type Clock } from './serial-queue.js'
@@ -39,6 +39,21 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r))
 const drained = (q: SerialQueue): Promise<void> => new Promise((r) => q.run(r))
 
 describe('serial queue', () => {
+  it('runs tasks handed back with runFirst ahead of those queued but not started, in the order given', async () => {
+    const q = new SerialQueue(new ManualClock(), () => {})
+    const seen: string[] = []
+    q.run(() => {
+      seen.push('a')
+      q.runFirst([() => void seen.push('held 1'), () => void seen.push('held 2')])
+    })
+    q.run(() => void seen.push('b'))
+    assert.equal(q.backlog, 2)
+    await drained(q)
+    assert.deepEqual(seen, ['a', 'held 1', 'held 2', 'b'])
+    await q.idle()
+    assert.equal(q.backlog, 0)
+  })
+
   it('runs tasks one at a time, in order, even when an earlier one awaits', async () => {
     const q = new SerialQueue(new ManualClock(), () => {})
     const seen: string[] = []

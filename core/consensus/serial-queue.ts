@@ -14,12 +14,15 @@ export const systemClock: Clock = {
 type Task = () => Promise<void> | void
 
 export class SerialQueue {
-  private tail: Promise<void> = Promise.resolve()
+  private readonly tasks: Task[] = []
+  /** The loop working the tasks off, while there are any. */
+  private working: Promise<void> | undefined
+  /** A task is running now. */
+  private busy = false
   /** The one re-armable timer (the running attempt's deadline). */
   private deadline: unknown
   private readonly timers = new Set<unknown>()
   private halted = false
-  private queued = 0
 
   constructor(
     readonly clock: Clock,
@@ -33,22 +36,42 @@ export class SerialQueue {
 
   /** Tasks queued and not yet done. */
   get backlog(): number {
-    return this.queued
+    return this.tasks.length + (this.busy ? 1 : 0)
   }
 
   run(task: Task): void {
-    this.queued++
-    this.tail = this.tail
-      .then(async () => {
-        if (!this.halted) await task()
-      })
-      .catch(this.onError)
-      .finally(() => this.queued--)
+    this.tasks.push(task)
+    this.work()
+  }
+
+  /**
+   * Tasks that go ahead of every task queued but not started: entries held back that arrived before the ones
+   * queued since, handed back in the order they came.
+   */
+  runFirst(tasks: readonly Task[]): void {
+    this.tasks.unshift(...tasks)
+    this.work()
+  }
+
+  private work(): void {
+    this.working ??= (async () => {
+      await undefined // never inside run: the caller goes on first, as it would with a promise chain
+      for (let task = this.tasks.shift(); task; task = this.tasks.shift()) {
+        this.busy = true
+        try {
+          if (!this.halted) await task()
+        } catch (err) {
+          this.onError(err)
+        }
+        this.busy = false
+      }
+      this.working = undefined
+    })()
   }
 
   /** Resolves once every task queued so far is done. */
   idle(): Promise<void> {
-    return this.tail
+    return this.working ?? Promise.resolve()
   }
 
   /** Arms the single deadline timer; arming again replaces it. */
@@ -73,6 +96,6 @@ export class SerialQueue {
     this.clock.clearTimeout(this.deadline)
     for (const t of this.timers) this.clock.clearTimeout(t)
     this.timers.clear()
-    return this.tail.catch(() => {})
+    return this.idle()
   }
 }
