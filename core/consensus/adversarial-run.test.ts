@@ -25,7 +25,8 @@ describe('adversarial run', () => {
   for (const seed of SEEDS) {
     const s = scenario(seed)
     it(`seed ${seed}: ${describeScenario(s)}`, { timeout: 120_000 }, async () => {
-      const r = await runScenario(devnet(), s, { trace: true })
+      // Bounded under the test's timeout, so a stall fails with its trace.
+      const r = await runScenario(devnet(), s, { trace: true, deadlineMs: 90_000 })
       const trace = r.trace ? `\n${r.trace.join('\n')}` : ''
       assert.deepEqual(r.violations, [], `seed ${seed} broke an invariant${trace}`)
       assert.ok(r.checkpoints >= s.epochs.length + 1, `seed ${seed}: only ${r.checkpoints} checkpoints (${r.notes.join('; ')})`)

@@ -3,14 +3,13 @@
 // entries already queued, the leader's proposal among them. It judged the proposal on a ledger without those
 // receipts, found it wrong and challenged an honest leader (and lost). Held-back entries now go first.
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import { decodeEntry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { EntryHandler, Transport } from './transport.js'
-import { startCluster } from '../testing/cluster.js'
+import { silenceSecondLeader, startCluster } from '../testing/cluster.js'
 
 /**
  * From its second start on, member `me` reads the logs in one order a batched reader may give (each log in order):
@@ -55,13 +54,7 @@ describe('a restarted member that reads the new leader\'s receipts before the vi
       },
     })
     try {
-      await cluster.untilCheckpoint(1n)
-      const p0 = cluster.participants[0]!
-      while (p0.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
-      assert.equal(p0.currentLeader, 1)
-      await cluster.participants[1]!.stop() // leader 1 silent: view change to 2
-      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
-      assert.deepEqual([change.from, change.to], [1, 2])
+      await silenceSecondLeader(cluster) // view change from leader 1 to 2
       const sent = await Promise.all([[0, 3, 1001n], [3, 0, 1002n], [0, 2, 1003n], [3, 2, 1004n]].map(([a, b, x]) => cluster.participants[Number(a)]!.send(Number(b), x as bigint)))
       assert.ok(sent.every((r) => r.status === 'receipted'))
       // Member 0 is away when leader 2 proposes, and comes back to judge the proposal.

@@ -3,12 +3,11 @@
 // the same transfers again under new seqs, members refused them and challenged its proposal. Its receipts and
 // proposal are now kept until the round it leads starts.
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
-import { startCluster } from '../testing/cluster.js'
+import { silenceSecondLeader, startCluster } from '../testing/cluster.js'
 
 describe('a leader restarted after a view change made it leader', () => {
   const devnet = useDevnet()
@@ -19,13 +18,7 @@ describe('a leader restarted after a view change made it leader', () => {
       timing: { epochMs: 4000, leaderTimeoutMs: 1000, chainPollMs: 40 },
     })
     try {
-      await cluster.untilCheckpoint(1n)
-      const p0 = cluster.participants[0]!
-      while (p0.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
-      assert.equal(p0.currentLeader, 1)
-      await cluster.participants[1]!.stop() // leader 1 silent: view change to 2
-      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
-      assert.deepEqual([change.from, change.to], [1, 2])
+      await silenceSecondLeader(cluster) // view change from leader 1 to 2
       // Payments receipted by leader 2, then leader 2 restarts before it proposes.
       const sent = await Promise.all([[0, 3, 1001n], [3, 0, 1002n], [0, 2, 1003n], [3, 2, 1004n]].map(([a, b, x]) => cluster.participants[Number(a)]!.send(Number(b), x as bigint)))
       assert.ok(sent.every((r) => r.status === 'receipted'))

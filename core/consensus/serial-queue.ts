@@ -14,11 +14,13 @@ export const systemClock: Clock = {
 type Task = () => Promise<void> | void
 
 export class SerialQueue {
-  private readonly tasks: Task[] = []
+  private tasks: Task[] = []
   /** The loop working the tasks off, while there are any. */
   private working: Promise<void> | undefined
-  /** A task is running now. */
-  private busy = false
+  /** Tasks queued and not yet done, marks left out. */
+  private queued = 0
+  /** Tasks that only tell a waiter its turn came: they run after stop too, and are not counted. */
+  private readonly marks = new WeakSet<Task>()
   /** The one re-armable timer (the running attempt's deadline). */
   private deadline: unknown
   private readonly timers = new Set<unknown>()
@@ -36,10 +38,11 @@ export class SerialQueue {
 
   /** Tasks queued and not yet done. */
   get backlog(): number {
-    return this.tasks.length + (this.busy ? 1 : 0)
+    return this.queued
   }
 
   run(task: Task): void {
+    this.queued++
     this.tasks.push(task)
     this.work()
   }
@@ -49,7 +52,8 @@ export class SerialQueue {
    * queued since, handed back in the order they came.
    */
   runFirst(tasks: readonly Task[]): void {
-    this.tasks.unshift(...tasks)
+    this.queued += tasks.length
+    this.tasks = [...tasks, ...this.tasks] // not unshift(...tasks): up to a whole inbox, past the arguments limit
     this.work()
   }
 
@@ -57,21 +61,26 @@ export class SerialQueue {
     this.working ??= (async () => {
       await undefined // never inside run: the caller goes on first, as it would with a promise chain
       for (let task = this.tasks.shift(); task; task = this.tasks.shift()) {
-        this.busy = true
+        const mark = this.marks.has(task)
         try {
-          if (!this.halted) await task()
+          if (!this.halted || mark) await task()
         } catch (err) {
           this.onError(err)
         }
-        this.busy = false
+        if (!mark) this.queued--
       }
       this.working = undefined
     })()
   }
 
-  /** Resolves once every task queued so far is done. */
+  /** Resolves once every task queued so far is done (not those queued after: a steady stream never ends). */
   idle(): Promise<void> {
-    return this.working ?? Promise.resolve()
+    if (!this.working) return Promise.resolve()
+    return new Promise((resolve) => {
+      const mark = (): void => resolve()
+      this.marks.add(mark)
+      this.tasks.push(mark)
+    })
   }
 
   /** Arms the single deadline timer; arming again replaces it. */

@@ -65,6 +65,8 @@ export interface RunOptions {
   log?: (line: string) => void
   /** Keep the participants' log lines and attach the last ones to a report that has violations (or to every one). */
   trace?: boolean | 'always'
+  /** The run stops waiting after this long and reports it as a violation, with its trace (default: no bound). */
+  deadlineMs?: number
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -402,6 +404,10 @@ export async function runScenario(devnet: Devnet, s: Scenario, opts: RunOptions 
     for (;;) {
       await within(POLL_MS, poll(), 'a poll of the chain did not end')
       if (done()) return true
+      if (opts.deadlineMs !== undefined && Date.now() - started > opts.deadlineMs) {
+        violation(`the run went past its ${opts.deadlineMs} ms waiting for ${what} (after epoch ${checkpointed})`)
+        return false
+      }
       const now = Date.now()
       const gap = now - lastCheckpointAt
       const owed = majoritySince === undefined ? 0 : now - Math.max(lastCheckpointAt, majoritySince)

@@ -1,4 +1,5 @@
 // Test and benchmark support: a channel on a devnet with N participants over one in-memory bus, in one call.
+import { once } from 'node:events'
 import { Wallet } from 'ethers'
 import type { ChannelClient, Devnet } from '../chain/index.js'
 import type { Hex } from '../protocol/types.js'
@@ -95,4 +96,18 @@ export async function startCluster(
       await Promise.all(participants.map((p) => p.stop()))
     },
   }
+}
+
+/**
+ * Epoch 2's leader (member 1) goes silent once epoch 1 is checkpointed; resolves when member 0 has seen the view
+ * change hand the epoch to member 2 (channels of four or more, so three votes make the change).
+ */
+export async function silenceSecondLeader(cluster: Cluster): Promise<void> {
+  await cluster.untilCheckpoint(1n)
+  const p0 = cluster.participants[0]!
+  while (p0.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
+  if (p0.currentLeader !== 1) throw new Error(`epoch 2 is led by member ${p0.currentLeader}, not 1`)
+  await cluster.participants[1]!.stop()
+  const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+  if (change.from !== 1 || change.to !== 2) throw new Error(`view change from ${change.from} to ${change.to}, not 1 to 2`)
 }
