@@ -14,7 +14,9 @@ export const systemClock: Clock = {
 type Task = () => Promise<void> | void
 
 export class SerialQueue {
-  private tasks: Task[] = []
+  private tasks: Array<Task | undefined> = []
+  /** Index of the next task in `tasks` (shift would copy the rest each time: quadratic on a long queue). */
+  private head = 0
   /** The loop working the tasks off, while there are any. */
   private working: Promise<void> | undefined
   /** Tasks queued and not yet done, marks left out. */
@@ -53,24 +55,37 @@ export class SerialQueue {
    */
   runFirst(tasks: readonly Task[]): void {
     this.queued += tasks.length
-    this.tasks = [...tasks, ...this.tasks] // not unshift(...tasks): up to a whole inbox, past the arguments limit
+    this.tasks = [...tasks, ...this.tasks.slice(this.head)] // not unshift(...): a whole inbox passes its arguments limit
+    this.head = 0
     this.work()
   }
 
   private work(): void {
     this.working ??= (async () => {
       await undefined // never inside run: the caller goes on first, as it would with a promise chain
-      for (let task = this.tasks.shift(); task; task = this.tasks.shift()) {
+      for (let task = this.next(); task; task = this.next()) {
         const mark = this.marks.has(task)
         try {
           if (!this.halted || mark) await task()
         } catch (err) {
-          this.onError(err)
+          try {
+            this.onError(err)
+          } catch {} // a failing report must not end the queue
         }
         if (!mark) this.queued--
       }
       this.working = undefined
     })()
+  }
+
+  private next(): Task | undefined {
+    const task = this.tasks[this.head]
+    if (task) this.tasks[this.head++] = undefined // let it go
+    if (this.head === this.tasks.length || this.head > 4096) { // now and then, not per task
+      this.tasks = this.tasks.slice(this.head)
+      this.head = 0
+    }
+    return task
   }
 
   /** Resolves once every task queued so far is done (not those queued after: a steady stream never ends). */

@@ -170,6 +170,7 @@ export class TradeLogs implements Transport {
       if (this.paused) return void this.onResume.push(later)
       pulling = true
       try {
+        await core.ready() // started by start() before follow's ready: its length would read 0 until an append
         const end = core.length
         if (read < end) await core.download({ start: read, end }).done()
         for (; read < end && !this.closed && this.handler; read++) {

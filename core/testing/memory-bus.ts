@@ -22,7 +22,9 @@ export class MemoryBus {
         entries.forEach((entry, k) => {
           const to = recipients?.[k] ?? []
           setImmediate(() => {
-            for (const [h, { member }] of this.handlers) if (to.includes(member)) h(index, first + k, entry, true)
+            for (const [h, { member, from }] of this.handlers) {
+              if (to.includes(member) && first + k >= (from[index] ?? 0)) h(index, first + k, entry, true)
+            }
           })
         })
         entries.forEach((entry, k) => {
