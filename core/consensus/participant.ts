@@ -33,6 +33,9 @@ export { TransferRejected, type TransferRecord, type TransferStatus } from './pa
 export type { EpochProgress } from './round.js'
 export type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
 
+/** How often a majority's checkpoint waits to see its leader's proposal come through the log. */
+const POLL_PROPOSAL_MS = 100
+
 /** Entries whose handling costs signature work or a write of ours: what a muted member does not get. */
 function costsWork(e: Entry): boolean {
   return e.type === 'request' || e.type === 'countersign' || e.type === 'proposal' || e.type === 'vote'
@@ -431,10 +434,20 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (cp.epoch !== this.epoch.number) return
     this.majority.proposed(cp, deadline)
     this.round.awaitingWindow = true
-    this.round.ledger.close()
-    if (cp.leader === this.index || ((unsigned >> BigInt(this.index)) & 1n) === 0n) return
+    if (cp.leader === this.index || ((unsigned >> BigInt(this.index)) & 1n) === 0n) return this.round.ledger.close()
     const round = this.epoch.rounds.findLast((r) => r.leader === cp.leader) ?? this.round
-    await this.memberRole.judgeOnChain(round, cp, this.epoch)
+    // Judged once that leader's proposal has come through its log, its receipts before it: a member still replaying
+    // its logs after a restart would judge a ledger without them and challenge an honest leader. A leader that never
+    // logged its proposal is judged from the chain half way through the window (a day on a public network).
+    const judgeBy = Date.now() + (Number(deadline) * 1000 - Date.now()) / 2
+    const judge = async (): Promise<void> => {
+      if (cp.epoch !== this.epoch.number || !this.epoch.rounds.includes(round)) return // it landed, or was voided
+      if (round.proposedCount === undefined && Date.now() < judgeBy) return this.queue.after(POLL_PROPOSAL_MS, judge)
+      round.ledger.close()
+      // The checkpoint on chain, whatever the log's proposal said (a vote for that one does not make this one right).
+      await this.memberRole.judgeOnChain(round, cp, this.epoch)
+    }
+    await judge()
   }
 
   private async onDisputeEvent(ev: DisputeEvent): Promise<void> {
