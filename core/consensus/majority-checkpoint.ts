@@ -20,6 +20,12 @@ export class MajorityCheckpoint {
     this.waiting = { checkpoint, deadline }
   }
 
+  /** Whether `checkpoint` is the one waiting. */
+  holds(checkpoint: Checkpoint): boolean {
+    const w = this.waiting?.checkpoint
+    return w !== undefined && w.epoch === checkpoint.epoch && w.leader === checkpoint.leader && w.txRoot === checkpoint.txRoot
+  }
+
   /** It landed, or a dispute voided it. */
   over(): void {
     this.waiting = undefined

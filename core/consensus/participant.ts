@@ -33,7 +33,7 @@ export { TransferRejected, type TransferRecord, type TransferStatus } from './pa
 export type { EpochProgress } from './round.js'
 export type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
 
-/** How often a majority's checkpoint waits to see its leader's proposal come through the log. */
+/** How often a majority's checkpoint not judged yet looks whether our ledger holds its leader's receipts. */
 const POLL_PROPOSAL_MS = 100
 
 /** Entries whose handling costs signature work or a write of ours: what a muted member does not get. */
@@ -70,6 +70,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private memberRole!: MemberRole
   private timers!: RoundTimers
   private txCap = 0
+  private challengeWindowMs = 0
   private epoch!: Epoch
   private unsubscribe: (() => void) | undefined
   private throttled = false
@@ -115,7 +116,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const later = (ms: number, task: () => Promise<void> | void): void => this.queue.after(ms, task)
     const current = (): Round => this.round
     this.memberRole = new MemberRole({ ...shared, address, payments, disputes, current, later, leaderTimeoutMs: timing.leaderTimeoutMs })
-    this.txCap = (await chain.params()).txCap
+    const params = await chain.params()
+    this.txCap = params.txCap
+    this.challengeWindowMs = Number(params.challengeWindow ?? 0n) * 1000
     const status = await chain.status()
     await this.members.refresh()
     const banned = await chain.bannedLeaders()
@@ -435,17 +438,20 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.majority.proposed(cp, deadline)
     this.round.awaitingWindow = true
     if (cp.leader === this.index || ((unsigned >> BigInt(this.index)) & 1n) === 0n) return this.round.ledger.close()
-    const round = this.epoch.rounds.findLast((r) => r.leader === cp.leader) ?? this.round
-    // Judged once that leader's proposal has come through its log, its receipts before it: a member still replaying
-    // its logs after a restart would judge a ledger without them and challenge an honest leader. A leader that never
-    // logged its proposal is judged from the chain half way through the window (a day on a public network).
-    const judgeBy = Date.now() + (Number(deadline) * 1000 - Date.now()) / 2
+    // Judged once our ledger of that leader's round holds the receipts it counts, or its proposal came through the
+    // log (receipts before it): a member still replaying its logs after a restart would judge a ledger without
+    // them and challenge an honest leader. Else (a leader that withholds them) half way through the window, by the
+    // local clock and the channel's window (a chain clock running ahead must not push it past the end).
+    const judgeBy = this.queue.clock.now() + Math.min(Number(deadline) * 1000 - Date.now(), this.challengeWindowMs) / 2
     const judge = async (): Promise<void> => {
-      if (cp.epoch !== this.epoch.number || !this.epoch.rounds.includes(round)) return // it landed, or was voided
-      if (round.proposedCount === undefined && Date.now() < judgeBy) return this.queue.after(POLL_PROPOSAL_MS, judge)
-      round.ledger.close()
+      if (cp.epoch !== this.epoch.number || !this.majority.holds(cp)) return // it landed, or a dispute voided it
+      const round = this.epoch.rounds.findLast((r) => r.leader === cp.leader) // a view change to it may replay later
+      const ready = round && (round.proposedCount !== undefined || round.ledger.receipts().length >= cp.txCount)
+      if (!ready && this.queue.clock.now() < judgeBy) return this.queue.after(POLL_PROPOSAL_MS, judge)
+      const judged = round ?? this.round
+      judged.ledger.close()
       // The checkpoint on chain, whatever the log's proposal said (a vote for that one does not make this one right).
-      await this.memberRole.judgeOnChain(round, cp, this.epoch)
+      await this.memberRole.judgeOnChain(judged, cp, this.epoch)
     }
     await judge()
   }
