@@ -9,7 +9,7 @@ import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import { decodeEntry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { EntryHandler, Transport } from './transport.js'
-import { silenceSecondLeader, startCluster } from '../testing/cluster.js'
+import { silenceSecondLeader, startCluster, untilLogged } from '../testing/cluster.js'
 
 /**
  * From its second start on, member `me` reads the logs in one order a batched reader may give (each log in order):
@@ -58,10 +58,7 @@ describe('a restarted member that reads the new leader\'s receipts before the vi
       const sent = await Promise.all([[0, 3, 1001n], [3, 0, 1002n], [0, 2, 1003n], [3, 2, 1004n]].map(([a, b, x]) => cluster.participants[Number(a)]!.send(Number(b), x as bigint)))
       assert.ok(sent.every((r) => r.status === 'receipted'))
       // Member 0 is away when leader 2 proposes, and comes back to judge the proposal.
-      await cluster.restart(0, async () => {
-        const proposed = (): boolean => Array.from({ length: cluster.bus.length(2) }, (_, i) => decodeEntry(cluster.bus.entry(2, i))).some((e) => e.type === 'proposal')
-        while (!proposed()) await new Promise((r) => setTimeout(r, 50))
-      })
+      await cluster.restart(0, () => untilLogged(cluster, 2, 'proposal'))
       await cluster.untilCheckpoint(2n, 30_000)
       const events = await f.channel.events()
       assert.deepEqual(lines.filter((l) => l.includes('disagrees')), [])

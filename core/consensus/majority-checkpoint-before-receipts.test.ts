@@ -7,10 +7,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
-import { decodeEntry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { EntryHandler, Transport } from './transport.js'
-import { startCluster } from '../testing/cluster.js'
+import { startCluster, untilLogged } from '../testing/cluster.js'
 
 /** From its second start on, member `me` hears the others' logs only after `ms` (a long replay), in order. */
 function slowReplay(me: number, ms: number): (t: Transport) => Transport {
@@ -55,10 +54,7 @@ describe('a restarted member still replaying when a majority\'s checkpoint goes 
       assert.equal(sent.status, 'receipted')
       const epoch = sent.transfer.epoch
       // Member 2 is away when the leader proposes, and back before the leader gives up waiting for its vote.
-      await cluster.restart(2, async () => {
-        const proposed = (): boolean => Array.from({ length: cluster.bus.length(leader) }, (_, i) => decodeEntry(cluster.bus.entry(leader, i))).some((e) => e.type === 'proposal')
-        while (!proposed()) await new Promise((r) => setTimeout(r, 20))
-      })
+      await cluster.restart(2, () => untilLogged(cluster, leader, 'proposal'))
       await cluster.untilCheckpoint(epoch, 60_000)
       const events = await f.channel.events()
       assert.equal(events.filter((e) => e.type === 'CheckpointProposed').length, 1, 'a majority\'s checkpoint')

@@ -124,14 +124,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // The status and the events up to `head` must agree: a checkpoint landing between the two reads (found by the
     // soak: a majority's, finalized just as a member restarted) would be in neither the status nor what we watch
     // from head + 1, and the member would stay in that epoch, its payments never shown final. Read again then.
-    let status = await chain.status()
-    let head = await chain.blockNumber()
-    let history = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.counted.checkpoints)
-    while (this.payments.counted.checkpoints.has(status.checkpointedEpoch + 1n)) {
+    let status, head, history
+    do {
       status = await chain.status()
       head = await chain.blockNumber()
       history = await checkpointHistory(chain, head, status.checkpointedEpoch, this.payments.counted.checkpoints)
-    }
+    } while (this.payments.counted.checkpoints.has(status.checkpointedEpoch + 1n))
     const { last, waiting, lost } = history
     for (const l of lost) if (l.challenger === this.index) await this.recallLoss(l)
     this.beginEpoch(status.runningEpoch, last, status.leader)

@@ -2,6 +2,7 @@
 import { once } from 'node:events'
 import { Wallet } from 'ethers'
 import type { ChannelClient, Devnet } from '../chain/index.js'
+import { decodeEntry, type EntryType } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { ChainPort } from '../consensus/chain-port.js'
 import type { Conduct } from '../consensus/conduct.js'
@@ -110,4 +111,10 @@ export async function silenceSecondLeader(cluster: Cluster): Promise<void> {
   await cluster.participants[1]!.stop()
   const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
   if (change.from !== 1 || change.to !== 2) throw new Error(`view change from ${change.from} to ${change.to}, not 1 to 2`)
+}
+
+/** Resolves once member `author`'s log holds an entry of `type` (read from the bus, as any member would). */
+export async function untilLogged(cluster: Cluster, author: number, type: EntryType): Promise<void> {
+  const logged = (): boolean => Array.from({ length: cluster.bus.length(author) }, (_, i) => decodeEntry(cluster.bus.entry(author, i))).some((e) => e.type === type)
+  while (!logged()) await new Promise((r) => setTimeout(r, 20))
 }
