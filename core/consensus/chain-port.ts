@@ -143,3 +143,14 @@ export interface ChainPort {
   /** The list a leader answered a challenge with, read from its `respond` transaction (undefined if not one). */
   answerOf(txHash: Hex): Promise<ReceiptedTransfer[] | undefined>
 }
+
+/** `chain` with some of its calls replaced; every other call goes to `chain` itself. */
+export function overrideChain(chain: ChainPort, overrides: Partial<ChainPort>): ChainPort {
+  return new Proxy(chain, {
+    get(target, prop) {
+      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof ChainPort]
+      const v: unknown = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+    },
+  })
+}

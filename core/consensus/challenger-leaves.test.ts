@@ -7,7 +7,7 @@ import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
 import { startCluster } from '../testing/cluster.js'
-import type { ChainPort } from './chain-port.js'
+import { overrideChain, type ChainPort } from './chain-port.js'
 
 const CHALLENGER = 2
 
@@ -19,13 +19,7 @@ describe('challenger leaves its dispute', () => {
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     // The challenger's node never calls resolve.
     const neverResolves = (chain: ChainPort): ChainPort =>
-      new Proxy(chain, {
-        get(target, prop) {
-          if (prop === 'resolve') return () => Promise.reject(new Error('the challenger is gone'))
-          const v = Reflect.get(target, prop) as unknown
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-        },
-      })
+      overrideChain(chain, { resolve: () => Promise.reject(new Error('the challenger is gone')) })
     const cluster = await startCluster(f.channel, devnet(), keys, {
       timing: { epochMs: 1000, leaderTimeoutMs: 1000, chainPollMs: 40 },
       byzantine: { [CHALLENGER]: { falseChallenge: true } },

@@ -11,7 +11,7 @@ import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Checkpoint, Hex } from '../protocol/types.js'
 import { startCluster, type Cluster } from '../testing/cluster.js'
-import type { ChainPort, TxResult } from './chain-port.js'
+import { overrideChain, type ChainPort, type TxResult } from './chain-port.js'
 import type { Participant, TransferRecord } from './participant.js'
 
 const OLD_LEADER = 1 // leads epoch 2
@@ -22,17 +22,11 @@ const PAYEE = 2
 function holdingBack(): { wrap: (chain: ChainPort) => ChainPort; release: () => Promise<TxResult> } {
   let release: (() => Promise<TxResult>) | undefined
   const wrap = (chain: ChainPort): ChainPort =>
-    new Proxy(chain, {
-      get(target, prop) {
-        if (prop === 'submitCheckpoint') {
-          return (cp: Checkpoint, sigs: readonly Hex[]) =>
-            new Promise<TxResult>((resolve, reject) => {
-              release = () => target.submitCheckpoint(cp, sigs).then((r) => (resolve(r), r), (e: unknown) => (reject(e), Promise.reject(e)))
-            })
-        }
-        const v = Reflect.get(target, prop) as unknown
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-      },
+    overrideChain(chain, {
+      submitCheckpoint: (cp: Checkpoint, sigs: readonly Hex[]) =>
+        new Promise<TxResult>((resolve, reject) => {
+          release = () => chain.submitCheckpoint(cp, sigs).then((r) => (resolve(r), r), (e: unknown) => (reject(e), Promise.reject(e)))
+        }),
     })
   return {
     wrap,

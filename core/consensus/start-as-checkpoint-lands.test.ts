@@ -6,7 +6,7 @@ import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
-import type { ChainPort } from './chain-port.js'
+import { overrideChain, type ChainPort } from './chain-port.js'
 import { startCluster } from '../testing/cluster.js'
 
 /** From its second start on, the member's first status read answers as the chain stood before a checkpoint landed. */
@@ -14,18 +14,13 @@ function statusBeforeLanding(): (chain: ChainPort) => ChainPort {
   let starts = 0
   return (chain) => {
     let stale = ++starts === 2
-    return new Proxy(chain, {
-      get(target, prop) {
-        if (prop === 'status' && stale) {
-          return async () => {
-            stale = false
-            const before = await target.status()
-            while ((await target.status()).checkpointedEpoch === before.checkpointedEpoch) await new Promise((r) => setTimeout(r, 20))
-            return before
-          }
-        }
-        const v = Reflect.get(target, prop) as unknown
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+    return overrideChain(chain, {
+      status: async () => {
+        if (!stale) return chain.status()
+        stale = false
+        const before = await chain.status()
+        while ((await chain.status()).checkpointedEpoch === before.checkpointedEpoch) await new Promise((r) => setTimeout(r, 20))
+        return before
       },
     })
   }

@@ -1,7 +1,7 @@
 // How much of each member's deposit the last checkpoint counted, so a view can show money deposited on chain but
 // not counted yet (it joins the balance with the next checkpoint). Taken from the checkpoint events the participant
 // reads anyway: no chain read of its own.
-import type { ChainPort, CheckpointEvent } from '../consensus/chain-port.js'
+import { overrideChain, type ChainPort, type CheckpointEvent } from '../consensus/chain-port.js'
 
 /** Checkpoints remembered: the running epoch's last one, with room for a few read ahead of the participant. */
 const KEPT = 4
@@ -17,13 +17,7 @@ export class CountedDeposits {
       for (const e of list) if (e.type === 'CheckpointSubmitted') this.noted(e)
       return list
     }
-    return new Proxy(chain, {
-      get: (target, key) => {
-        if (key === 'events') return events
-        const value: unknown = Reflect.get(target, key, target)
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
-      },
-    })
+    return overrideChain(chain, { events })
   }
 
   noted(cp: Pick<CheckpointEvent, 'epoch' | 'deposited'>): void {

@@ -4,7 +4,7 @@
 // counts a transfer twice (re-receipts it at a new seq), one that holds its checkpoint back. Silent leaders and
 // members are driven by the runner (core/testing/adversarial-run.ts), which stops and restarts their participants.
 import { honestConduct, type Conduct } from '../consensus/conduct.js'
-import type { ChainPort } from '../consensus/chain-port.js'
+import { overrideChain, type ChainPort } from '../consensus/chain-port.js'
 import type { Timing } from '../consensus/participant-types.js'
 import type { Transport } from '../consensus/transport.js'
 import { hashTransfer, receiptLeaf } from '../protocol/eip712.js'
@@ -323,26 +323,19 @@ export function duplicatingConduct(privateKey: Hex, omitToo = false): Conduct {
   }
 }
 
-/** The calls that put a leader's checkpoint on chain. */
-const LANDING = new Set<string | symbol>(['submitCheckpoint', 'submitContestedCheckpoint', 'proposeCheckpoint'])
-
 /**
  * A leader's chain whose checkpoint (with every vote, after a won dispute, or with a majority's) waits `holdMs`
  * before going out; its node waits with it. `held` hears each hold.
  */
 export function holdingChain(holdMs: number, held: () => void = () => {}): (chain: ChainPort) => ChainPort {
+  const hold = async (): Promise<void> => {
+    held()
+    await new Promise((r) => setTimeout(r, holdMs))
+  }
   return (chain) =>
-    new Proxy(chain, {
-      get(target, prop) {
-        const v = Reflect.get(target, prop) as unknown
-        if (typeof v !== 'function') return v
-        const f = (v as (...a: unknown[]) => Promise<unknown>).bind(target)
-        if (!LANDING.has(prop)) return f
-        return async (...args: unknown[]): Promise<unknown> => {
-          held()
-          await new Promise((r) => setTimeout(r, holdMs))
-          return f(...args)
-        }
-      },
+    overrideChain(chain, {
+      submitCheckpoint: async (...a) => (await hold(), chain.submitCheckpoint(...a)),
+      submitContestedCheckpoint: async (...a) => (await hold(), chain.submitContestedCheckpoint(...a)),
+      proposeCheckpoint: async (...a) => (await hold(), chain.proposeCheckpoint(...a)),
     })
 }

@@ -90,7 +90,8 @@ export interface SoakReport {
   }
   /** Distinct view changes the peers reported (epoch, from, to). */
   viewChanges: number
-  disputes: number
+  /** Each challenge: the epoch, who challenged whom, whether a majority's checkpoint was pending, the verdict. */
+  disputes: Array<{ epoch: number; challenger: number; leader: number; ofMajority: boolean; verdict: 'leader right' | 'challenger right' | 'open' }>
   kills: { total: number; leader: number; junk: number; byPeer: number[]; restartMsMedian: number; restartMsMax: number }
   payments: {
     sent: number
@@ -700,7 +701,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       maxGapMs,
     },
     viewChanges: viewChanges.size,
-    disputes: events.filter((e) => e.type === 'Challenged').length,
+    disputes: events.flatMap((e) => {
+      if (e.type !== 'Challenged') return []
+      const after = events.slice(events.indexOf(e))
+      const verdict = after.find((v) => v.type === 'DisputeResolved' && v.epoch === e.epoch)
+      const ofMajority = events.some((p) => p.type === 'CheckpointProposed' && p.checkpoint.epoch === e.epoch && p.blockNumber <= e.blockNumber)
+      return [{
+        epoch: Number(e.epoch),
+        challenger: e.challenger,
+        leader: e.leader,
+        ofMajority,
+        verdict: verdict?.type !== 'DisputeResolved' ? 'open' as const : verdict.leaderRight ? 'leader right' as const : 'challenger right' as const,
+      }]
+    }),
     kills: {
       total: kills.length,
       leader: kills.filter((k) => k.leader).length,
@@ -730,7 +743,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     notes,
     workDir: work,
   }
-  if (report.ok && !o.keep) rmSync(work, { recursive: true, force: true })
+  // A run with a dispute keeps its peers' logs too: every honest run should have none, so each is worth reading.
+  if (report.ok && !o.keep && report.disputes.length === 0) rmSync(work, { recursive: true, force: true })
   return report
 }
 
@@ -773,7 +787,7 @@ export function describeSoak(r: SoakReport): string[] {
     `  time               setup ${s(r.ms.setup)} s, trading ${s(r.ms.trading)} s, settling ${s(r.ms.settle)} s`,
     `  checkpoints        ${r.checkpoints.landed} landed (${r.checkpoints.whileKilling} while killing; last epoch ${r.checkpoints.lastEpoch}), ${r.checkpoints.majority} by a majority, longest gap ${s(r.checkpoints.maxGapMs)} s`,
     `  kills              ${r.kills.total} (${r.kills.leader} of the leader, ${r.kills.junk} of the junk writer; per peer ${r.kills.byPeer.join('/')}), restart to ready median ${s(r.kills.restartMsMedian)} s, max ${s(r.kills.restartMsMax)} s`,
-    `  view changes       ${r.viewChanges}; disputes ${r.disputes}`,
+    `  view changes       ${r.viewChanges}; disputes ${r.disputes.length}${r.disputes.map((d) => `; epoch ${d.epoch}: peer ${d.challenger} challenged leader ${d.leader}${d.ofMajority ? ' (a majority\'s checkpoint)' : ''}, ${d.verdict}`).join('')}`,
     `  payments           ${r.payments.sent} sent, ${r.payments.receipted} receipted, ${r.payments.unanswered} unanswered (payer killed), rejected: ${rejected}`,
     `  receipted lost     ${r.payments.lost}${r.payments.lostTold ? ` (${r.payments.lostTold} told ended unpaid by their restarted payer's node)` : ''}${r.payments.inFlightAtEnd ? ` (${r.payments.inFlightAtEnd} still in flight at the end)` : ''}; refused but paid ${r.payments.refusedButPaid.length}`,
     `  payers' histories  ${r.payments.historyMismatches.length} payments on chain not shown once, checkpointed, by their payer`,
@@ -783,6 +797,6 @@ export function describeSoak(r: SoakReport): string[] {
     `  junk ignored       up to ${r.junkIgnored} entries of peer ${r.junkPeer} counted by an honest peer`,
     ...r.notes.map((x) => `  note: ${x}`),
     ...r.failures.map((f) => `  FAIL ${f}`),
-    ...(r.ok ? [] : [`  peers' event logs: ${r.workDir}`]),
+    ...(r.ok && r.disputes.length === 0 ? [] : [`  peers' event logs: ${r.workDir}`]),
   ]
 }
