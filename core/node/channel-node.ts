@@ -31,8 +31,13 @@ import { ResumedPayments, type ResumedPayment } from './resumed-payments.js'
 import { RecordingWallet, SentTransactions } from './sent-transactions.js'
 import { TxFeeCache } from './tx-fees.js'
 
-/** How often a node reads the member list from the chain (joins: new logs to follow, new keys to let in). */
-const WATCH_MS = 500
+/**
+ * How often a node reads the member list from the chain besides when its chain poll sees a join, deposit or exit
+ * (new logs to follow, new keys to let in): a fallback.
+ */
+const WATCH_MS = 5000
+/** How long members take at least to let a newcomer in: their next chain poll sees its join and reads the list. */
+const NOTICE_MS = 1500
 /** Transfers whose last status change time is kept (a view shows the newest 200). */
 const TIMES_KEPT = 10_000
 
@@ -202,7 +207,7 @@ export class ChannelNode {
     const participant = new Participant({
       index: me,
       privateKey: opts.privateKey,
-      chain: counted.watching(chain),
+      chain: memberList.refreshedBy(counted.watching(chain)),
       transport: opts.wrapTransport ? opts.wrapTransport(logs) : logs,
       timing: opts.timing,
       members: memberList,
@@ -225,9 +230,9 @@ export class ChannelNode {
       // (or the deployment), as far as we can tell.
       if (participant.currentLeader !== me) clock.began(Math.min(Date.now(), Number(checkpointedAt) * 1000))
       node.followResumed(log)
-      // Members read joins from the chain every WATCH_MS; knocking earlier gets a newcomer firewalled (and banned by
-      // Hyperswarm until they lift it), so a newcomer gives them time to learn its key first.
-      if (justJoined) await new Promise((r) => setTimeout(r, 3 * WATCH_MS))
+      // Knocking before members have read our join gets a newcomer firewalled (and banned by Hyperswarm until they
+      // lift it), so a newcomer gives them time to learn its key first.
+      if (justJoined) await new Promise((r) => setTimeout(r, Math.max(NOTICE_MS, 3 * opts.timing.chainPollMs)))
       await swarm.join()
     } catch (err) {
       await node.close().catch(() => {}) // leave no open store, swarm or timer behind
