@@ -449,7 +449,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // log (receipts before it): a member still replaying its logs after a restart would judge a ledger without
     // them and challenge an honest leader. Else (a leader that withholds them) half way through the window, by the
     // local clock and the channel's window (a chain clock running ahead must not push it past the end).
-    const judgeBy = this.queue.clock.now() + Math.min(Number(deadline) * 1000 - Date.now(), this.challengeWindowMs) / 2
+    const now = this.queue.clock.now()
+    const judgeBy = now + Math.min(Number(deadline) * 1000 - now, this.challengeWindowMs) / 2
     const judge = async (): Promise<void> => {
       if (cp.epoch !== this.epoch.number || !this.majority.holds(cp)) return // it landed, or a dispute voided it
       const round = this.epoch.rounds.findLast((r) => r.leader === cp.leader) // a view change to it may replay later

@@ -701,10 +701,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       maxGapMs,
     },
     viewChanges: viewChanges.size,
-    disputes: events.flatMap((e) => {
+    disputes: events.flatMap((e, i) => {
       if (e.type !== 'Challenged') return []
-      const after = events.slice(events.indexOf(e))
-      const verdict = after.find((v) => v.type === 'DisputeResolved' && v.epoch === e.epoch)
+      const verdict = events.slice(i).find((v) => v.type === 'DisputeResolved' && v.epoch === e.epoch)
       const ofMajority = events.some((p) => p.type === 'CheckpointProposed' && p.checkpoint.epoch === e.epoch && p.blockNumber <= e.blockNumber)
       return [{
         epoch: Number(e.epoch),
