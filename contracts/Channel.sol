@@ -28,10 +28,11 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     /// challengeWindow, so a majority's checkpoint and a dispute over it end before the close can overtake them.
     uint64 public constant MIN_STALE_AFTER = 1 hours;
     uint64 public constant MAX_STALE_AFTER = 365 days;
-    /// The most transfers per member and epoch: every list a dispute may need must fit one transaction under the
-    /// 16,777,216 per-transaction gas cap (a challenge of 256 entries costs about 12.3M, `npm run bench:gas`).
-    /// To be derived from what a dispute can carry once lists travel in chunks.
-    uint32 public constant MAX_TX_CAP = 256;
+    /// The most transfers per member and epoch. A dispute's lists travel in chunks, each a transaction under the
+    /// 16,777,216 per-transaction gas cap; what bounds the cap is the whole dispute: a leader answering a member at
+    /// the cap spends about 52M gas over several transactions within its response window, a challenger about 73M
+    /// (`npm run bench:gas`).
+    uint32 public constant MAX_TX_CAP = 1024;
 
     bytes32 public constant TRANSFER_TYPEHASH =
         keccak256("Transfer(bytes16 id,uint64 epoch,address from,address to,uint256 amount)");
@@ -92,16 +93,39 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         bool closed;
     }
 
+    /// A dispute's state. Both lists may come in chunks, one transaction each: the challenger's (its leaves stored,
+    /// its list is what it listed by `listDeadline`), then the leader's, compared entry by entry as it comes.
     struct Dispute {
         uint64 epoch;
         uint32 challenger;
         uint32 leader;
-        uint64 deadline;
-        uint32 challengerCount;
+        uint64 serial; // numbers the disputes, so one's marks and leaves never meet another's
+        uint64 listDeadline; // the challenger's chunks until then
+        uint64 deadline; // the leader's answer until then; a leader silent or unfinished by then loses
+        uint32 challengerCount; // entries listed so far
+        uint32 challengerTotal; // entries the challenger said its list has
         uint32 challengerLastBad; // index + 1 of the challenger's last bad entry, 0 if none
+        uint32 challengerLastSeq;
+        uint32 leaderCount;
+        uint32 leaderTotal;
+        uint32 leaderLastBad;
+        uint32 leaderLastSeq;
+        uint32 matched; // leading entries equal in both lists: the index of the first difference once `diverged`
+        bool diverged;
+        bool answering; // the leader has sent a first chunk
         bool leaderRight;
-        bytes32 challengerRoot;
         int256 challengerNet; // what the leader's valid entries move to (+) or from (-) the challenger
+    }
+
+    /// Where a list's chunk starts and what the scan of the chunks before it left.
+    struct Scan {
+        uint64 epoch;
+        address challenger;
+        address leader;
+        uint256 start; // list index of the chunk's first entry
+        uint32 lastSeq; // seq of the entry before it
+        bytes32 marks; // names the list's transfer-id marks
+        bool persist; // more chunks follow: marks must outlive this transaction
     }
 
     uint64 public immutable responseWindow;
@@ -134,9 +158,11 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     Pending public pending;
     /// For a pending checkpoint's contested members: what the leader's list moves to (+) or from (-) each.
     mapping(uint64 epoch => mapping(uint256 index => int256)) private contestedNet;
-    bytes32[] private challengerLeaves;
-    /// Numbers the lists scanned in one transaction, so the marks of one never meet another's.
-    uint256 private transient scans;
+    /// The challenger's leaves, by dispute serial (never cleared: resolving stays cheap whatever the list's size).
+    mapping(uint64 serial => bytes32[]) private challengerLeaves;
+    /// Transfer ids seen in a list that came in several chunks (a list in one chunk marks in transient storage).
+    mapping(bytes32 mark => bool) private seenInList;
+    uint64 private disputeSerial;
 
     Member[] private members;
     bytes32[] private peerKeys;
@@ -164,10 +190,22 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     event Exited(uint32 indexed index, address indexed account, uint256 amount);
     event PaymentDeferred(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
+    /// A challenge opened with the first `listed` of `count` entries; the rest may follow until `listDeadline`, and
+    /// the leader answers once the list is complete (or its time is up) until `deadline`.
     event Challenged(
-        uint64 indexed epoch, uint32 challenger, uint32 leader, bytes32 root, uint32 count, uint64 deadline
+        uint64 indexed epoch,
+        uint32 challenger,
+        uint32 leader,
+        uint32 count,
+        uint32 listed,
+        uint64 listDeadline,
+        uint64 deadline
     );
-    event Responded(uint64 indexed epoch, bytes32 root, uint32 count, bool leaderRight);
+    /// A further chunk of the challenger's list; when `listed` reaches the count, the leader's window starts anew.
+    event ChallengeListed(uint64 indexed epoch, uint32 listed, uint64 deadline);
+    /// A chunk of the leader's answer, so a reader finds every transaction of it.
+    event Answered(uint64 indexed epoch, uint32 listed);
+    event Responded(uint64 indexed epoch, uint32 count, bool leaderRight);
     event DisputeResolved(uint64 indexed epoch, uint32 challenger, uint32 leader, bool leaderRight, uint32 nextLeader);
     event ChannelClosed(uint64 epoch);
     /// A checkpoint with a majority's votes: final after `deadline` unless a member without a vote wins a dispute.
@@ -218,6 +256,10 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     error ResponseWindowOver(uint64 deadline);
     error ResponseWindowOpen(uint64 deadline);
     error ListTooLong(uint256 cap, uint256 got);
+    error ListComplete();
+    error ListIncomplete(uint64 listDeadline);
+    error ListWindowOver(uint64 listDeadline);
+    error NotChallenger();
     error StateMismatch();
     error ChallengerBalanceMismatch(uint256 expected, uint256 got);
     error ChallengerCannotExit();
@@ -497,11 +539,16 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     /// @notice A member disagreeing with the running epoch lists every receipted transfer of it that involves the
     /// member, ordered by seq, carrying receipts of `leader`. `led` and `ledSig` show that `leader` led the epoch:
     /// a checkpoint of it that `leader` signed as its leader (its proposal); a member that did not lead cannot be
-    /// challenged, so it is never banned.
-    function challenge(uint64 epoch, uint32 leader, Tx[] calldata txs, Checkpoint calldata led, bytes calldata ledSig)
-        external
-        nonReentrant
-    {
+    /// challenged, so it is never banned. `txs` is the list's first chunk of `total` entries; the rest follow with
+    /// challengeMore() within the response window. The list is what was listed by then.
+    function challenge(
+        uint64 epoch,
+        uint32 leader,
+        Tx[] calldata txs,
+        Checkpoint calldata led,
+        bytes calldata ledSig,
+        uint32 total
+    ) external nonReentrant {
         Status memory s = status;
         if (s.closed) revert ChannelIsClosed();
         if (s.disputePhase != DisputePhase.None) revert DisputePending();
@@ -510,7 +557,8 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         if (
             leader >= members.length || leader == c || members[leader].exited || (bannedLeaders >> leader) & 1 == 1
         ) revert InvalidLeader(leader);
-        if (txs.length > txCap) revert ListTooLong(txCap, txs.length);
+        if (total > txCap) revert ListTooLong(txCap, total);
+        if (txs.length > total) revert ListTooLong(total, txs.length);
         address leaderAccount = members[leader].account;
         Pending memory p = pending;
         if (p.deadline != 0) {
@@ -526,37 +574,102 @@ contract Channel is EIP712, ReentrancyGuardTransient {
             revert NotEpochLeader(leader);
         }
 
-        (bytes32[] memory leaves, uint256 lastBad,) = _scanList(txs, epoch, msg.sender, leaderAccount);
-        for (uint256 i = 0; i < leaves.length; ++i) challengerLeaves.push(leaves[i]);
-        bytes32 root = PositionalMerkle.root(leaves);
-        uint64 deadline = uint64(block.timestamp) + responseWindow;
-        dispute = Dispute(epoch, c, leader, deadline, uint32(txs.length), uint32(lastBad), false, root, 0);
+        Dispute memory d;
+        d.epoch = epoch;
+        d.challenger = c;
+        d.leader = leader;
+        d.serial = ++disputeSerial;
+        d.challengerTotal = total;
+        // Until the list is complete: its chunks until listDeadline, then the leader's whole window.
+        d.listDeadline = uint64(block.timestamp) + responseWindow;
+        d.deadline = d.listDeadline + responseWindow;
+        _listChallenger(d, txs, msg.sender, leaderAccount);
+        dispute = d;
         status.disputePhase = DisputePhase.Open;
-        emit Challenged(epoch, c, leader, root, uint32(txs.length), deadline);
+        emit Challenged(epoch, c, leader, total, d.challengerCount, d.listDeadline, d.deadline);
     }
 
-    /// @notice The challenged leader's own list of the epoch's receipted transfers involving the challenger.
-    /// The verdict is fixed here; resolve() applies it.
-    function respond(Tx[] calldata txs) external nonReentrant {
+    /// @notice The next chunk of the challenger's list, until its list deadline.
+    function challengeMore(Tx[] calldata txs) external nonReentrant {
+        if (status.disputePhase != DisputePhase.Open) revert NoOpenDispute();
+        Dispute memory d = dispute;
+        if (msg.sender != members[d.challenger].account) revert NotChallenger();
+        if (d.challengerCount == d.challengerTotal) revert ListComplete();
+        if (block.timestamp > d.listDeadline) revert ListWindowOver(d.listDeadline);
+        if (d.challengerCount + txs.length > d.challengerTotal) {
+            revert ListTooLong(d.challengerTotal - d.challengerCount, txs.length);
+        }
+        _listChallenger(d, txs, msg.sender, members[d.leader].account);
+        dispute = d;
+        emit ChallengeListed(d.epoch, d.challengerCount, d.deadline);
+    }
+
+    /// Scans and stores a chunk of the challenger's list; the list complete, the leader's window starts now.
+    function _listChallenger(Dispute memory d, Tx[] calldata txs, address challenger, address leader) private {
+        uint256 count = d.challengerCount + txs.length;
+        Scan memory scan = Scan(
+            d.epoch, challenger, leader, d.challengerCount, d.challengerLastSeq, _marks(d.serial, false), count < d.challengerTotal
+        );
+        (bytes32[] memory leaves, uint256 lastBad,) = _scanList(txs, scan);
+        bytes32[] storage stored = challengerLeaves[d.serial];
+        for (uint256 i = 0; i < leaves.length; ++i) stored.push(leaves[i]);
+        if (lastBad != 0) d.challengerLastBad = uint32(lastBad);
+        d.challengerLastSeq = scan.lastSeq;
+        d.challengerCount = uint32(count);
+        if (count == d.challengerTotal) {
+            d.listDeadline = uint64(block.timestamp);
+            d.deadline = uint64(block.timestamp) + responseWindow;
+        }
+    }
+
+    /// @notice The challenged leader's own list of the epoch's receipted transfers involving the challenger, once
+    /// the challenger's list is complete or its time is up: a chunk of `total` entries per call (the same `total`
+    /// each time), compared with the challenger's entry by entry. The last chunk fixes the verdict; resolve()
+    /// applies it.
+    function respond(Tx[] calldata txs, uint32 total) external nonReentrant {
         if (status.disputePhase != DisputePhase.Open) revert NoOpenDispute();
         Dispute memory d = dispute;
         if (msg.sender != members[d.leader].account) revert NotDisputedLeader();
+        if (d.challengerCount < d.challengerTotal && block.timestamp <= d.listDeadline) {
+            revert ListIncomplete(d.listDeadline);
+        }
         if (block.timestamp > d.deadline) revert ResponseWindowOver(d.deadline);
-        if (txs.length > txCap) revert ListTooLong(txCap, txs.length);
+        if (!d.answering) {
+            if (total > txCap) revert ListTooLong(txCap, total);
+            d.answering = true;
+            d.leaderTotal = total;
+        } else if (total != d.leaderTotal) {
+            revert LengthMismatch();
+        }
+        uint256 count = d.leaderCount + txs.length;
+        if (count > total) revert ListTooLong(total - d.leaderCount, txs.length);
 
-        (bytes32[] memory leaves, uint256 lastBad, int256 net) =
-            _scanList(txs, d.epoch, members[d.challenger].account, msg.sender);
-        bytes32 root = PositionalMerkle.root(leaves);
-        bool leaderRight = _decide(d, leaves, lastBad, root);
-        dispute.leaderRight = leaderRight;
-        dispute.challengerNet = net;
-        status.disputePhase = DisputePhase.Responded;
-        emit Responded(d.epoch, root, uint32(leaves.length), leaderRight);
+        Scan memory scan = Scan(
+            d.epoch, members[d.challenger].account, msg.sender, d.leaderCount, d.leaderLastSeq, _marks(d.serial, true), count < total
+        );
+        (bytes32[] memory leaves, uint256 lastBad, int256 net) = _scanList(txs, scan);
+        bytes32[] storage theirs = challengerLeaves[d.serial];
+        for (uint256 i = 0; i < leaves.length && !d.diverged; ++i) {
+            uint256 pos = d.leaderCount + i;
+            if (pos < d.challengerCount && theirs[pos] == leaves[i]) ++d.matched;
+            else d.diverged = true;
+        }
+        if (lastBad != 0) d.leaderLastBad = uint32(lastBad);
+        d.leaderLastSeq = scan.lastSeq;
+        d.leaderCount = uint32(count);
+        d.challengerNet += net;
+        emit Answered(d.epoch, d.leaderCount);
+        if (count == total) {
+            d.leaderRight = _decide(d);
+            status.disputePhase = DisputePhase.Responded;
+            emit Responded(d.epoch, d.leaderCount, d.leaderRight);
+        }
+        dispute = d;
     }
 
-    /// @notice Applies the verdict, by anyone, after the response or after the window (a silent leader loses).
-    /// Challenger right: the epoch restarts from the last checkpoint under the next leader in rotation and the
-    /// loser may not checkpoint it. Leader right: its checkpoint may go on chain without the challenger's vote.
+    /// @notice Applies the verdict, by anyone, after the response or after the window (a leader silent or unfinished
+    /// loses). Challenger right: the epoch restarts from the last checkpoint under the next leader in rotation and
+    /// the loser may not checkpoint it. Leader right: its checkpoint may go on chain without the challenger's vote.
     function resolve() external nonReentrant {
         Status memory s = status;
         Dispute memory d = dispute;
@@ -565,7 +678,6 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         } else if (s.disputePhase != DisputePhase.Responded) {
             revert NoOpenDispute();
         }
-        delete challengerLeaves;
         bool leaderRight = s.disputePhase == DisputePhase.Responded && d.leaderRight;
         if (leaderRight && pending.deadline != 0) {
             // A member without a vote lost against a majority's checkpoint: the checkpoint still waits out its
@@ -597,16 +709,18 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         emit DisputeResolved(epoch, challenger, leader, false, next);
     }
 
-    /// Leaf hashes, the index + 1 of the last bad entry (0 if none), and the challenger's net from the good entries.
-    /// A leaf commits to the whole signed entry (receipt hash and the three signatures), so equal roots mean equal
-    /// lists, signatures included. Bad: wrong epoch, not involving the challenger, out of seq order, a transfer id
-    /// seen earlier in the list, or any of the three signatures invalid.
-    function _scanList(Tx[] calldata txs, uint64 epoch, address challenger, address leader)
+    /// Leaf hashes of a chunk, the list index + 1 of its last bad entry (0 if none), and the challenger's net from
+    /// its good entries; `scan.lastSeq` moves on to the chunk's last seq. A leaf commits to the whole signed entry
+    /// (receipt hash and the three signatures), so equal leaves mean equal entries, signatures included. Bad: wrong
+    /// epoch, not involving the challenger, out of seq order, a transfer id seen earlier in the list, or any of the
+    /// three signatures invalid.
+    function _scanList(Tx[] calldata txs, Scan memory scan)
         private
         returns (bytes32[] memory leaves, uint256 lastBad, int256 net)
     {
         leaves = new bytes32[](txs.length);
-        uint256 scan = ++scans;
+        uint64 epoch = scan.epoch;
+        address challenger = scan.challenger;
         for (uint256 i = 0; i < txs.length; ++i) {
             Tx calldata t = txs[i];
             Transfer calldata tr = t.transfer;
@@ -615,41 +729,50 @@ contract Channel is EIP712, ReentrancyGuardTransient {
             leaves[i] = keccak256(
                 abi.encode(receipt, keccak256(t.senderSig), keccak256(t.receiverSig), keccak256(t.leaderSig))
             );
-            bool good = _firstSighting(tr.id, scan) && tr.epoch == epoch && tr.from != tr.to
+            bool good = _firstSighting(tr.id, scan.marks, scan.persist) && tr.epoch == epoch && tr.from != tr.to
                 && (tr.from == challenger || tr.to == challenger) && tr.amount <= type(uint88).max
-                && (i == 0 || t.seq > txs[i - 1].seq) && _signedBy(_hashTypedDataV4(th), t.senderSig, tr.from)
+                && (scan.start + i == 0 || t.seq > scan.lastSeq) && _signedBy(_hashTypedDataV4(th), t.senderSig, tr.from)
                 && _signedBy(_hashTypedDataV4(th), t.receiverSig, tr.to)
-                && _signedBy(_hashTypedDataV4(receipt), t.leaderSig, leader);
-            if (!good) lastBad = i + 1;
+                && _signedBy(_hashTypedDataV4(receipt), t.leaderSig, scan.leader);
+            scan.lastSeq = t.seq;
+            if (!good) lastBad = scan.start + i + 1;
             else if (tr.to == challenger) net += int256(tr.amount);
             else net -= int256(tr.amount);
         }
     }
 
-    /// The seed's decision: equal roots, leader right. Else from the first index where the lists differ: a bad
-    /// challenger entry, leader right; else a bad leader entry, challenger right; else the longer challenger list
-    /// wins and a list not longer loses.
-    function _decide(Dispute memory d, bytes32[] memory leaves, uint256 leaderLastBad, bytes32 root)
-        private
-        view
-        returns (bool leaderRight)
-    {
-        if (root == d.challengerRoot) return true;
-        uint256 cLen = d.challengerCount;
-        uint256 first = 0;
-        while (first < cLen && first < leaves.length && challengerLeaves[first] == leaves[first]) ++first;
+    /// The seed's decision, over both whole lists: equal lists, leader right. Else from the first index where they
+    /// differ: a bad challenger entry, leader right; else a bad leader entry, challenger right; else the longer
+    /// challenger list wins and a list not longer loses.
+    function _decide(Dispute memory d) private pure returns (bool leaderRight) {
+        uint256 first = d.matched;
         if (d.challengerLastBad > first) return true;
-        if (leaderLastBad > first) return false;
-        return cLen <= leaves.length;
+        if (d.leaderLastBad > first) return false;
+        return d.challengerCount <= d.leaderCount;
     }
 
-    /// True the first time `id` is seen in list number `scan` of this transaction (a mark in transient storage).
-    function _firstSighting(bytes16 id, uint256 scan) private returns (bool first) {
-        bytes32 slot = keccak256(abi.encode("Channel.seen", scan, id));
+    /// Names the transfer-id marks of one list: the challenger's or the leader's, of dispute `serial`.
+    function _marks(uint64 serial, bool leaders) private pure returns (bytes32) {
+        return keccak256(abi.encode("Channel.seen", serial, leaders));
+    }
+
+    /// True the first time `id` is seen in the list `marks` names. A list in one chunk marks in transient storage;
+    /// a chunk with more to come marks in storage, which the later chunks read too.
+    function _firstSighting(bytes16 id, bytes32 marks, bool persist) private returns (bool first) {
+        bytes32 slot = keccak256(abi.encode(marks, id));
+        bool seen;
         assembly ("memory-safe") {
-            first := iszero(tload(slot))
-            tstore(slot, 1)
+            seen := tload(slot)
         }
+        if (!seen) seen = seenInList[slot];
+        if (persist) {
+            if (!seen) seenInList[slot] = true;
+        } else {
+            assembly ("memory-safe") {
+                tstore(slot, 1)
+            }
+        }
+        return !seen;
     }
 
     function _count(uint256 mask) private pure returns (uint256 n) {
@@ -688,7 +811,6 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         if (s.disputePhase != DisputePhase.None) {
             status.disputePhase = DisputePhase.None;
             delete dispute;
-            delete challengerLeaves;
         }
         emit ChannelClosed(s.epoch);
     }
@@ -734,8 +856,9 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         return uint32(i - 1);
     }
 
+    /// The open dispute's challenger leaves listed so far.
     function challengerList() external view returns (bytes32[] memory) {
-        return challengerLeaves;
+        return challengerLeaves[dispute.serial];
     }
 
     function domainSeparator() external view returns (bytes32) {

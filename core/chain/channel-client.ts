@@ -97,12 +97,17 @@ function toEvent(log: Log): ChannelEvent | null {
         epoch: big(a[0]),
         challenger: num(a[1]),
         leader: num(a[2]),
-        root: hex(a[3]),
-        count: num(a[4]),
-        deadline: big(a[5]),
+        count: num(a[3]),
+        listed: num(a[4]),
+        listDeadline: big(a[5]),
+        deadline: big(a[6]),
       }
+    case 'ChallengeListed':
+      return { ...meta, type: 'ChallengeListed', epoch: big(a[0]), listed: num(a[1]), deadline: big(a[2]) }
+    case 'Answered':
+      return { ...meta, type: 'Answered', epoch: big(a[0]), listed: num(a[1]) }
     case 'Responded':
-      return { ...meta, type: 'Responded', epoch: big(a[0]), root: hex(a[1]), count: num(a[2]), leaderRight: Boolean(a[3]) }
+      return { ...meta, type: 'Responded', epoch: big(a[0]), count: num(a[1]), leaderRight: Boolean(a[2]) }
     case 'DisputeResolved':
       return {
         ...meta,
@@ -132,6 +137,33 @@ function toEvent(log: Log): ChannelEvent | null {
 const checkpointArg = (cp: Checkpoint) => ({ ...cp })
 const txsArg = (txs: readonly ReceiptedTransfer[]) => txs.map((t) => ({ ...t, transfer: { ...t.transfer } }))
 
+/**
+ * Dispute list entries per transaction: a chunk of the challenger's list (about 71k gas an entry when more chunks
+ * follow) stays near 9M gas, well under the 16,777,216 per-transaction cap.
+ */
+export const LIST_CHUNK = 128
+
+/** A list sent in chunks: the last transaction's result with the gas and events of all, and each transaction's. */
+export interface ListResult extends TxResult {
+  parts: TxResult[]
+}
+
+function chunksOf<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size))
+  return out.length > 0 ? out : [[]]
+}
+
+function joined(parts: TxResult[]): ListResult {
+  const last = parts.at(-1)!
+  return {
+    ...last,
+    gasUsed: parts.reduce((sum, p) => sum + p.gasUsed, 0n),
+    events: parts.flatMap((p) => p.events),
+    parts,
+  }
+}
+
 /** Blocks per log query to start with; endpoints that allow fewer say so and get halves until one fits. */
 const LOG_WINDOW = 10_000
 /** How endpoints word "that log query's range or result is too large" (Alchemy, Infura, QuickNode, Ankr, ...). */
@@ -149,6 +181,9 @@ export class ChannelClient implements ChainPort {
   private readonly contract: Contract
   private deployedAt: Promise<number> | undefined
   private logWindow = LOG_WINDOW
+
+  /** Dispute list entries per transaction (tests set fewer to see lists travel in chunks). */
+  listChunk = LIST_CHUNK
 
   private constructor(
     readonly address: string,
@@ -182,7 +217,9 @@ export class ChannelClient implements ChainPort {
 
   /** The same channel, sending from another account. */
   as(runner: ContractRunner): ChannelClient {
-    return new ChannelClient(this.address, runner)
+    const other = new ChannelClient(this.address, runner)
+    other.listChunk = this.listChunk
+    return other
   }
 
   private get provider(): Provider {
@@ -218,12 +255,23 @@ export class ChannelClient implements ChainPort {
   }
 
   /** `led` shows that `leader` led the epoch (its signed proposal): a member that did not lead cannot be challenged. */
-  challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<TxResult> {
-    return this.send('challenge', [epoch, leader, txsArg(txs), checkpointArg(led.checkpoint), led.sig])
+  async challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<ListResult> {
+    const [first, ...rest] = chunksOf(txs, this.listChunk)
+    const parts = [await this.send('challenge', [epoch, leader, txsArg(first!), checkpointArg(led.checkpoint), led.sig, txs.length])]
+    for (const chunk of rest) parts.push(await this.send('challengeMore', [txsArg(chunk)]))
+    return joined(parts)
   }
 
-  respond(txs: readonly ReceiptedTransfer[]): Promise<TxResult> {
-    return this.send('respond', [txsArg(txs)])
+  /**
+   * Sends our answer in chunks, each with the whole list's length. An answer begun before (a restart, a failed
+   * transaction) goes on from the entries the contract holds: sent again from the start it would list them twice.
+   */
+  async respond(txs: readonly ReceiptedTransfer[]): Promise<ListResult> {
+    const d = await this.dispute()
+    const from = d.leaderTotal === txs.length ? d.leaderCount : 0
+    const parts: TxResult[] = []
+    for (const chunk of chunksOf(txs.slice(from), this.listChunk)) parts.push(await this.send('respond', [txsArg(chunk), txs.length]))
+    return joined(parts)
   }
 
   resolve(): Promise<TxResult> {
@@ -316,16 +364,19 @@ export class ChannelClient implements ChainPort {
   }
 
   dispute(): Promise<DisputeRecord> {
+    // The contract's Dispute struct in field order; the rest is the scan's internal state.
     return this.call('dispute', [], (r) => ({
       epoch: big(r[0]),
       challenger: num(r[1]),
       leader: num(r[2]),
-      deadline: big(r[3]),
-      challengerCount: num(r[4]),
-      // r[5] is the internal index of the challenger's last bad entry
-      leaderRight: Boolean(r[6]),
-      challengerRoot: hex(r[7]),
-      challengerNet: big(r[8]),
+      listDeadline: big(r[4]),
+      deadline: big(r[5]),
+      challengerCount: num(r[6]),
+      challengerTotal: num(r[7]),
+      leaderCount: num(r[10]),
+      leaderTotal: num(r[11]),
+      leaderRight: Boolean(r[17]),
+      challengerNet: big(r[18]),
     }))
   }
 
@@ -408,18 +459,22 @@ export class ChannelClient implements ChainPort {
     }
   }
 
-  /** The list a leader answered a challenge with, from its `respond` transaction (undefined if it is not one). */
-  async answerOf(txHash: Hex): Promise<ReceiptedTransfer[] | undefined> {
+  /** The list a leader answered a challenge with, from its `respond` transactions in order (undefined if one is not). */
+  async answerOf(txHashes: readonly Hex[]): Promise<ReceiptedTransfer[] | undefined> {
+    const list: ReceiptedTransfer[] = []
     try {
-      const tx = await this.provider.getTransaction(txHash)
-      if (!tx || tx.to?.toLowerCase() !== this.address.toLowerCase()) return undefined
-      const call = channelInterface.parseTransaction({ data: tx.data })
-      if (call?.name !== 'respond') return undefined
-      return (call.args[0] as readonly Row[]).map((t) => {
-        const tr = t[0] as Row
-        const transfer = { id: hex(tr[0]), epoch: big(tr[1]), from: String(tr[2]), to: String(tr[3]), amount: big(tr[4]) }
-        return { transfer, seq: num(t[1]), senderSig: hex(t[2]), receiverSig: hex(t[3]), leaderSig: hex(t[4]) }
-      })
+      for (const hash of txHashes) {
+        const tx = await this.provider.getTransaction(hash)
+        if (!tx || tx.to?.toLowerCase() !== this.address.toLowerCase()) return undefined
+        const call = channelInterface.parseTransaction({ data: tx.data })
+        if (call?.name !== 'respond') return undefined
+        for (const t of call.args[0] as readonly Row[]) {
+          const tr = t[0] as Row
+          const transfer = { id: hex(tr[0]), epoch: big(tr[1]), from: String(tr[2]), to: String(tr[3]), amount: big(tr[4]) }
+          list.push({ transfer, seq: num(t[1]), senderSig: hex(t[2]), receiverSig: hex(t[3]), leaderSig: hex(t[4]) })
+        }
+      }
+      return list
     } catch (err) {
       throw toChainError(err, channelInterface)
     }

@@ -12,7 +12,7 @@ export const CHANNEL_LIMITS = {
   maxChallengeWindow: 7n * DAY,
   minStaleAfter: 3_600n,
   maxStaleAfter: 365n * DAY,
-  maxTxCap: 256,
+  maxTxCap: 1024,
   maxMembers: 64,
   /** A join brings at most a uint88 of wei. */
   maxMinDeposit: 2n ** 88n - 1n,

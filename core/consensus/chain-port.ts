@@ -48,10 +48,16 @@ export interface DisputeRecord {
   epoch: bigint
   challenger: number
   leader: number
-  /** Unix seconds; after it a silent leader loses. */
+  /** Unix seconds: the challenger's chunks until then. */
+  listDeadline: bigint
+  /** Unix seconds; after it a leader silent or unfinished loses. */
   deadline: bigint
+  /** Entries of the challenger's list so far, and in all. */
   challengerCount: number
-  challengerRoot: Hex
+  challengerTotal: number
+  /** Entries of the leader's answer so far, and in all (0 before its first chunk). */
+  leaderCount: number
+  leaderTotal: number
   /** Meaningful once the leader has responded. */
   leaderRight: boolean
   challengerNet: bigint
@@ -86,8 +92,12 @@ export type ChannelEvent = EventMeta &
     | { type: 'Exited'; index: number; account: string; amount: bigint }
     | { type: 'PaymentDeferred'; account: string; amount: bigint }
     | { type: 'Withdrawn'; account: string; amount: bigint }
-    | { type: 'Challenged'; epoch: bigint; challenger: number; leader: number; root: Hex; count: number; deadline: bigint }
-    | { type: 'Responded'; epoch: bigint; root: Hex; count: number; leaderRight: boolean }
+    /** `listed` of the challenger's `count` entries are on chain; the rest may follow until `listDeadline`. */
+    | { type: 'Challenged'; epoch: bigint; challenger: number; leader: number; count: number; listed: number; listDeadline: bigint; deadline: bigint }
+    | { type: 'ChallengeListed'; epoch: bigint; listed: number; deadline: bigint }
+    /** A chunk of the leader's answer (the last one also brings Responded). */
+    | { type: 'Answered'; epoch: bigint; listed: number }
+    | { type: 'Responded'; epoch: bigint; count: number; leaderRight: boolean }
     | { type: 'DisputeResolved'; epoch: bigint; challenger: number; leader: number; leaderRight: boolean; nextLeader: number }
     | { type: 'ChannelClosed'; epoch: bigint }
     | ({ type: 'CheckpointProposed' } & PendingCheckpoint)
@@ -137,11 +147,13 @@ export interface ChainPort {
   finalizeCheckpoint(cp: Checkpoint, prev: CheckpointState): Promise<TxResult>
   /** The checkpoint of a leader that won a dispute, without the challenger's vote. */
   submitContestedCheckpoint(cp: Checkpoint, sigs: readonly Hex[], prev: CheckpointState): Promise<TxResult>
+  /** Our list against `leader`, in as many transactions as it takes (the last one's result, gas summed). */
   challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<TxResult>
+  /** Our answer to the open challenge, in as many transactions as it takes, from where an earlier attempt stopped. */
   respond(txs: readonly ReceiptedTransfer[]): Promise<TxResult>
   resolve(): Promise<TxResult>
-  /** The list a leader answered a challenge with, read from its `respond` transaction (undefined if not one). */
-  answerOf(txHash: Hex): Promise<ReceiptedTransfer[] | undefined>
+  /** The list a leader answered a challenge with, read from its `respond` transactions in order (undefined if one is not). */
+  answerOf(txHashes: readonly Hex[]): Promise<ReceiptedTransfer[] | undefined>
 }
 
 /** `chain` with some of its calls replaced; every other call goes to `chain` itself. */

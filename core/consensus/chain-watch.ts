@@ -44,12 +44,12 @@ export class ChainWatch {
   }
 }
 
-/** A dispute `challenger` lost to `leader` in `epoch`: the leader's answer is in transaction `answerTx`. */
+/** A dispute `challenger` lost to `leader` in `epoch`: the leader's answer is in transactions `answerTxs`. */
 export interface LostChallenge {
   epoch: bigint
   challenger: number
   leader: number
-  answerTx: Hex
+  answerTxs: Hex[]
 }
 
 /**
@@ -66,14 +66,14 @@ export async function checkpointHistory(
 ): Promise<{ last: CheckpointState; waiting: PendingCheckpoint | undefined; lost: LostChallenge[] }> {
   let last: CheckpointState = { balances: [], deposited: [] }
   let waiting: PendingCheckpoint | undefined
-  let answerTx: Hex | undefined
+  let answerTxs: Hex[] = []
   const lost: LostChallenge[] = []
   for (const ev of await chain.events(undefined, head)) {
     if (ev.type === 'CheckpointProposed' && ev.checkpoint.epoch === epoch + 1n) waiting = ev
-    if (ev.type === 'Challenged') answerTx = undefined
-    if (ev.type === 'Responded') answerTx = ev.transactionHash
-    if (ev.type === 'DisputeResolved' && ev.leaderRight && answerTx) {
-      lost.push({ epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader, answerTx })
+    if (ev.type === 'Challenged') answerTxs = []
+    if (ev.type === 'Answered') answerTxs.push(ev.transactionHash)
+    if (ev.type === 'DisputeResolved' && ev.leaderRight && answerTxs.length > 0) {
+      lost.push({ epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader, answerTxs })
     }
     if (ev.type === 'DisputeResolved' && !ev.leaderRight && ev.epoch === epoch + 1n) waiting = undefined // voided
     if (ev.type !== 'CheckpointSubmitted') continue

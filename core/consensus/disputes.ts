@@ -10,7 +10,11 @@ import type { LostChallenge } from './chain-watch.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
 
-export type DisputeEvent = Extract<ChannelEvent, { type: 'Challenged' | 'Responded' | 'DisputeResolved' }>
+export type DisputeEvent = Extract<ChannelEvent, { type: 'Challenged' | 'ChallengeListed' | 'Answered' | 'Responded' | 'DisputeResolved' }>
+
+export function isDisputeEvent(ev: ChannelEvent): ev is DisputeEvent {
+  return ev.type === 'Challenged' || ev.type === 'ChallengeListed' || ev.type === 'Answered' || ev.type === 'Responded' || ev.type === 'DisputeResolved'
+}
 
 /** What a dispute's end means for the round. */
 export type DisputeOutcome =
@@ -22,11 +26,22 @@ export type DisputeOutcome =
 
 interface OpenDispute {
   epoch: bigint
+  challenger: number
   leader: number
   ours: boolean
-  /** Unix seconds after which a silent leader loses. */
+  /** Entries the challenger's list has in all, and on chain so far. */
+  count: number
+  listed: number
+  /** Unix seconds: the challenger's chunks until then; its list is what it listed by then. */
+  listDeadline: bigint
+  /** Unix seconds after which a leader silent or unfinished loses. */
   deadline: bigint
-  /** When (clock ms) we saw the leader's answer. */
+  /** As the challenged leader: our answer, once the challenger's list is complete or its time is up. */
+  answer?: () => ReceiptedTransfer[]
+  answering?: boolean
+  /** The transactions of the leader's answer so far. */
+  answerTxs: Hex[]
+  /** When (clock ms) we saw the leader's answer complete. */
   answeredAt?: number
 }
 
@@ -54,26 +69,32 @@ export class Disputes {
 
   /**
    * A dispute event of the running round's epoch. As the challenged leader we answer with `answer(challenger)`, our
-   * list of the challenger's receipted transfers; as the challenger we resolve once the leader has answered.
+   * list of the challenger's receipted transfers, once its list is complete; as the challenger we resolve once the
+   * leader has answered.
    */
   async onEvent(round: Round, ev: DisputeEvent, answer: (challenger: number) => ReceiptedTransfer[]): Promise<DisputeOutcome> {
     switch (ev.type) {
       case 'Challenged': {
         round.disputeOpen = true
         round.ledger.close()
-        this.open = { epoch: ev.epoch, leader: ev.leader, ours: ev.challenger === this.me, deadline: ev.deadline }
-        if (ev.leader !== this.me) return undefined
-        const list = answer(ev.challenger)
-        if (await this.attempt('response', () => this.chain.respond(list))) {
-          this.log(`epoch ${ev.epoch}: answered the challenge of member ${ev.challenger} with ${list.length} transfers`)
-        }
-        return undefined
+        const { epoch, challenger, leader, count, listed, listDeadline, deadline } = ev
+        this.open = { epoch, challenger, leader, ours: challenger === this.me, count, listed, listDeadline, deadline, answerTxs: [] }
+        if (leader === this.me) this.open.answer = () => answer(challenger)
+        return void (await this.answerWhenListed())
       }
+      case 'ChallengeListed':
+        if (!this.open) return undefined
+        this.open.listed = ev.listed
+        this.open.deadline = ev.deadline
+        return void (await this.answerWhenListed())
+      case 'Answered':
+        this.open?.answerTxs.push(ev.transactionHash)
+        return undefined
       case 'Responded':
         if (!this.open) return undefined
         this.open.answeredAt = this.now()
         if (!this.open.ours) return undefined
-        await this.readAnswer(this.open, ev.transactionHash)
+        await this.readAnswer(this.open, this.open.answerTxs)
         await this.resolve()
         return undefined
       case 'DisputeResolved':
@@ -94,10 +115,29 @@ export class Disputes {
   async resolveWhenDue(): Promise<void> {
     const d = this.open
     if (!d) return
+    await this.answerWhenListed()
     const now = this.now()
     const dueAt = d.answeredAt ?? (BigInt(Math.floor(now / 1000)) > d.deadline ? Number(d.deadline) * 1000 : undefined)
     if (dueAt === undefined) return
     if (d.ours || now >= dueAt + this.graceMs) await this.resolve()
+  }
+
+  /**
+   * As the challenged leader, answers once the challenger's list is complete, or its time for more chunks is up (a
+   * challenger that stops half way has the list it sent). One answer at a time; a failed one is tried again on the
+   * next call, from where the contract's record of it stops.
+   */
+  private async answerWhenListed(): Promise<void> {
+    const d = this.open
+    if (!d?.answer || d.answering || d.answeredAt !== undefined) return
+    if (d.listed < d.count && BigInt(Math.floor(this.now() / 1000)) <= d.listDeadline) return
+    d.answering = true
+    const list = d.answer()
+    if (await this.attempt('response', () => this.chain.respond(list))) {
+      this.log(`epoch ${d.epoch}: answered the challenge of member ${d.challenger} with ${list.length} transfers`)
+      d.answer = undefined
+    }
+    d.answering = false
   }
 
   /**
@@ -120,15 +160,15 @@ export class Disputes {
     me: string,
     by: { account: string; digests: ChannelDigests },
   ): Promise<Map<string, number> | undefined> {
-    await this.readAnswer(lost, lost.answerTx)
+    await this.readAnswer(lost, lost.answerTxs)
     return this.covered(lost.epoch, lost.leader, me, by)
   }
 
-  private async readAnswer(d: { epoch: bigint; leader: number }, txHash: Hex): Promise<void> {
+  private async readAnswer(d: { epoch: bigint; leader: number }, txHashes: readonly Hex[]): Promise<void> {
     try {
-      const list = await this.chain.answerOf(txHash)
+      const list = await this.chain.answerOf(txHashes)
       if (list) this.answer = { epoch: d.epoch, leader: d.leader, list }
-      else this.log(`epoch ${d.epoch}: the leader's answer could not be read from its transaction ${txHash}`)
+      else this.log(`epoch ${d.epoch}: the leader's answer could not be read from its transactions ${txHashes.join(', ')}`)
     } catch (err) {
       this.log(`epoch ${d.epoch}: the leader's answer not read: ${errorMessage(err)}`)
     }

@@ -12,7 +12,7 @@ import { MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer } fro
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory, type LostChallenge } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
-import { Disputes, type DisputeEvent } from './disputes.js'
+import { Disputes, isDisputeEvent, type DisputeEvent } from './disputes.js'
 import { Epoch } from './epoch.js'
 import { Inbox } from './inbox.js'
 import { LeaderRole, type Countersigned } from './leader-role.js'
@@ -409,7 +409,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   private async onChainEvent(ev: ChannelEvent): Promise<void> {
-    if (ev.type === 'Challenged' || ev.type === 'Responded' || ev.type === 'DisputeResolved') return this.onDisputeEvent(ev)
+    if (isDisputeEvent(ev)) return this.onDisputeEvent(ev)
     if (ev.type === 'CheckpointProposed') return this.onMajorityCheckpoint(ev.checkpoint, ev.unsignedMask, ev.deadline)
     if (ev.type !== 'CheckpointSubmitted') return
     const round = this.round
@@ -466,8 +466,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   private async onDisputeEvent(ev: DisputeEvent): Promise<void> {
     const round = this.round
-    if (ev.type !== 'Responded') {
-      if (ev.epoch !== round.epoch) return
+    if (ev.type !== 'Responded' && ev.epoch !== round.epoch) return
+    if (ev.type === 'Challenged' || ev.type === 'DisputeResolved') {
       const leaderRight = ev.type === 'DisputeResolved' ? { leaderRight: ev.leaderRight } : {}
       this.emit('dispute', { epoch: ev.epoch, challenger: ev.challenger, leader: ev.leader, ...leaderRight })
     }
