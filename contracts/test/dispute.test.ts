@@ -45,7 +45,7 @@ async function verdict(f: ChannelFixture): Promise<boolean> {
 describe('dispute', () => {
   const devnet = useDevnet()
 
-  it('equal roots: the leader is right and its checkpoint lands without the challenger, balance computed on chain', async () => {
+  it('equal lists: the leader is right and its checkpoint lands without the challenger, balance computed on chain', async () => {
     const { f, cp1, mine, cp2 } = await epochUnderDispute(devnet())
     const c = await f.as(CHALLENGER).challenge(2n, LEADER, mine, f.led(2n, LEADER))
     assert.ok(c.events.some((e) => e.type === 'Challenged' && e.count === 3))

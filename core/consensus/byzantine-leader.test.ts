@@ -1,6 +1,7 @@
 // A Byzantine leader (a test-only flag) that omits a receipted transfer, inflates its own balance or reorders the
 // receipts is caught: a member challenges on chain, the contract rules against the leader, the epoch restarts
-// under the next member and lands with every transfer counted once.
+// under the next member and lands with every transfer counted once. Dispute lists travel one entry a transaction:
+// the leader answers once the challenger's list is complete.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
@@ -14,6 +15,7 @@ const TIMING = { epochMs: 1500, leaderTimeoutMs: 1500, chainPollMs: 40 }
 
 async function caught(devnet: Parameters<typeof openChannel>[0], byzantine: Byzantine) {
   const f = await openChannel(devnet, { members: 4, deposit: parseEther('1'), params: { responseWindow: 30n } })
+  f.channel.listChunk = 1
   const keys = f.members.map((m) => m.wallet.privateKey as Hex)
   const cluster = await startCluster(f.channel, devnet, keys, { timing: TIMING, byzantine: { 1: byzantine } })
   try {
@@ -28,6 +30,10 @@ async function caught(devnet: Parameters<typeof openChannel>[0], byzantine: Byza
     const events = await f.channel.events()
     const only = <T extends ChannelEvent['type']>(t: T) => events.filter((e): e is Extract<ChannelEvent, { type: T }> => e.type === t)
     assert.equal(only('Challenged').length, 1, 'one challenge')
+    const opened = only('Challenged')[0]!
+    assert.ok(opened.count >= 2 && opened.listed === 1, 'the list opened with its first entry')
+    assert.equal(only('ChallengeListed').at(-1)?.listed, opened.count, 'the rest followed')
+    assert.equal(only('Responded').length, 1, 'the leader answered the whole list')
     const verdict = only('DisputeResolved')[0]
     assert.ok(verdict, 'the dispute was resolved on chain')
     assert.equal(verdict.leaderRight, false, 'against the Byzantine leader')

@@ -2,7 +2,8 @@
 // neither to its log, proposes the payer's balance with the payment deducted (its count and root shaped after what
 // the payer saw), and wins the payer's challenge by answering with the hidden receipt. One `send` must still debit
 // the payer once: the payer's node reads the leader's answer from the chain, takes the payment as checkpointed, and
-// never pays it again, nor shows it unpaid after a restart.
+// never pays it again, nor shows it unpaid after a restart. The payer pays three times and the answer travels one
+// entry a transaction, so the node must read it from every chunk.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
@@ -23,6 +24,7 @@ describe('leader hides a receipt', () => {
 
   it('the payer challenges, the leader wins with the hidden receipt, and the payment is debited once', async () => {
     const f = await openChannel(devnet(), { members: 2, deposit: parseEther('1') })
+    f.channel.listChunk = 1 // every member's client sends dispute lists one entry a transaction
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     const payer = f.member(PAYER).address
     const hidden = new Set<string>()
@@ -60,33 +62,37 @@ describe('leader hides a receipt', () => {
       while (p.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
       assert.equal(p.currentLeader, LEADER)
       const amount = parseEther('0.1')
-      const paid = p.send(LEADER, amount)
+      const payments = [p.send(LEADER, amount), p.send(LEADER, amount), p.send(LEADER, amount)]
 
       await cluster.untilCheckpoint(3n, 60_000)
       const events = await f.channel.events()
       const verdict = events.find((e) => e.type === 'DisputeResolved' && e.epoch === 2n)
       assert.ok(verdict?.type === 'DisputeResolved' && verdict.leaderRight && verdict.challenger === PAYER, 'the leader won the payer\'s challenge')
-      assert.equal(hidden.size, 1)
+      assert.equal(hidden.size, 3)
+      const answered = events.filter((e) => e.type === 'Answered' && e.epoch === 2n)
+      assert.equal(new Set(answered.map((e) => e.transactionHash)).size, 3, 'the answer came in three transactions')
       const cps = events.flatMap((e) => (e.type === 'CheckpointSubmitted' ? [e] : []))
       const after = (epoch: bigint): bigint[] => cps.find((c) => c.epoch === epoch)!.balances
-      assert.deepEqual(after(2n), [parseEther('0.9'), parseEther('1.1')], 'the contested checkpoint took the payment once')
-      assert.deepEqual(after(3n), [parseEther('0.9'), parseEther('1.1')], 'and nobody took it again')
+      assert.deepEqual(after(2n), [parseEther('0.7'), parseEther('1.3')], 'the contested checkpoint took each payment once')
+      assert.deepEqual(after(3n), [parseEther('0.7'), parseEther('1.3')], 'and nobody took them again')
 
-      const record = await paid
-      assert.equal(record.status, 'checkpointed')
-      assert.equal(record.transfer.epoch, 2n, 'the payment of epoch 2, never re-issued')
+      const records = await Promise.all(payments)
+      for (const record of records) {
+        assert.equal(record.status, 'checkpointed')
+        assert.equal(record.transfer.epoch, 2n, 'a payment of epoch 2, never re-issued')
+      }
       const mine = p.transfers().filter((t) => t.direction === 'out')
-      assert.equal(mine.length, 1)
-      assert.equal(mine[0]?.status, 'checkpointed')
+      assert.equal(mine.length, 3)
+      assert.ok(mine.every((t) => t.status === 'checkpointed'))
 
       // Restarted, the payer finds no receipt of it in any log: it must read the leader's answer on chain again,
       // or it shows the payment as ended unpaid (and its user pays a second time).
       const back = await cluster.restart(PAYER)
       const deadline = Date.now() + 10_000
-      const shown = (): string | undefined => back.transfers().find((t) => t.transfer.id === record.transfer.id)?.status
-      while (shown() !== 'checkpointed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      assert.equal(shown(), 'checkpointed', 'after a restart the payment is still shown paid')
-      assert.equal(back.transfers().filter((t) => t.direction === 'out').length, 1)
+      const shown = (): string[] => records.map((r) => back.transfers().find((t) => t.transfer.id === r.transfer.id)?.status ?? 'missing')
+      while (shown().some((s) => s !== 'checkpointed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      assert.deepEqual(shown(), ['checkpointed', 'checkpointed', 'checkpointed'], 'after a restart the payments are still shown paid')
+      assert.equal(back.transfers().filter((t) => t.direction === 'out').length, 3)
     } finally {
       await cluster.stop()
     }
