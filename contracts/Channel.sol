@@ -17,15 +17,16 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     /// The constructor's bounds, so a joiner can rely on what any channel of this code lets its members do.
     /// A leader has at least this long to answer a challenge (short values serve local test chains)...
     uint64 public constant MIN_RESPONSE_WINDOW = 30 seconds;
-    /// ... and a dispute holds the channel at most this long.
+    /// ... and a dispute holds the channel at most twice this long (the challenger's list in chunks, then the answer).
     uint64 public constant MAX_RESPONSE_WINDOW = 7 days;
     /// A majority's checkpoint waits at least this long for an absent member (seconds serve local test chains; the
     /// app deploys a day on a public network and shows every channel's window before a join).
     uint64 public constant MIN_CHALLENGE_WINDOW = 2 seconds;
     uint64 public constant MAX_CHALLENGE_WINDOW = 7 days;
     /// With no checkpoint for staleAfter, any member closes and everyone withdraws: at most a year, so money is
-    /// never held for ever and `checkpointedAt + staleAfter` cannot overflow. It also exceeds responseWindow plus
-    /// challengeWindow, so a majority's checkpoint and a dispute over it end before the close can overtake them.
+    /// never held for ever and `checkpointedAt + staleAfter` cannot overflow. It also exceeds challengeWindow plus two
+    /// response windows, so a majority's checkpoint and a dispute over it (a list in chunks, then the answer) end
+    /// before the close can overtake them.
     uint64 public constant MIN_STALE_AFTER = 1 hours;
     uint64 public constant MAX_STALE_AFTER = 365 days;
     /// The most transfers per member and epoch. A dispute's lists travel in chunks, each a transaction under the
@@ -280,7 +281,8 @@ contract Channel is EIP712, ReentrancyGuardTransient {
     {
         _bound("responseWindow", responseWindow_, MIN_RESPONSE_WINDOW, MAX_RESPONSE_WINDOW);
         _bound("challengeWindow", challengeWindow_, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
-        uint256 windows = uint256(responseWindow_) + challengeWindow_ + 1;
+        // A majority's checkpoint, challenged at the end of its window, then a list and an answer in chunks.
+        uint256 windows = 2 * uint256(responseWindow_) + challengeWindow_ + 1;
         _bound("staleAfter", staleAfter_, windows > MIN_STALE_AFTER ? windows : MIN_STALE_AFTER, MAX_STALE_AFTER);
         _bound("txCap", txCap_, 1, MAX_TX_CAP);
         _bound("minDeposit", minDeposit_, 1, type(uint88).max); // a join brings at most uint88

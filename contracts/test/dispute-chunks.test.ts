@@ -137,6 +137,17 @@ describe('dispute lists in chunks', () => {
     assert.equal((await f.channel.dispute()).challengerNet, 2n + 4n + 6n - 1n - 3n - 5n)
   })
 
+  it('a list sent again (a failed chunk, a retry) goes on from where the contract\'s record of it stops', async () => {
+    const { f, list } = await busyEpoch(devnet(), 6, 2)
+    const led = f.led(1n, LEADER)
+    await send(raw(f, CHALLENGER).challenge(1n, LEADER, txsArg(list.slice(0, 2)), { ...led.checkpoint }, led.sig, 6))
+    const c = await f.as(CHALLENGER).challenge(1n, LEADER, list, led)
+    assert.deepEqual(ofType(c.events, 'ChallengeListed').map((e) => e.listed), [4, 6])
+    assert.equal((await raw(f, CHALLENGER).challengerList()).length, 6)
+    await f.as(LEADER).respond(list)
+    assert.equal(await verdict(f), true)
+  })
+
   it('refuses chunks from anyone but the challenger, past the declared length, or after the list is complete', async () => {
     const { f, list } = await busyEpoch(devnet(), 4, 2)
     const led = f.led(1n, LEADER)

@@ -255,11 +255,31 @@ export class ChannelClient implements ChainPort {
   }
 
   /** `led` shows that `leader` led the epoch (its signed proposal): a member that did not lead cannot be challenged. */
+  /**
+   * Sends our list in chunks. A list of ours begun before (a restart, a failed chunk) goes on from the entries the
+   * contract holds: a list cut short is what the dispute judges.
+   */
   async challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<ListResult> {
-    const [first, ...rest] = chunksOf(txs, this.listChunk)
-    const parts = [await this.send('challenge', [epoch, leader, txsArg(first!), checkpointArg(led.checkpoint), led.sig, txs.length])]
-    for (const chunk of rest) parts.push(await this.send('challengeMore', [txsArg(chunk)]))
+    const parts: TxResult[] = []
+    let from = await this.challengeListed(epoch, leader, txs.length)
+    if (from === undefined) {
+      const first = txs.slice(0, this.listChunk)
+      parts.push(await this.send('challenge', [epoch, leader, txsArg(first), checkpointArg(led.checkpoint), led.sig, txs.length]))
+      from = first.length
+    }
+    for (const chunk of chunksOf(txs.slice(from), this.listChunk)) {
+      if (chunk.length > 0) parts.push(await this.send('challengeMore', [txsArg(chunk)]))
+    }
     return joined(parts)
+  }
+
+  /** Entries of our unfinished list of `total` against `leader` in `epoch` the contract holds; undefined if none is open. */
+  private async challengeListed(epoch: bigint, leader: number, total: number): Promise<number | undefined> {
+    const [status, d] = await Promise.all([this.status(), this.dispute()])
+    if (status.disputePhase !== 'open' || d.epoch !== epoch || d.leader !== leader || d.challengerTotal !== total) return undefined
+    if (d.challengerCount >= total || !('getAddress' in this.runner)) return undefined
+    const me = await (this.runner as Signer).getAddress()
+    return (await this.member(d.challenger)).account.toLowerCase() === me.toLowerCase() ? d.challengerCount : undefined
   }
 
   /**

@@ -23,7 +23,7 @@ export function settingsProblem(p: Required<Omit<ChannelParams, 'invited'>> & { 
   const L = CHANNEL_LIMITS
   const outside = (name: string, got: bigint, min: bigint, max: bigint): string | undefined =>
     got < min || got > max ? `${name} is ${got}, outside ${min} to ${max}` : undefined
-  const windows = p.responseWindow + p.challengeWindow + 1n
+  const windows = 2n * p.responseWindow + p.challengeWindow + 1n
   return (
     outside('the response window (s)', p.responseWindow, L.minResponseWindow, L.maxResponseWindow) ??
     outside('the challenge window (s)', p.challengeWindow, L.minChallengeWindow, L.maxChallengeWindow) ??

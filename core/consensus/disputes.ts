@@ -47,6 +47,9 @@ interface OpenDispute {
 
 export class Disputes {
   private open: OpenDispute | undefined
+  /** Our last challenge's list, until the contract holds all of it: a chunk that failed is sent again. */
+  private ours: { led: LeaderEvidence; list: ReceiptedTransfer[] } | undefined
+  private listing = false
   /** The leader's answer to our challenge, read from its transaction: what a contested checkpoint counted for us. */
   private answer: { epoch: bigint; leader: number; list: ReceiptedTransfer[] } | undefined
 
@@ -62,8 +65,32 @@ export class Disputes {
   /** Challenges `led`'s leader for its epoch (`led` is its signed proposal) with our list. */
   async challenge(led: LeaderEvidence, list: ReceiptedTransfer[]): Promise<void> {
     const { epoch, leader } = led.checkpoint
-    if (await this.attempt('challenge', () => this.chain.challenge(epoch, leader, list, led))) {
-      this.log(`epoch ${epoch}: challenged leader ${leader} with ${list.length} transfers`)
+    this.ours = { led, list }
+    this.listing = true
+    try {
+      if (await this.attempt('challenge', () => this.chain.challenge(epoch, leader, list, led))) {
+        this.log(`epoch ${epoch}: challenged leader ${leader} with ${list.length} transfers`)
+      }
+    } finally {
+      this.listing = false
+    }
+  }
+
+  /** Sends the rest of our list when a chunk of it failed, while the contract takes more (the client resumes). */
+  private async listRest(): Promise<void> {
+    const d = this.open
+    const mine = this.ours
+    if (!d?.ours || !mine || this.listing || d.listed >= d.count) return
+    const { epoch, leader } = mine.led.checkpoint
+    if (epoch !== d.epoch || leader !== d.leader || mine.list.length !== d.count) return
+    if (BigInt(Math.floor(this.now() / 1000)) > d.listDeadline) return
+    this.listing = true
+    try {
+      if (await this.attempt('challenge', () => this.chain.challenge(epoch, leader, mine.list, mine.led))) {
+        this.log(`epoch ${epoch}: listed the rest of our ${mine.list.length} transfers against leader ${leader}`)
+      }
+    } finally {
+      this.listing = false
     }
   }
 
@@ -115,6 +142,7 @@ export class Disputes {
   async resolveWhenDue(): Promise<void> {
     const d = this.open
     if (!d) return
+    await this.listRest()
     await this.answerWhenListed()
     const now = this.now()
     const dueAt = d.answeredAt ?? (BigInt(Math.floor(now / 1000)) > d.deadline ? Number(d.deadline) * 1000 : undefined)
