@@ -14,6 +14,8 @@ import type { PeerKeyPair } from './peer-key.js'
 const MANIFEST_VERSION = 1
 /** How long another member's new blocks wait to be fetched together. */
 const BATCH_MS = 50
+/** How long a log no longer wanted from everyone keeps its channels to other readers (Hypercore's default: 20-40 s). */
+const LINGER_MS = 2000
 
 export class TradeLogs implements Transport {
   readonly store: Corestore
@@ -57,13 +59,37 @@ export class TradeLogs implements Transport {
     this.cores.set(this.me, this.own)
   }
 
-  /** Starts following member `index`'s log (members from the chain, joiners as they come). */
+  /**
+   * Starts following member `index`'s log (members from the chain, joiners as they come). Replicated from its
+   * author alone while the author is connected: every member wanting every log from every other (Hypercore's
+   * default) costs each append an announcement and a verified upgrade across all n(n-1) pairs, which made the
+   * cost per payment grow with the square of the channel. Without its author, from anyone who holds it.
+   */
   async follow(index: number, peerKey: Buffer): Promise<void> {
     if (this.cores.has(index) || this.closed) return
-    const core = this.store.get({ manifest: { version: MANIFEST_VERSION, signers: [{ publicKey: peerKey }] } })
+    const core = this.store.get({ manifest: { version: MANIFEST_VERSION, signers: [{ publicKey: peerKey }] }, active: false, notDownloadingLinger: LINGER_MS })
     this.cores.set(index, core)
     await core.ready()
+    this.fromAuthorWhileThere(core, peerKey)
     if (this.handler && this.ownReplayed) this.readInBatches(index, core) // else start() reads it
+  }
+
+  /** Keeps `core` inactive (its idle channels to other readers close) while its author is among its peers. */
+  private fromAuthorWhileThere(core: Hypercore, author: Buffer): void {
+    let active: boolean | undefined
+    const check = (): void => {
+      const want = !core.peers.some((p) => p.remotePublicKey.equals(author))
+      if (want === active || this.closed) return
+      active = want
+      core.setActive(want)
+    }
+    core.on('peer-add', check)
+    core.on('peer-remove', check)
+    this.stops.push(() => {
+      core.off('peer-add', check)
+      core.off('peer-remove', check)
+    })
+    check()
   }
 
   append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>): Promise<void> {

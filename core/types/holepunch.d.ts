@@ -27,6 +27,10 @@ declare module 'hypercore' {
     update(opts?: { wait?: boolean }): Promise<boolean>
     createReadStream(opts?: { start?: number; end?: number; live?: boolean }): Readable
     download(range?: { start?: number; end?: number; linear?: boolean }): { done(): Promise<void>; destroy(): void }
+    /** The peers replicating this core with us now. */
+    readonly peers: ReadonlyArray<{ remotePublicKey: Buffer }>
+    /** Whether this session wants the core replicated (an inactive one lets idle channels close). */
+    setActive(active: boolean): void
     close(): Promise<void>
   }
 }
@@ -39,7 +43,7 @@ declare module 'corestore' {
   export default class Corestore {
     constructor(storage: string, opts?: Record<string, unknown>)
     ready(): Promise<void>
-    get(opts: { keyPair?: KeyPair; manifest?: Manifest; key?: Buffer; name?: string }): Hypercore
+    get(opts: { keyPair?: KeyPair; manifest?: Manifest; key?: Buffer; name?: string; active?: boolean; notDownloadingLinger?: number }): Hypercore
     replicate(stream: Duplex | boolean): Duplex
     close(): Promise<void>
   }
