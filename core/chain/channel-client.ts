@@ -254,9 +254,9 @@ export class ChannelClient implements ChainPort {
     return this.send('submitContestedCheckpoint', [checkpointArg(cp), [...sigs], prev.balances, prev.deposited])
   }
 
-  /** `led` shows that `leader` led the epoch (its signed proposal): a member that did not lead cannot be challenged. */
   /**
-   * Sends our list in chunks. A list of ours begun before (a restart, a failed chunk) goes on from the entries the
+   * Our list against `leader`, in chunks; `led` shows that `leader` led the epoch (its signed proposal): a member that
+   * did not lead cannot be challenged. A list of ours begun before (a restart, a failed chunk) goes on from the entries the
    * contract holds: a list cut short is what the dispute judges.
    */
   async challenge(epoch: bigint, leader: number, txs: readonly ReceiptedTransfer[], led: LeaderEvidence): Promise<ListResult> {
