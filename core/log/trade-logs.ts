@@ -12,8 +12,13 @@ import { decodeBlock, encodeBlocks } from './blocks.js'
 import type { PeerKeyPair } from './peer-key.js'
 
 const MANIFEST_VERSION = 1
-/** How long another member's new blocks wait to be fetched together. */
+/** How long another member's new blocks wait to be fetched together once it pushed us something. */
 const BATCH_MS = 50
+/**
+ * How long they wait otherwise: a member not party to a payment has nothing to do with it now, and catches up with
+ * the log in larger batches (a proposal, pushed to everyone, brings its author's log in at once).
+ */
+const LAZY_MS = 1000
 /** How long a log no longer wanted from everyone keeps its channels to other readers (Hypercore's default: 20-40 s). */
 const LINGER_MS = 2000
 
@@ -40,6 +45,8 @@ export class TradeLogs implements Transport {
   private readonly onResume: Array<() => void> = []
   private readonly stops: Array<() => void> = []
   private readonly reading = new Set<number>()
+  /** Per member: fetch its new blocks soon (it pushed us an entry, which its log must bring in order). */
+  private readonly wake = new Map<number, () => void>()
   /** Our stored entries have been handed on: others' entries may follow (pushed ones before are dropped). */
   private ownReplayed = false
 
@@ -125,7 +132,10 @@ export class TradeLogs implements Transport {
   /** An entry member `author` pushed to us (the network layer vouches that it came from that member's peer). */
   pushed(author: number, position: number, entry: Uint8Array): void {
     // Not before our stored entries are read: a restarted member hears no one before itself (its log brings it later).
-    if (author !== this.me && this.cores.has(author) && this.ownReplayed) this.handler?.(author, position, entry, true)
+    if (author !== this.me && this.cores.has(author) && this.ownReplayed) {
+      this.handler?.(author, position, entry, true)
+      this.wake.get(author)?.()
+    }
   }
 
   subscribe(handler: EntryHandler): () => void {
@@ -179,9 +189,10 @@ export class TradeLogs implements Transport {
   }
 
   /**
-   * Reads another member's log in batches: what it appended in the last BATCH_MS is fetched with one range
-   * request and delivered in order. The hot path does not wait for this (entries that must be acted on now are
-   * pushed); batching keeps replication's cost per block (proofs, verified writes, storage batches) low.
+   * Reads another member's log in batches: what it appended in the last LAZY_MS (BATCH_MS after it pushed us
+   * something) is fetched with one range request and delivered in order. The hot path does not wait for this
+   * (entries that must be acted on now are pushed); batching keeps replication's cost per block (proofs, verified
+   * writes, storage batches) low.
    */
   private readInBatches(index: number, core: Hypercore): void {
     if (this.reading.has(index)) return // one reader per log
@@ -193,7 +204,7 @@ export class TradeLogs implements Transport {
     const pull = async (): Promise<void> => {
       timer = undefined
       if (this.closed || !this.handler || pulling) return
-      if (this.paused) return void this.onResume.push(later)
+      if (this.paused) return void this.onResume.push(() => later(BATCH_MS))
       pulling = true
       try {
         await core.ready() // started by start() before follow's ready: its length would read 0 until an append
@@ -212,15 +223,21 @@ export class TradeLogs implements Transport {
       }
       if (core.length > read) later()
     }
-    const later = (): void => {
-      timer ??= setTimeout(() => void pull().catch(() => later()), BATCH_MS)
+    let due = 0
+    const later = (ms = LAZY_MS): void => {
+      if (timer && due <= Date.now() + ms) return
+      clearTimeout(timer)
+      due = Date.now() + ms
+      timer = setTimeout(() => void pull().catch(() => later()), ms)
     }
-    core.on('append', later)
+    const appended = (): void => later()
+    core.on('append', appended)
+    this.wake.set(index, () => later(BATCH_MS))
     this.stops.push(() => {
       clearTimeout(timer)
-      core.off('append', later)
+      core.off('append', appended)
     })
-    later()
+    later(BATCH_MS)
   }
 
   pause(): void {
