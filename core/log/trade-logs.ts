@@ -45,8 +45,8 @@ export class TradeLogs implements Transport {
   private readonly onResume: Array<() => void> = []
   private readonly stops: Array<() => void> = []
   private readonly reading = new Set<number>()
-  /** Per member: fetch its new blocks soon (it pushed us an entry, which its log must bring in order). */
-  private readonly wake = new Map<number, () => void>()
+  /** Per member: fetch its log soon up to the entry at a position it pushed us (its log must bring it in order). */
+  private readonly wake = new Map<number, (position: number) => void>()
   /** Our stored entries have been handed on: others' entries may follow (pushed ones before are dropped). */
   private ownReplayed = false
 
@@ -134,7 +134,7 @@ export class TradeLogs implements Transport {
     // Not before our stored entries are read: a restarted member hears no one before itself (its log brings it later).
     if (author !== this.me && this.cores.has(author) && this.ownReplayed) {
       this.handler?.(author, position, entry, true)
-      this.wake.get(author)?.()
+      this.wake.get(author)?.(position)
     }
   }
 
@@ -221,8 +221,12 @@ export class TradeLogs implements Transport {
       } finally {
         pulling = false
       }
-      if (core.length > read) later()
+      if (core.length > read) later(soon() ? BATCH_MS : LAZY_MS)
     }
+    // An entry pushed to us that the log has not brought yet: its block is fetched as soon as its length is known
+    // (the push can arrive before the announcement of the append that stored it).
+    let pushedUpTo = -1
+    const soon = (): boolean => position.next <= pushedUpTo
     let due = 0
     const later = (ms = LAZY_MS): void => {
       if (timer && due <= Date.now() + ms) return
@@ -230,9 +234,12 @@ export class TradeLogs implements Transport {
       due = Date.now() + ms
       timer = setTimeout(() => void pull().catch(() => later()), ms)
     }
-    const appended = (): void => later()
+    const appended = (): void => later(soon() ? BATCH_MS : LAZY_MS)
     core.on('append', appended)
-    this.wake.set(index, () => later(BATCH_MS))
+    this.wake.set(index, (pushed) => {
+      pushedUpTo = Math.max(pushedUpTo, pushed)
+      if (soon()) later(BATCH_MS)
+    })
     this.stops.push(() => {
       clearTimeout(timer)
       core.off('append', appended)
