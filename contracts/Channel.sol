@@ -111,8 +111,7 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         uint32 leaderTotal;
         uint32 leaderLastBad;
         uint32 leaderLastSeq;
-        uint32 matched; // leading entries equal in both lists: the index of the first difference once `diverged`
-        bool diverged;
+        uint32 matched; // leading entries equal in both lists: the first difference once below leaderCount
         bool answering; // the leader has sent a first chunk
         bool leaderRight;
         int256 challengerNet; // what the leader's valid entries move to (+) or from (-) the challenger
@@ -651,10 +650,9 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         );
         (bytes32[] memory leaves, uint256 lastBad, int256 net) = _scanList(txs, scan);
         bytes32[] storage theirs = challengerLeaves[d.serial];
-        for (uint256 i = 0; i < leaves.length && !d.diverged; ++i) {
-            uint256 pos = d.leaderCount + i;
-            if (pos < d.challengerCount && theirs[pos] == leaves[i]) ++d.matched;
-            else d.diverged = true;
+        // Only while every leader entry so far matched: after a difference `matched` stays where it was found.
+        for (uint256 pos = d.leaderCount; pos < count && d.matched == pos; ++pos) {
+            if (pos < d.challengerCount && theirs[pos] == leaves[pos - d.leaderCount]) ++d.matched;
         }
         if (lastBad != 0) d.leaderLastBad = uint32(lastBad);
         d.leaderLastSeq = scan.lastSeq;

@@ -395,8 +395,8 @@ export class ChannelClient implements ChainPort {
       challengerTotal: num(r[7]),
       leaderCount: num(r[10]),
       leaderTotal: num(r[11]),
-      leaderRight: Boolean(r[17]),
-      challengerNet: big(r[18]),
+      leaderRight: Boolean(r[16]),
+      challengerNet: big(r[17]),
     }))
   }
 

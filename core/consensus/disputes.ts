@@ -10,10 +10,12 @@ import type { LostChallenge } from './chain-watch.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
 
-export type DisputeEvent = Extract<ChannelEvent, { type: 'Challenged' | 'ChallengeListed' | 'Answered' | 'Responded' | 'DisputeResolved' }>
+const DISPUTE_EVENTS = ['Challenged', 'ChallengeListed', 'Answered', 'Responded', 'DisputeResolved'] as const
+
+export type DisputeEvent = Extract<ChannelEvent, { type: (typeof DISPUTE_EVENTS)[number] }>
 
 export function isDisputeEvent(ev: ChannelEvent): ev is DisputeEvent {
-  return ev.type === 'Challenged' || ev.type === 'ChallengeListed' || ev.type === 'Answered' || ev.type === 'Responded' || ev.type === 'DisputeResolved'
+  return (DISPUTE_EVENTS as readonly string[]).includes(ev.type)
 }
 
 /** What a dispute's end means for the round. */
