@@ -850,6 +850,24 @@ contract Channel is EIP712, ReentrancyGuardTransient {
         return (m.account, peerKeys[index], m.deposit, m.exited);
     }
 
+    /// Every member's record in one read: nodes read the list at every join, deposit, exit and proposal, and a call
+    /// per member made that n calls for each of n nodes (4,000 calls at 64 members).
+    function memberList()
+        external
+        view
+        returns (address[] memory accounts, bytes32[] memory keys, uint256[] memory deposits, bool[] memory exited)
+    {
+        uint256 n = members.length;
+        accounts = new address[](n);
+        keys = new bytes32[](n);
+        deposits = new uint256[](n);
+        exited = new bool[](n);
+        for (uint256 i = 0; i < n; i++) {
+            Member memory m = members[i];
+            (accounts[i], keys[i], deposits[i], exited[i]) = (m.account, peerKeys[i], m.deposit, m.exited);
+        }
+    }
+
     function indexOf(address account) external view returns (uint32) {
         uint256 i = indexPlusOne[account];
         if (i == 0) revert NotMember(account);

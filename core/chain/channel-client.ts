@@ -374,9 +374,18 @@ export class ChannelClient implements ChainPort {
     }))
   }
 
-  async members(): Promise<MemberRecord[]> {
-    const n = await this.memberCount()
-    return Promise.all(Array.from({ length: n }, (_, i) => this.member(i)))
+  /** Every member, in one call. */
+  members(): Promise<MemberRecord[]> {
+    return this.call('memberList', [], (r) => {
+      const [accounts, keys, deposits, exited] = [r[0], r[1], r[2], r[3]] as Array<unknown[]>
+      return accounts!.map((account, index) => ({
+        index,
+        account: String(account),
+        peerKey: hex(keys![index]),
+        deposit: big(deposits![index]),
+        exited: Boolean(exited![index]),
+      }))
+    })
   }
 
   indexOf(account: string): Promise<number> {

@@ -7,7 +7,10 @@ import { errorMessage } from '../util/error-message.js'
 export class ChainWatch {
   private nextBlock = 0
   private reading = false
+  /** Asked to read while a read was under way: read again after it (it may have asked for the head too early). */
+  private again = false
   private timer: NodeJS.Timeout | undefined
+  private ms = 0
 
   constructor(
     private readonly chain: Pick<ChainPort, 'blockNumber' | 'events'>,
@@ -19,12 +22,21 @@ export class ChainWatch {
   /** Watches from `fromBlock` on, reading every `ms`. */
   start(fromBlock: number, ms: number): void {
     this.nextBlock = fromBlock
+    this.ms = ms
     this.timer = setInterval(() => void this.read(), ms)
   }
 
-  /** Reads now (unless a read is under way). Never throws: a failed read is logged and tried again later. */
+  /** Once started, reads every `ms` from now on (a watch told of new blocks polls only as a fallback). */
+  pace(ms: number): void {
+    if (ms === this.ms || this.timer === undefined) return
+    clearInterval(this.timer)
+    this.start(this.nextBlock, ms)
+  }
+
+  /** Reads now (after the read under way, if one is). Never throws: a failed read is logged and tried again later. */
   async read(): Promise<void> {
-    if (this.reading || this.timer === undefined) return
+    if (this.timer === undefined) return
+    if (this.reading) return void (this.again = true)
     this.reading = true
     try {
       const head = await this.chain.blockNumber()
@@ -35,6 +47,10 @@ export class ChainWatch {
       this.log(`chain read failed: ${errorMessage(err)}`)
     } finally {
       this.reading = false
+    }
+    if (this.again) {
+      this.again = false
+      return this.read()
     }
   }
 

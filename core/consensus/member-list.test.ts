@@ -1,5 +1,5 @@
-// The member list alone, over a scripted chain: reads finishing out of order never lose a joiner or an exit, and
-// listeners hear of joins and exits, not of every read.
+// The member list alone, over a scripted chain: a read answering an older state never loses a joiner or an exit,
+// calls during a read share one read after it, and listeners hear of joins and exits, not of every read.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Hex } from '../protocol/types.js'
@@ -21,23 +21,42 @@ function scriptedChain() {
   return {
     chain: { members: () => new Promise<MemberRecord[]>((resolve) => calls.push(resolve)) },
     answer: (call: number, list: MemberRecord[]) => calls[call]?.(list),
+    calls,
   }
 }
 
 describe('member list', () => {
-  it('keeps a joiner and an exit when an older read finishes after a newer one', async () => {
+  it('keeps a joiner and an exit when a later read answers an older state (a lagging RPC node)', async () => {
     const { chain, answer } = scriptedChain()
     const list = new MemberList(chain)
-    const older = list.refresh()
-    const newer = list.refresh()
-    answer(1, [member(0, { exited: true, deposit: 20n }), member(1), member(2)])
-    await newer
-    answer(0, [member(0), member(1)])
-    await older
+    const first = list.refresh()
+    answer(0, [member(0, { exited: true, deposit: 20n }), member(1), member(2)])
+    await first
+    const second = list.refresh()
+    answer(1, [member(0), member(1)])
+    await second
     assert.equal(list.count, 3)
     assert.equal(list.exited(0), true)
     assert.equal(list.get(0)?.deposit, 20n)
     assert.equal(list.indexOf(member(2).account), 2)
+  })
+
+  it('reads once more after a read under way for every call made during it, however many', async () => {
+    const { chain, answer, calls } = scriptedChain()
+    const list = new MemberList(chain)
+    const first = list.refresh()
+    const during = [list.refresh(), list.refresh(), list.refresh()]
+    assert.equal(calls.length, 1, 'one read at a time')
+    answer(0, [member(0)])
+    await first
+    await new Promise((r) => setImmediate(r))
+    assert.equal(calls.length, 2, 'the calls made during the first read share one read, started after it')
+    answer(1, [member(0), member(1)])
+    for (const p of during) assert.equal((await p).length, 2, 'each sees the read that began after its call')
+    const after = list.refresh()
+    assert.equal(calls.length, 3, 'a call after both reads reads again')
+    answer(2, [member(0), member(1)])
+    await after
   })
 
   it('tells listeners of joins and exits only', async () => {

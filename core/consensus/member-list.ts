@@ -7,6 +7,8 @@ export class MemberList {
   private byAccount = new Map<string, number>()
   private readonly listeners = new Set<(list: readonly MemberRecord[]) => void>()
   private poll: NodeJS.Timeout | undefined
+  private reading: Promise<readonly MemberRecord[]> | undefined
+  private queued: Promise<readonly MemberRecord[]> | undefined
 
   constructor(private readonly chain: Pick<ChainPort, 'members'>) {}
 
@@ -33,8 +35,28 @@ export class MemberList {
     return this.list[index]?.exited ?? true
   }
 
-  /** Reads the list from the chain; listeners hear of joins and exits. */
-  async refresh(): Promise<readonly MemberRecord[]> {
+  /**
+   * Reads the list from the chain; listeners hear of joins and exits. Calls made while a read is under way share
+   * the one read after it (it starts after theirs, so it sees what they asked for): a newcomer's entries each
+   * asked for a read of their own.
+   */
+  refresh(): Promise<readonly MemberRecord[]> {
+    if (this.queued) return this.queued
+    if (!this.reading) return this.startRead()
+    return (this.queued = this.reading.catch(() => {}).then(() => {
+      this.queued = undefined
+      return this.startRead()
+    }))
+  }
+
+  private startRead(): Promise<readonly MemberRecord[]> {
+    const reading = this.read().finally(() => {
+      if (this.reading === reading) this.reading = undefined
+    })
+    return (this.reading = reading)
+  }
+
+  private async read(): Promise<readonly MemberRecord[]> {
     const read = await this.chain.members()
     // Reads may finish out of order: members only join and exit, deposits only grow, so keep the later of each.
     const merged = read.length >= this.list.length ? read : [...read, ...this.list.slice(read.length)]

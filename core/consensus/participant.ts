@@ -36,6 +36,8 @@ export type { ParticipantEvents, ParticipantOptions, Timing } from './participan
 /** How often a majority's checkpoint not judged yet looks whether our ledger holds its leader's receipts. */
 const POLL_PROPOSAL_MS = 100
 
+/** How often the chain is read while its node tells us of new blocks: in case a notice was lost. */
+const BLOCK_NOTICE_FALLBACK_MS = 2000
 /** Entries whose handling costs signature work or a write of ours: what a muted member does not get. */
 function costsWork(e: Entry): boolean {
   return e.type === 'request' || e.type === 'countersign' || e.type === 'proposal' || e.type === 'vote'
@@ -147,6 +149,19 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const leader = { account: this.members.get(l.leader)?.account ?? '', digests: this.digests }
     const covered = await this.disputes.coveredAfterLoss(l, this.address, leader)
     if (covered) this.payments.coveredInPast(l.epoch, covered)
+  }
+
+  /** The chain has a new block (its node told us): read it now. */
+  chainMoved(): void {
+    void this.watch.read()
+  }
+
+  /**
+   * Whether the chain's node tells us of new blocks (`chainMoved`): while it does, the chain is polled only as a
+   * fallback, every BLOCK_NOTICE_FALLBACK_MS.
+   */
+  blockNotices(live: boolean): void {
+    this.watch.pace(live ? Math.max(this.timing.chainPollMs, BLOCK_NOTICE_FALLBACK_MS) : this.timing.chainPollMs)
   }
 
   /** Stops reacting; what the logs and the chain hold stays. Resolves once the task under way is done. */

@@ -3,7 +3,7 @@
 // log or an error.
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
-import { ChainError, ChannelClient, chainProvider, readChannelSettings, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
+import { ChainError, ChannelClient, chainProvider, NewHeads, readChannelSettings, webSocketUrl, type CheckpointEvent, type DisputeRecord, type MemberRecord, type NetworkKind, type TxResult } from '../chain/index.js'
 import type { Conduct } from '../consensus/conduct.js'
 import { MemberList } from '../consensus/member-list.js'
 import { errorMessage } from '../util/error-message.js'
@@ -109,7 +109,7 @@ export class ChannelNode {
     private readonly opts: ChannelNodeOptions,
     readonly index: number,
     private readonly members: MemberList,
-    private readonly destroyProvider: () => void,
+    private readonly closeChainLink: () => void,
     private readonly chainHistory: ChannelHistory,
     private readonly gas: GasLedger,
     private readonly resumed: ResumedPayments,
@@ -222,17 +222,27 @@ export class ChannelNode {
     const gas = new GasLedger(wallet.address, history, sent, fees, providerReceipts(provider), log)
     const resumed = new ResumedPayments(join(opts.dataDir, 'resumed-payments.json'), opts.timing.leaderTimeoutMs)
     const clock = new EpochClock(opts.timing)
-    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, () => provider.destroy(), history, gas, resumed, counted, clock)
+    let heads: NewHeads | undefined
+    const closeChainLink = (): void => {
+      heads?.close()
+      provider.destroy()
+    }
+    const node = new ChannelNode(participant, logs, swarm, chain, opts, me, memberList, closeChainLink, history, gas, resumed, counted, clock)
     try {
       const { checkpointedAt } = await chain.status()
       await participant.start()
+      // A local chain tells us of its blocks (one JSON-RPC poll per peer every 100 ms cost most of an idle peer's
+      // CPU); a public RPC endpoint is polled.
+      if ((opts.networkKind ?? 'sandbox') === 'sandbox') {
+        heads = new NewHeads(webSocketUrl(opts.rpcUrl), () => participant.chainMoved(), (live) => participant.blockNotices(live))
+      }
       // A leader starting now closes the epoch an epoch from now; another leader, an epoch after the last checkpoint
       // (or the deployment), as far as we can tell.
       if (participant.currentLeader !== me) clock.began(Math.min(Date.now(), Number(checkpointedAt) * 1000))
       node.followResumed(log)
       // Knocking before members have read our join gets a newcomer firewalled (and banned by Hyperswarm until they
-      // lift it), so a newcomer gives them time to learn its key first.
-      if (justJoined) await new Promise((r) => setTimeout(r, Math.max(NOTICE_MS, 3 * opts.timing.chainPollMs)))
+      // lift it), so a newcomer gives them time to learn its key first (no one to wait for in a channel of one).
+      if (justJoined && memberList.count > 1) await new Promise((r) => setTimeout(r, Math.max(NOTICE_MS, 3 * opts.timing.chainPollMs)))
       await swarm.join()
     } catch (err) {
       await node.close().catch(() => {}) // leave no open store, swarm or timer behind
@@ -406,7 +416,7 @@ export class ChannelNode {
     await this.participant.stop()
     await this.swarm.close()
     await this.logs.close()
-    this.destroyProvider()
+    this.closeChainLink()
   }
 
   /** Refreshes the member list this node reports (joins and exits). */
