@@ -1,8 +1,9 @@
 // Peer-to-peer benchmark (a benchmark, not a test): with each peer a separate `node` process on a local DHT and
 // anvil, for 2, 4, 8, 16 and 64 peers: receipted transfers per second with `window` payments in flight per peer,
 // their request-to-receipt p50 and p99, the same for one payment at a time, and the CPU milliseconds all peer
-// processes spent per receipted payment under load (what a machine with a core per peer would do). The in-memory
-// figure (4 members in one process) comes first, as the reference.
+// processes spent per receipted payment under load (what a machine with a core per peer would do), and what an idle
+// peer costs (CPU ms a second, all peers joined, nothing sent). The in-memory figure (4 members in one process) comes
+// first, as the reference.
 // Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --window W] [-- --one-at-a-time N]
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,6 +29,7 @@ const COUNTS = values.peers.split(',').map(Number)
 const SECONDS = Number(values.seconds)
 const WINDOW = Number(values.window) // payments each peer keeps open
 const SINGLES = Number(values['one-at-a-time'])
+const IDLE_SECONDS = 5
 
 interface Row {
   peers: number
@@ -37,6 +39,8 @@ interface Row {
   oneAtATimeP50Ms: number
   oneAtATimeP99Ms: number
   cpuMsPerPayment: number
+  /** CPU ms a second an idle peer spends (mean over peers, all of them joined, no payment under way). */
+  idleCpuMsPerPeerSecond: number
 }
 
 const percentile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
@@ -76,13 +80,20 @@ async function measure(n: number): Promise<Row> {
       })
       peers.push(p)
       await p.waitFor('ready', () => true, 120_000)
+      if ((i + 1) % 16 === 0) console.error(`${n} peers: ${i + 1} ready`)
     }
+    console.error(`${n} peers: all ready; closing epochs until a checkpoint covers everyone`)
     // Close epochs by hand until a checkpoint covers everyone (their deposits become spendable).
-    while (!(await channel.events()).some((e) => e.type === 'CheckpointSubmitted' && e.balances.length === n)) {
+    for (const until = Date.now() + 300_000; !(await channel.events()).some((e) => e.type === 'CheckpointSubmitted' && e.balances.length === n); ) {
+      if (Date.now() > until) throw new Error(`${n} peers: no checkpoint covering everyone within 5 minutes`)
       for (const p of peers) p.command({ cmd: 'close-epoch' })
       await new Promise((r) => setTimeout(r, 1000))
     }
+    console.error(`${n} peers: checkpoint covers everyone; idle, then ${SECONDS} s of load`)
     await new Promise((r) => setTimeout(r, 1000))
+    const idleBefore = peers.reduce((sum, p) => sum + cpuMs(p.child.pid), 0)
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000))
+    const idleCpuMsPerPeerSecond = (peers.reduce((sum, p) => sum + cpuMs(p.child.pid), 0) - idleBefore) / n / IDLE_SECONDS
 
     const latencies: number[] = []
     let id = 0
@@ -116,6 +127,7 @@ async function measure(n: number): Promise<Row> {
       await new Promise((r) => setTimeout(r, 20))
     }
 
+    console.error(`${n} peers: ${latencies.length} receipted under load; ${SINGLES} one at a time`)
     // One payment at a time, from each peer in turn to the next.
     const singles: number[] = []
     for (let k = 0; k < SINGLES; k++) {
@@ -134,6 +146,7 @@ async function measure(n: number): Promise<Row> {
       oneAtATimeP50Ms: percentile(singles, 0.5),
       oneAtATimeP99Ms: percentile(singles, 0.99),
       cpuMsPerPayment: cpu / latencies.length,
+      idleCpuMsPerPeerSecond,
     }
   } finally {
     await Promise.all(peers.map((p) => p.kill('SIGTERM')))
@@ -146,13 +159,13 @@ async function measure(n: number): Promise<Row> {
 const reference = (await inMemoryRun(2000, 500)).saturated.transfersPerSecond
 console.log(`in memory, 4 members in one process: ${reference.toFixed(0)} receipted transfers/s`)
 const rows: Row[] = []
-console.log(`| peers | receipted/s (window ${WINDOW}) | p50 ms | p99 ms | one at a time p50 ms | p99 ms | CPU ms per payment |`)
-console.log('|---:|---:|---:|---:|---:|---:|---:|')
+console.log(`| peers | receipted/s (window ${WINDOW}) | p50 ms | p99 ms | one at a time p50 ms | p99 ms | CPU ms per payment | idle CPU ms/s per peer |`)
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|')
 for (const n of COUNTS) {
   const r = await measure(n)
   rows.push(r)
   const f = (v: number, d = 1): string => v.toFixed(d)
-  console.log(`| ${n} | ${f(r.transfersPerSecond, 0)} | ${f(r.p50Ms)} | ${f(r.p99Ms)} | ${f(r.oneAtATimeP50Ms)} | ${f(r.oneAtATimeP99Ms)} | ${f(r.cpuMsPerPayment, 2)} |`)
+  console.log(`| ${n} | ${f(r.transfersPerSecond, 0)} | ${f(r.p50Ms)} | ${f(r.p99Ms)} | ${f(r.oneAtATimeP50Ms)} | ${f(r.oneAtATimeP99Ms)} | ${f(r.cpuMsPerPayment, 2)} | ${f(r.idleCpuMsPerPeerSecond)} |`)
 }
 if (values.json) {
   writeFileSync(values.json, `${JSON.stringify({ inMemoryTransfersPerSecond: reference, rows }, null, 2)}\n`)
