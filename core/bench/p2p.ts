@@ -85,7 +85,10 @@ async function measure(n: number): Promise<Row> {
     console.error(`${n} peers: all ready; closing epochs until a checkpoint covers everyone`)
     // Close epochs by hand until a checkpoint covers everyone (their deposits become spendable).
     for (const until = Date.now() + 300_000; !(await channel.events()).some((e) => e.type === 'CheckpointSubmitted' && e.balances.length === n); ) {
-      if (Date.now() > until) throw new Error(`${n} peers: no checkpoint covering everyone within 5 minutes`)
+      if (Date.now() > until) {
+        for (const p of peers.slice(0, 2)) console.error(`${p.name}, last events:\n${p.events.slice(-12).map((e) => JSON.stringify(e)).join('\n')}`)
+        throw new Error(`${n} peers: no checkpoint covering everyone within 5 minutes`)
+      }
       for (const p of peers) p.command({ cmd: 'close-epoch' })
       await new Promise((r) => setTimeout(r, 1000))
     }
