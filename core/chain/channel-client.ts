@@ -52,6 +52,14 @@ const num = (v: unknown): number => Number(v as bigint)
 const big = (v: unknown): bigint => v as bigint
 const hex = (v: unknown): Hex => v as Hex
 const bigs = (v: unknown): bigint[] => [...(v as bigint[])]
+/** A member's record from its fields as the contract returns them: account, peer key, deposit, exited. */
+const memberRecord = (index: number, r: Row): MemberRecord => ({
+  index,
+  account: String(r[0]),
+  peerKey: hex(r[1]),
+  deposit: big(r[2]),
+  exited: Boolean(r[3]),
+})
 
 /** The checkpoint both CheckpointSubmitted and CheckpointProposed carry in their first eight fields. */
 function checkpointOf(a: Row): Checkpoint {
@@ -365,26 +373,14 @@ export class ChannelClient implements ChainPort {
   }
 
   member(index: number): Promise<MemberRecord> {
-    return this.call('member', [index], (r) => ({
-      index,
-      account: String(r[0]),
-      peerKey: hex(r[1]),
-      deposit: big(r[2]),
-      exited: Boolean(r[3]),
-    }))
+    return this.call('member', [index], (r) => memberRecord(index, r))
   }
 
   /** Every member, in one call. */
   members(): Promise<MemberRecord[]> {
     return this.call('memberList', [], (r) => {
       const [accounts, keys, deposits, exited] = [r[0], r[1], r[2], r[3]] as Array<unknown[]>
-      return accounts!.map((account, index) => ({
-        index,
-        account: String(account),
-        peerKey: hex(keys![index]),
-        deposit: big(deposits![index]),
-        exited: Boolean(exited![index]),
-      }))
+      return accounts!.map((account, i) => memberRecord(i, [account, keys![i], deposits![i], exited![i]]))
     })
   }
 

@@ -58,7 +58,8 @@ export class MemberList {
 
   private async read(): Promise<readonly MemberRecord[]> {
     const read = await this.chain.members()
-    // Reads may finish out of order: members only join and exit, deposits only grow, so keep the later of each.
+    // A read can answer an older state (a lagging RPC node): members only join and exit, deposits only grow, so keep
+    // the later of each.
     const merged = read.length >= this.list.length ? read : [...read, ...this.list.slice(read.length)]
     const next = merged.map((m, i) => {
       const old = this.list[i]
