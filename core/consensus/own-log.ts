@@ -54,7 +54,9 @@ export class OwnLog {
       return true
     })
     if (fresh.length === 0) return
-    this.transport.append(fresh.map(encodeEntry), fresh.map(this.recipients)).catch((err: unknown) => {
+    // A proposal or confirmation is handled by the others in log order, after the round's receipts: they wait for it.
+    const soon = fresh.some((e) => e.type === 'proposal' || e.type === 'confirm')
+    this.transport.append(fresh.map(encodeEntry), fresh.map(this.recipients), soon).catch((err: unknown) => {
       this.log(`append failed: ${errorMessage(err)}`)
     })
   }

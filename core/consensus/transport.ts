@@ -9,9 +9,11 @@ export type EntryHandler = (author: number, position: number, entry: Uint8Array,
 export interface Transport {
   /**
    * Appends to this member's own log; resolves once the entries are stored. `recipients[i]`, when given, names the
-   * members entry i is pushed to once stored (a transport that cannot push ignores it).
+   * members entry i is pushed to once stored (a transport that cannot push ignores it). `soon`: others read these
+   * entries from the log in order and should have them without delay (a transport may otherwise gather entries
+   * into larger blocks).
    */
-  append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>): Promise<void>
+  append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>, soon?: boolean): Promise<void>
   /**
    * Delivers every log's entries from the start, each log in order. The own log's stored entries come first, all
    * in one synchronous run, so a restarted member knows everything it already said before it reacts to any of it

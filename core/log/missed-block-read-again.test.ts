@@ -54,8 +54,14 @@ describe('a block its follower misses once', () => {
     reader.subscribe((author, position, bytes) => {
       if (author === 0) got.push({ position, text: Buffer.from(bytes).toString() })
     })
-    // Three ticks, three blocks: [a0 a1] [b0 b1] [c0].
-    for (const tick of [['a0', 'a1'], ['b0', 'b1'], ['c0']]) await writer.append(tick.map((t) => Buffer.from(t)))
+    // Three blocks: [a0 a1] [b0 b1] [c0], each stored at once and before the next is journaled.
+    const own = writer.store.get({ keyPair: keys[0]! })
+    await own.ready()
+    for (const [i, tick] of [['a0', 'a1'], ['b0', 'b1'], ['c0']].entries()) {
+      await writer.append(tick.map((t) => Buffer.from(t)), undefined, true)
+      while (own.length < i + 1) await new Promise((r) => setTimeout(r, 5))
+    }
+    await own.close()
 
     const deadline = Date.now() + 15_000
     while (got.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))

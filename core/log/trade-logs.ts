@@ -1,14 +1,16 @@
 // Every member's trade log as a Hypercore in one Corestore under the node's data directory. A member's log is
 // signed by its peer key: our own is writable, every other member's is found from the peer key registered on
-// chain (the same manifest Corestore derives for a key pair). Implements the consensus Transport: the entries
-// appended in one tick go out as one block (see blocks.ts); every log is read in order, our own stored entries
-// first, then all of them live. An entry appended with recipients goes to `push` once stored, with its position in
-// our log (the network layer sends it over the swarm connection); an entry pushed to us comes in through `pushed`.
+// chain (the same manifest Corestore derives for a key pair). Implements the consensus Transport. Our entries go to
+// a journal file first (entry-journal.ts) and, from there, are delivered back to us and pushed: the entries appended
+// in one tick are one journal record, pushed with their positions in our log to the members that must act on them
+// now (the network layer sends them over the swarm connection). They reach our Hypercore in larger blocks (see
+// `store`); an entry pushed to us comes in through `pushed`. Every log is read in order, our own stored entries
+// first.
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
-import type { Readable } from 'node:stream'
 import type { EntryHandler, Transport } from '../consensus/transport.js'
 import { decodeBlock, encodeBlocks } from './blocks.js'
+import { EntryJournal, JournalError } from './entry-journal.js'
 import type { PeerKeyPair } from './peer-key.js'
 
 const MANIFEST_VERSION = 1
@@ -21,24 +23,37 @@ const BATCH_MS = 50
 const LAZY_MS = 1000
 /** How long a log no longer wanted from everyone keeps its channels to other readers (Hypercore's default: 20-40 s). */
 const LINGER_MS = 2000
+/**
+ * How often our journaled entries become a block of our Hypercore, per member followed: every block costs each
+ * reader a request, a proof, a verified write and a read (about a millisecond of CPU here), whatever it holds, so
+ * what all readers pay for our log stays about the same per member as the channel grows. Bounded both ways.
+ */
+const STORE_MS_PER_MEMBER = 50
+const STORE_MS_MIN = 250
+const STORE_MS_MAX = 5000
 
 export class TradeLogs implements Transport {
   readonly store: Corestore
   private own: Hypercore | undefined
+  private readonly journal: EntryJournal
   private readonly cores = new Map<number, Hypercore>()
-  private readonly streams: Readable[] = []
   private handler: EntryHandler | undefined
   private batch: Uint8Array[] = []
   private batchTo: Array<readonly number[]> = []
-  /** Blocks of our own log when it was opened, and the entries they hold once read: new entries' positions follow. */
-  private openedBlocks = 0
-  private openedEntries: number | undefined
-  /** Entries we appended since it was opened. */
-  private appended = 0
-  /** Sends a stored entry of ours to members (set by the network layer). */
+  private batchSoon = false
+  /** Entries in our log so far (journaled ones included): the next one's position. */
+  private entries = 0
+  /** Our journaled entries no block holds yet, oldest first, and whether one of them wants its block soon. */
+  private unstored: Uint8Array[] = []
+  private storeSoon = false
+  private storing: Promise<void> | undefined
+  private storeTimer: NodeJS.Timeout | undefined
+  private lastStored = 0
+  /** Our entries not handed to the handler yet (before our stored ones are read, or while paused). */
+  private undelivered: Array<{ position: number; entry: Uint8Array }> = []
+  /** Sends an entry of ours to members (set by the network layer). */
   push: ((to: readonly number[], position: number, entry: Uint8Array) => void) | undefined
   private flushing: Promise<void> | undefined
-  private written: Promise<void> = Promise.resolve()
   private closed = false
   private paused = false
   /** Batched readers waiting for `resume`, and how to stop each. */
@@ -49,6 +64,8 @@ export class TradeLogs implements Transport {
   private readonly wake = new Map<number, (position: number) => void>()
   /** Our stored entries have been handed on: others' entries may follow (pushed ones before are dropped). */
   private ownReplayed = false
+  /** Blocks of our log when it was opened (journaled entries recovered included): `start` replays them. */
+  private openedBlocks = 0
 
   constructor(
     directory: string,
@@ -56,12 +73,27 @@ export class TradeLogs implements Transport {
     private readonly me: number,
   ) {
     this.store = new Corestore(directory)
+    this.journal = new EntryJournal(`${directory}.journal`)
   }
 
+  /**
+   * Opens the store and our log. Entries a crash left in the journal only (decided, maybe pushed, no block yet) are
+   * appended to our log first, so everything we said is in it before anyone hears from us again.
+   */
   async open(): Promise<void> {
     await this.store.ready()
     this.own = this.store.get({ keyPair: this.keyPair })
     await this.own.ready()
+    for (let i = 0; i < this.own.length; i++) this.entries += entriesIn(await this.own.get(i))
+    const left: Uint8Array[] = []
+    for (const r of this.journal.open()) {
+      if (r.first + r.entries.length <= this.entries + left.length) continue // its block was stored before the crash
+      if (r.first !== this.entries + left.length) throw new JournalError(`the entry journal in ${this.journal.directory} skips from entry ${this.entries + left.length} to ${r.first}`)
+      left.push(...r.entries)
+    }
+    if (left.length > 0) await this.own.append(encodeBlocks(left))
+    this.entries += left.length
+    this.journal.drop(this.journal.cut())
     this.openedBlocks = this.own.length
     this.cores.set(this.me, this.own)
   }
@@ -99,34 +131,79 @@ export class TradeLogs implements Transport {
     check()
   }
 
-  append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>): Promise<void> {
+  append(entries: readonly Uint8Array[], recipients?: ReadonlyArray<readonly number[]>, soon = false): Promise<void> {
     this.batch.push(...entries)
     this.batchTo.push(...entries.map((_, i) => recipients?.[i] ?? []))
-    // Everything appended in this tick goes to disk as one Hypercore batch, after the batch before it.
-    if (!this.flushing) {
-      this.flushing = this.written.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.flush())
-      this.written = this.flushing.catch(() => {})
-    }
+    this.batchSoon ||= soon
+    // Everything appended in this tick is one journal record.
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush())
     return this.flushing
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     const entries = this.batch
     const to = this.batchTo
+    const soon = this.batchSoon
     this.batch = []
     this.batchTo = []
+    this.batchSoon = false
     this.flushing = undefined
-    if (!this.own) throw new Error('trade log not open')
     if (entries.length === 0) return
-    await this.own.append(encodeBlocks(entries))
-    const first = this.appended + (this.openedEntries ?? NaN)
-    this.appended += entries.length
-    // Pushed only once stored: a pushed entry a crash could lose would be a promise the log does not keep. Before
-    // our stored entries are counted their positions are unknown, and replication alone carries them.
-    if (Number.isNaN(first)) return
+    if (this.closed) throw new Error('trade log closed')
+    const first = this.entries
+    // Written before it is acted on or pushed: a pushed entry a crash could lose would be a promise the log does
+    // not keep.
+    this.journal.write({ first, entries })
+    this.entries += entries.length
+    this.unstored.push(...entries)
+    this.storeSoon ||= soon
+    this.scheduleStore()
+    entries.forEach((entry, i) => this.undelivered.push({ position: first + i, entry }))
+    this.deliverOwn()
     entries.forEach((e, i) => {
       if (to[i]!.length > 0) this.push?.(to[i]!, first + i, e)
     })
+  }
+
+  /** Hands our new entries to the handler, once our stored ones are and while not paused. */
+  private deliverOwn(): void {
+    if (!this.ownReplayed || this.paused || !this.handler) return
+    const list = this.undelivered
+    this.undelivered = []
+    for (const { position, entry } of list) this.handler?.(this.me, position, entry)
+  }
+
+  /** Stores the journaled entries as blocks: now if one asked for it (a proposal), else once the interval is up. */
+  private scheduleStore(): void {
+    if (this.storing || this.unstored.length === 0 || this.closed) return
+    const every = Math.min(STORE_MS_MAX, Math.max(STORE_MS_MIN, STORE_MS_PER_MEMBER * this.cores.size))
+    const wait = this.storeSoon ? 0 : Math.max(0, this.lastStored + every - Date.now())
+    if (this.storeTimer && wait > 0) return
+    clearTimeout(this.storeTimer)
+    this.storeTimer = setTimeout(() => {
+      this.storeTimer = undefined
+      this.storing = this.storeNow().finally(() => {
+        this.storing = undefined
+        this.scheduleStore()
+      })
+    }, wait)
+  }
+
+  private async storeNow(): Promise<void> {
+    const own = this.own
+    if (!own) return
+    const entries = this.unstored
+    this.unstored = []
+    this.storeSoon = false
+    const segment = this.journal.cut() // what is journaled from now on is not in this block
+    this.lastStored = Date.now()
+    try {
+      await own.append(encodeBlocks(entries))
+    } catch {
+      this.unstored = [...entries, ...this.unstored] // still in the journal; tried again at the next interval
+      return
+    }
+    this.journal.drop(segment)
   }
 
   /** An entry member `author` pushed to us (the network layer vouches that it came from that member's peer). */
@@ -143,7 +220,6 @@ export class TradeLogs implements Transport {
     void this.start()
     return () => {
       this.handler = undefined
-      for (const s of this.streams) s.destroy()
     }
   }
 
@@ -151,21 +227,17 @@ export class TradeLogs implements Transport {
     const own = this.own
     if (!own) throw new Error('trade log not open')
     // Our own stored entries first: a restarted member learns what it said before hearing anyone. All of them in
-    // one go, so a decision replayed from one block is taken knowing what the later blocks already record.
-    const stored = own.length
-    const position = { next: 0 }
+    // one go, so a decision replayed from one block is taken knowing what the later blocks already record. Those
+    // journaled since open follow (`undelivered`), then every new one as it is journaled.
     const blocks: Buffer[] = []
-    for (let i = 0; i < stored; i++) {
+    for (let i = 0; i < this.openedBlocks; i++) {
       const block = await own.get(i)
       if (block) blocks.push(block)
     }
-    blocks.forEach((block, i) => {
-      if (i === this.openedBlocks) this.openedEntries = position.next
-      this.deliver(this.me, block, position)
-    })
-    this.openedEntries ??= position.next
-    this.tail(this.me, own, stored, position)
+    const position = { next: 0 }
+    for (const block of blocks) this.deliver(this.me, block, position)
     this.ownReplayed = true
+    this.deliverOwn()
     for (const [index, core] of this.cores) if (index !== this.me) this.readInBatches(index, core)
   }
 
@@ -178,14 +250,6 @@ export class TradeLogs implements Transport {
       entries = [block]
     }
     for (const entry of entries) this.handler?.(author, position.next++, entry)
-  }
-
-  /** Reads `core` live from block `start`; `position` numbers the entries of the blocks before it. */
-  private tail(index: number, core: Hypercore, start: number, position = { next: 0 }): void {
-    const stream = core.createReadStream({ start, live: true })
-    stream.on('data', (block: Buffer) => this.deliver(index, block, position))
-    stream.on('error', () => {}) // a closed store ends its streams; nothing to report
-    this.streams.push(stream)
   }
 
   /**
@@ -249,20 +313,33 @@ export class TradeLogs implements Transport {
 
   pause(): void {
     this.paused = true
-    for (const s of this.streams) s.pause()
   }
 
   resume(): void {
     this.paused = false
-    for (const s of this.streams) s.resume()
+    this.deliverOwn()
     for (const go of this.onResume.splice(0)) go()
   }
 
   async close(): Promise<void> {
-    this.closed = true
-    for (const s of this.streams) s.destroy()
     for (const stop of this.stops.splice(0)) stop()
-    await this.flushing?.catch(() => {})
+    await this.flushing?.catch(() => {}) // this tick's entries are journaled
+    this.closed = true
+    clearTimeout(this.storeTimer)
+    await this.storing
+    // What is journaled goes into a block now, so a clean stop leaves the journal empty.
+    if (this.unstored.length > 0) await this.storeNow()
+    this.journal.close()
     await this.store.close()
+  }
+}
+
+/** How many entries a block of ours holds (one that does not decode counts as one, as `deliver` hands it on). */
+function entriesIn(block: Buffer | null): number {
+  if (!block) return 0
+  try {
+    return decodeBlock(block).length
+  } catch {
+    return 1
   }
 }

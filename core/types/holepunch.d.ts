@@ -144,6 +144,8 @@ declare module 'sodium-native' {
   export function crypto_secretbox_open_easy(m: Buffer, c: Buffer, n: Buffer, k: Buffer): boolean
   export function sodium_malloc(size: number): Buffer
   export function sodium_memzero(buf: Buffer): void
+  /** BLAKE2b of `input` into `out` (its length is the digest's, 16 to 64 bytes). */
+  export function crypto_generichash(out: Buffer, input: Buffer): void
 }
 
 declare module 'protomux' {
