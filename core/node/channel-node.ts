@@ -168,7 +168,7 @@ export class ChannelNode {
       throw new Error('this node\'s peer key is not the one registered on chain for the account')
     }
 
-    const logs = new TradeLogs(join(opts.dataDir, 'logs'), peerKey, me)
+    const logs = new TradeLogs(join(opts.dataDir, 'logs'), peerKey, me, log)
     await logs.open()
     /** Member index by hex peer key: the firewall's list, and who pushed an entry. */
     const memberKeys = new Map<string, number>()
@@ -195,13 +195,15 @@ export class ChannelNode {
       },
       log,
     })
-    // Our stored entries go straight to the members that must act on them.
+    // Our journaled entries go straight to the members that must act on them; false if one could not be reached.
     const pushTo = swarm
     logs.push = (to, position, entry) => {
+      let all = true
       for (const i of to) {
         const m = memberList.get(i)
-        if (m && !m.exited) pushTo.push(peerKeyFromHex(m.peerKey), position, entry)
+        if (m && !m.exited && !pushTo.push(peerKeyFromHex(m.peerKey), position, entry)) all = false
       }
+      return all
     }
     const counted = new CountedDeposits()
     const participant = new Participant({

@@ -17,7 +17,7 @@ export const HOSTILE_NODE = fileURLToPath(import.meta.url)
 /** The transport of a member that also writes junk into its own log while it is subscribed. */
 function withGarbage(logs: Transport): Transport {
   return {
-    append: (entries) => logs.append(entries),
+    append: (entries, recipients, soon) => logs.append(entries, recipients, soon),
     subscribe(handler) {
       const junk = setInterval(() => {
         void logs.append(Array.from({ length: 5 }, (_, i) => randomBytes(1 + ((i * 37) % 200)))).catch(() => {})
@@ -55,7 +55,7 @@ function withFlood(logs: Transport): Transport {
     console.error(`flooded: ${FLOOD_ENTRIES} entries far ahead, ${FLOOD_ENTRIES} undecodable`)
   }
   return {
-    append: (entries) => logs.append(entries),
+    append: (entries, recipients, soon) => logs.append(entries, recipients, soon),
     subscribe(handler) {
       const timer = setTimeout(() => void flood().catch(() => {}), FLOOD_AFTER_MS)
       const unsubscribe = logs.subscribe(handler)
