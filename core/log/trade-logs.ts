@@ -202,12 +202,11 @@ export class TradeLogs implements Transport {
     }, wait)
   }
 
-  /** Never throws: what it could not store stays journaled and queued, and is tried again at the next interval. */
+  /** Never throws: what it could not store stays journaled and queued, and is tried again after the interval. */
   private async storeNow(): Promise<void> {
     const own = this.own
     if (!own) return
     const entries = this.unstored
-    const soon = this.storeSoon
     this.unstored = []
     this.storeSoon = false
     this.lastStored = performance.now()
@@ -224,10 +223,8 @@ export class TradeLogs implements Transport {
       }
       this.journal.drop(segment)
     } catch (err) {
-      if (own.length < before + blocks.length) {
-        this.unstored = [...entries, ...this.unstored]
-        this.storeSoon ||= soon
-      }
+      // Not `soon` again even if it was: a storage that keeps failing would be retried in a loop.
+      if (own.length < before + blocks.length) this.unstored = [...entries, ...this.unstored]
       this.log(`could not store our trade log's blocks (kept in the journal, tried again): ${errorMessage(err)}`)
     }
   }
