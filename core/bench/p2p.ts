@@ -103,8 +103,7 @@ async function measure(n: number): Promise<Row> {
     const open = peers.map(() => 0)
     const seen = peers.map((p) => p.events.length)
     let measuring = true
-    const cpuBefore = peers.reduce((sum, p) => sum + cpuMs(p.child.pid), 0)
-    const cpuEach = peers.map((p) => cpuMs(p.child.pid)) // per peer too: a leader that is the bottleneck shows
+    const cpuBefore = peers.map((p) => cpuMs(p.child.pid)) // per peer: a leader that is the bottleneck shows
     const start = performance.now()
     const pump = setInterval(() => {
       for (const [i, p] of peers.entries()) {
@@ -123,8 +122,9 @@ async function measure(n: number): Promise<Row> {
     measuring = false
     clearInterval(pump)
     const seconds = (performance.now() - start) / 1000
-    const cpu = peers.reduce((sum, p) => sum + cpuMs(p.child.pid), 0) - cpuBefore
-    console.error(`${n} peers: CPU ms under load, each peer: ${peers.map((p, i) => (cpuMs(p.child.pid) - cpuEach[i]!).toFixed(0)).join(' ')}`)
+    const cpuEach = peers.map((p, i) => cpuMs(p.child.pid) - cpuBefore[i]!)
+    const cpu = cpuEach.reduce((sum, ms) => sum + ms, 0)
+    console.error(`${n} peers: CPU ms under load, each peer: ${cpuEach.map((ms) => ms.toFixed(0)).join(' ')}`)
     latencies.sort((a, b) => a - b)
     // Let the payments still in flight finish before timing single ones.
     for (const until = Date.now() + 30_000; open.some((o) => o > 0) && Date.now() < until; ) {

@@ -20,17 +20,18 @@ export interface JournalRecord {
   entries: Uint8Array[]
 }
 
+const entryList = c.array(c.uint8array)
 const record: c.Encoder<JournalRecord> = {
   preencode(state, r) {
     c.uint.preencode(state, r.first)
-    c.array(c.uint8array).preencode(state, r.entries)
+    entryList.preencode(state, r.entries)
   },
   encode(state, r) {
     c.uint.encode(state, r.first)
-    c.array(c.uint8array).encode(state, r.entries)
+    entryList.encode(state, r.entries)
   },
   decode(state) {
-    return { first: c.uint.decode(state), entries: c.array(c.uint8array).decode(state) }
+    return { first: c.uint.decode(state), entries: entryList.decode(state) }
   },
 }
 

@@ -67,8 +67,8 @@ export class TradeLogs implements Transport {
   private readonly wake = new Map<number, (position: number) => void>()
   /** Our stored entries have been handed on: others' entries may follow (pushed ones before are dropped). */
   private ownReplayed = false
-  /** Blocks of our log when it was opened (journaled entries recovered included): `start` replays them. */
-  private openedBlocks = 0
+  /** Our log's blocks as `open` read them (journaled entries recovered included), until `start` replays them. */
+  private openedBlocks: Buffer[] = []
 
   constructor(
     directory: string,
@@ -89,17 +89,24 @@ export class TradeLogs implements Transport {
     await this.store.ready()
     this.own = this.store.get({ keyPair: this.keyPair })
     await this.own.ready()
-    for (let i = 0; i < this.own.length; i++) this.entries += entriesIn(await this.own.get(i))
+    for (let i = 0; i < this.own.length; i++) {
+      const block = await this.own.get(i)
+      if (block) this.openedBlocks.push(block)
+    }
+    this.entries = this.openedBlocks.reduce((sum, block) => sum + entriesIn(block), 0)
     const left: Uint8Array[] = []
     for (const r of this.journal.open(this.own.key)) {
       if (r.first + r.entries.length <= this.entries + left.length) continue // its block was stored before the crash
       if (r.first !== this.entries + left.length) throw new JournalError(`the entry journal in ${this.journal.directory} skips from entry ${this.entries + left.length} to ${r.first}`)
       left.push(...r.entries)
     }
-    if (left.length > 0) await this.own.append(encodeBlocks(left))
+    if (left.length > 0) {
+      const recovered = encodeBlocks(left)
+      await this.own.append(recovered)
+      this.openedBlocks.push(...recovered)
+    }
     this.entries += left.length
     this.journal.drop(this.journal.cut())
-    this.openedBlocks = this.own.length
     this.cores.set(this.me, this.own)
   }
 
@@ -162,8 +169,6 @@ export class TradeLogs implements Transport {
     this.journal.write({ first, entries })
     this.entries += entries.length
     this.unstored.push(...entries)
-    this.storeSoon ||= soon
-    this.scheduleStore()
     entries.forEach((entry, i) => this.undelivered.push({ position: first + i, entry }))
     this.deliverOwn()
     // An entry that could not be pushed (no connection to a recipient now) has only our log to travel by: it goes
@@ -172,10 +177,8 @@ export class TradeLogs implements Transport {
     entries.forEach((e, i) => {
       if (to[i]!.length > 0 && this.push?.(to[i]!, first + i, e) === false) unpushed = true
     })
-    if (unpushed && !this.storeSoon) {
-      this.storeSoon = true
-      this.scheduleStore()
-    }
+    this.storeSoon ||= soon || unpushed
+    this.scheduleStore()
   }
 
   /** Hands our new entries to the handler, once our stored ones are and while not paused. */
@@ -252,11 +255,8 @@ export class TradeLogs implements Transport {
     // Our own stored entries first: a restarted member learns what it said before hearing anyone. All of them in
     // one go, so a decision replayed from one block is taken knowing what the later blocks already record. Those
     // journaled since open follow (`undelivered`), then every new one as it is journaled.
-    const blocks: Buffer[] = []
-    for (let i = 0; i < this.openedBlocks; i++) {
-      const block = await own.get(i)
-      if (block) blocks.push(block)
-    }
+    const blocks = this.openedBlocks
+    this.openedBlocks = []
     const position = { next: 0 }
     for (const block of blocks) this.deliver(this.me, block, position)
     this.ownReplayed = true
@@ -358,8 +358,7 @@ export class TradeLogs implements Transport {
 }
 
 /** How many entries a block of ours holds (one that does not decode counts as one, as `deliver` hands it on). */
-function entriesIn(block: Buffer | null): number {
-  if (!block) return 0
+function entriesIn(block: Buffer): number {
   try {
     return decodeBlock(block).length
   } catch {
