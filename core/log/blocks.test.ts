@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { MAX_ENTRY_BYTES } from '../protocol/entries.js'
-import { BlockDecodeError, MAX_BLOCK_ENTRIES, decodeBlock, encodeBlocks } from './blocks.js'
+import { BlockDecodeError, MAX_BLOCK_BYTES, MAX_BLOCK_ENTRIES, decodeBlock, encodeBlocks } from './blocks.js'
 
 describe('trade-log blocks', () => {
   it('packs a tick of entries into one block and back, in order', () => {
@@ -17,6 +17,16 @@ describe('trade-log blocks', () => {
     const blocks = encodeBlocks(entries)
     assert.deepEqual(blocks.map((b) => decodeBlock(b).length), [MAX_BLOCK_ENTRIES, MAX_BLOCK_ENTRIES, 1])
     assert.deepEqual(blocks.flatMap((b) => decodeBlock(b)).map((e) => Buffer.from(e)), entries)
+  })
+
+  it('closes a block before its entries pass MAX_BLOCK_BYTES', () => {
+    const size = 1000
+    const perBlock = Math.floor(MAX_BLOCK_BYTES / size)
+    const entries = Array.from({ length: perBlock * 2 + 1 }, () => randomBytes(size))
+    const blocks = encodeBlocks(entries)
+    assert.deepEqual(blocks.map((b) => decodeBlock(b).length), [perBlock, perBlock, 1])
+    assert.deepEqual(blocks.flatMap((b) => decodeBlock(b)).map((e) => Buffer.from(e)), entries)
+    assert.equal(encodeBlocks([randomBytes(MAX_ENTRY_BYTES)]).length, 1)
   })
 
   it('refuses garbage, truncation, trailing bytes, empty and oversized blocks with a BlockDecodeError', () => {
