@@ -3,7 +3,7 @@
 // peer key, so a pushed entry is known to come from that member; what it says is checked like any log entry.
 import c from 'compact-encoding'
 import type { Connection } from 'hyperswarm'
-import Protomux, { type Message } from 'protomux'
+import Protomux, { type Channel, type Message } from 'protomux'
 import { MAX_ENTRY_BYTES } from '../protocol/entries.js'
 
 const PROTOCOL = 'offchain-channel/push/1'
@@ -28,8 +28,8 @@ const pushed: c.Encoder<Pushed> = {
 }
 
 export class PushLinks {
-  /** The push message of each connected member, by hex peer key. */
-  private readonly links = new Map<string, Message<Pushed>>()
+  /** The push channel and message of each connected member, by hex peer key. */
+  private readonly links = new Map<string, { channel: Channel; message: Message<Pushed> }>()
 
   constructor(
     /** The channel's topic: one push channel per channel, even between peers in several. */
@@ -46,7 +46,7 @@ export class PushLinks {
       protocol: PROTOCOL,
       id: this.id,
       onclose: () => {
-        if (this.links.get(key) === message) this.links.delete(key)
+        if (this.links.get(key)?.message === message) this.links.delete(key)
       },
     })
     if (!channel) return
@@ -60,12 +60,18 @@ export class PushLinks {
       },
     })
     channel.open()
-    this.links.set(key, message)
+    this.links.set(key, { channel, message })
   }
 
-  /** Pushes our entry at `position` to the member with `peerKey`; false if we have no connection to it now. */
+  /**
+   * Pushes our entry at `position` to the member with `peerKey`; false if we have no open channel to it now. Not
+   * the send's own answer: that is false also when the connection's buffer is full, and the entry is buffered and
+   * sent all the same (taken as lost, it made a busy leader store a block every tick, each read by every member).
+   */
   send(peerKey: Buffer, position: number, entry: Uint8Array): boolean {
     const link = this.links.get(peerKey.toString('hex'))
-    return link ? link.send({ position, entry }) !== false : false
+    if (!link || link.channel.closed) return false
+    link.message.send({ position, entry })
+    return true
   }
 }

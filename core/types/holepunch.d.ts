@@ -157,6 +157,8 @@ declare module 'protomux' {
   }
 
   export interface Channel {
+    /** Set once the channel closes (a message sent then is dropped). */
+    readonly closed: boolean
     addMessage<T>(opts: { encoding: Encoder<T>; onmessage?: (message: T) => void }): Message<T>
     open(handshake?: unknown): void
     close(): void
