@@ -29,7 +29,7 @@ const pushed: c.Encoder<Pushed> = {
 
 export class PushLinks {
   /** The push channel and message of each connected member, by hex peer key. */
-  private readonly links = new Map<string, { channel: Channel; message: Message<Pushed> }>()
+  private readonly links = new Map<string, { conn: Connection; channel: Channel; message: Message<Pushed> }>()
 
   constructor(
     /** The channel's topic: one push channel per channel, even between peers in several. */
@@ -60,17 +60,18 @@ export class PushLinks {
       },
     })
     channel.open()
-    this.links.set(key, { channel, message })
+    this.links.set(key, { conn, channel, message })
   }
 
   /**
-   * Pushes our entry at `position` to the member with `peerKey`; false if we have no open channel to it now. Not
+   * Pushes our entry at `position` to the member with `peerKey`; false if we have no open channel to it now (or its
+   * connection is being torn down: the channel closes a moment later, what is written meanwhile is dropped). Not
    * the send's own answer: that is false also when the connection's buffer is full, and the entry is buffered and
    * sent all the same (taken as lost, it made a busy leader store a block every tick, each read by every member).
    */
   send(peerKey: Buffer, position: number, entry: Uint8Array): boolean {
     const link = this.links.get(peerKey.toString('hex'))
-    if (!link || link.channel.closed) return false
+    if (!link || link.channel.closed || link.conn.destroying === true) return false
     link.message.send({ position, entry })
     return true
   }

@@ -91,6 +91,8 @@ declare module 'hyperswarm' {
 
   export interface Connection extends Duplex {
     remotePublicKey: Buffer
+    /** streamx: set as soon as destroy() is called (writes from then on are dropped). */
+    readonly destroying?: boolean
   }
 
   export interface Discovery {
