@@ -235,6 +235,13 @@ export class TradeLogs implements Transport {
     }
   }
 
+  /** Pushes already written may be lost (a push channel closed): what is journaled goes into a block now. */
+  pushesLost(): void {
+    if (this.unstored.length === 0 || this.closed) return
+    this.storeSoon = true
+    this.scheduleStore()
+  }
+
   /** An entry member `author` pushed to us (the network layer vouches that it came from that member's peer). */
   pushed(author: number, position: number, entry: Uint8Array): void {
     // Not before our stored entries are read: a restarted member hears no one before itself (its log brings it later).
@@ -312,7 +319,8 @@ export class TradeLogs implements Transport {
         await core.ready() // started by start() before follow's ready: its length would read 0 until an append
         const end = core.length
         if (read < end) await core.download({ start: read, end }).done()
-        for (; read < end && !this.closed && this.handler; read++) {
+        // Between blocks, a pause (our handler's backlog is full) is heeded: a block can hold 4,096 entries.
+        for (; read < end && !this.closed && !this.paused && this.handler !== undefined; read++) {
           const block = await core.get(read)
           // Hypercore's get can answer null (a block the bitfield counted before storage held it): asked for again
           // later, never passed over, or every later entry of this log would be numbered wrongly and no pushed

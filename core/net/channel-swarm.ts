@@ -26,6 +26,8 @@ export interface ChannelSwarmOptions {
   bootstrap?: Bootstrap
   /** An entry a member (by peer key) pushed to us. */
   pushed?: (from: Buffer, position: number, entry: Uint8Array) => void
+  /** A push channel closed (pushes written to it may be lost). */
+  pushLost?: () => void
   log?: (line: string) => void
 }
 
@@ -38,7 +40,7 @@ export class ChannelSwarm {
   private readonly links: PushLinks
 
   constructor(private readonly opts: ChannelSwarmOptions) {
-    this.links = new PushLinks(opts.topic, (from, position, entry) => opts.pushed?.(from, position, entry))
+    this.links = new PushLinks(opts.topic, (from, position, entry) => opts.pushed?.(from, position, entry), () => opts.pushLost?.())
     // A local DHT (tests, the sandbox) runs on this machine's loopback: every node must bind 127.0.0.1 and say it is
     // not firewalled. Left to detect it, nodes in separate processes take themselves for firewalled, try to
     // holepunch each other, and their connections time out without carrying data.

@@ -30,10 +30,11 @@ describe('push links', () => {
     await testnet.destroy()
   })
 
-  it('delivers every push sent into a full buffer, and says false once the connection goes', async () => {
+  it('delivers every push sent into a full buffer, says false once the connection goes, and reports the loss', async () => {
     const topic = randomBytes(32)
     const got: Array<{ position: number; size: number }> = []
-    const sender = new PushLinks(topic, () => {})
+    let lost = 0
+    const sender = new PushLinks(topic, () => {}, () => lost++)
     const receiver = new PushLinks(topic, (_from, position, entry) => got.push({ position, size: entry.byteLength }))
     const conns: Connection[] = []
     for (const links of [sender, receiver]) {
@@ -62,5 +63,7 @@ describe('push links', () => {
     for (const c of conns) c.destroy()
     assert.equal(sender.send(receiverKey, 400, randomBytes(10)), false, 'a push into a closing connection is refused')
     await until(() => !sender.send(receiverKey, 401, randomBytes(10)), 10_000, 'a push without a connection is refused')
+    // What was written and not yet sent is gone with the connection: the sender is told, to store its log now.
+    await until(() => lost === 1, 10_000, 'the closed push channel is reported')
   })
 })

@@ -7,6 +7,8 @@ import Protomux, { type Channel, type Message } from 'protomux'
 import { MAX_ENTRY_BYTES } from '../protocol/entries.js'
 
 const PROTOCOL = 'offchain-channel/push/1'
+/** A connection whose write queue holds more than this is not pushed to (the log carries the entry): bounded memory. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024
 
 interface Pushed {
   position: number
@@ -36,6 +38,8 @@ export class PushLinks {
     private readonly id: Buffer,
     /** An entry `from` (a member's peer key) pushed to us. */
     private readonly received: (from: Buffer, position: number, entry: Uint8Array) => void,
+    /** A push channel closed: what was written to it and not yet sent is lost, only the log can carry it now. */
+    private readonly lost: () => void = () => {},
   ) {}
 
   /** Opens the push channel on a new (firewall-admitted) connection. */
@@ -47,6 +51,7 @@ export class PushLinks {
       id: this.id,
       onclose: () => {
         if (this.links.get(key)?.message === message) this.links.delete(key)
+        this.lost()
       },
     })
     if (!channel) return
@@ -72,6 +77,10 @@ export class PushLinks {
   send(peerKey: Buffer, position: number, entry: Uint8Array): boolean {
     const link = this.links.get(peerKey.toString('hex'))
     if (!link || link.channel.closed || link.conn.destroying === true) return false
+    // Ending (the remote ended, Protomux ends too): streamx drops every write from then on without a word.
+    // Or a peer that stopped reading: its queue would grow without bound.
+    const queue = (link.conn as unknown as { _writableState?: { ending?: boolean; buffered?: number } })._writableState
+    if (queue?.ending === true || (queue?.buffered ?? 0) > MAX_QUEUED_BYTES) return false
     link.message.send({ position, entry })
     return true
   }

@@ -193,6 +193,7 @@ export class ChannelNode {
         const author = memberKeys.get(from.toString('hex'))
         if (author !== undefined) logs.pushed(author, position, entry)
       },
+      pushLost: () => logs.pushesLost(),
       log,
     })
     // Our journaled entries go straight to the members that must act on them; false if one could not be reached.
