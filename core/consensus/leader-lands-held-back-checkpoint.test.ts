@@ -13,6 +13,7 @@ import type { Checkpoint, Hex } from '../protocol/types.js'
 import { startCluster, type Cluster } from '../testing/cluster.js'
 import { overrideChain, type ChainPort, type TxResult } from './chain-port.js'
 import type { Participant, TransferRecord } from './participant.js'
+import { until } from '../testing/until.js'
 
 const OLD_LEADER = 1 // leads epoch 2
 const PAYER = 0
@@ -39,11 +40,6 @@ function holdingBack(): { wrap: (chain: ChainPort) => ChainPort; release: () => 
 
 const untilEpoch = async (epoch: bigint, ...ps: Participant[]): Promise<void> => {
   while (ps.some((p) => p.runningEpoch < epoch)) await new Promise((r) => setTimeout(r, 20))
-}
-const until = async (ok: () => boolean, what: string, ms = 30_000): Promise<void> => {
-  for (const deadline = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 20))) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-  }
 }
 /** Each record as its first id, status and epoch, comparable with deepEqual. */
 const shown = (p: Participant): string[] => p.transfers().map((t) => `${t.firstId ?? t.transfer.id} ${t.status} ${t.transfer.epoch}`)
@@ -102,12 +98,12 @@ describe('leader lands a held-back checkpoint', () => {
 
       const cp3 = await epoch3()
       assert.deepEqual(cp3.balances, [parseEther('0.7'), parseEther('1'), parseEther('1.3')], 'each payment debited once')
-      await until(() => b.status === 'checkpointed', 'the payer sees b checkpointed')
+      await until(() => b.status === 'checkpointed', 'the payer sees b checkpointed', 30_000)
       assert.equal(b.transfer.epoch, 3n, 'the uncovered payment went out again in epoch 3')
       // One record per payment on each side: the re-issue is the same payment, linked to its first id.
       const expected = [`${a.transfer.id} checkpointed 2`, `${bId} checkpointed 3`]
       assert.deepEqual(shown(payer), expected)
-      await until(() => payee.transfers().find((t) => t.firstId === bId)?.status === 'checkpointed', 'the payee sees b checkpointed')
+      await until(() => payee.transfers().find((t) => t.firstId === bId)?.status === 'checkpointed', 'the payee sees b checkpointed', 30_000)
       assert.deepEqual(shown(payee), expected)
       // A restarted payer rebuilds the same history from the logs.
       const restarted = await cluster.restart(PAYER)
@@ -131,9 +127,9 @@ describe('leader lands a held-back checkpoint', () => {
       const cp3 = await epoch3()
       assert.deepEqual(cp3.balances, [parseEther('0.7'), parseEther('1'), parseEther('1.3')], 'b was paid in epoch 3, once')
       const expected = [`${a.transfer.id} checkpointed 2`, `${bId} checkpointed 3`]
-      await until(() => JSON.stringify(shown(payer)) === JSON.stringify(expected), 'the payer shows b paid in epoch 3').catch(() => {})
+      await until(() => JSON.stringify(shown(payer)) === JSON.stringify(expected), 'the payer shows b paid in epoch 3', 30_000).catch(() => {})
       assert.deepEqual(shown(payer), expected)
-      await until(() => JSON.stringify(shown(payee)) === JSON.stringify(expected), 'the payee shows b paid once').catch(() => {})
+      await until(() => JSON.stringify(shown(payee)) === JSON.stringify(expected), 'the payee shows b paid once', 30_000).catch(() => {})
       assert.deepEqual(shown(payee), expected)
     } finally {
       await cluster.stop()

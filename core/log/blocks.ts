@@ -1,7 +1,7 @@
-// One Hypercore block carries the entries a member journaled since its last store (trade-logs.ts). Each block costs a signature, a Merkle
-// proof, a storage write and a read on every peer, so packing entries is what keeps the log off the critical path
-// under load. Layout: a magic byte (so a block is never mistaken for a bare entry), then compact-encoding's
-// array of buffers. Decoding is strict and never throws past `decodeBlock`.
+// One Hypercore block carries the entries a member journaled since its last store (trade-logs.ts). Each block
+// costs a signature, a Merkle proof, a storage write and a read on every peer, so packing entries is what keeps
+// the log off the critical path under load. Layout: a magic byte (so a block is never mistaken for a bare entry),
+// then compact-encoding's array of buffers. Decoding is strict and never throws past `decodeBlock`.
 import c from 'compact-encoding'
 import { MAX_ENTRY_BYTES } from '../protocol/entries.js'
 import { errorMessage } from '../util/error-message.js'

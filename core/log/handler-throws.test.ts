@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createPeerKey } from './peer-key.js'
-import { TradeLogs } from './trade-logs.js'
+import type { TradeLogs } from './trade-logs.js'
+import { followingPair } from '../testing/trade-log-pair.js'
 
 describe('a handler that throws on one entry', () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'handler-throws-')), mkdtempSync(join(tmpdir(), 'handler-throws-'))]
@@ -20,17 +21,8 @@ describe('a handler that throws on one entry', () => {
 
   it('still gets every other entry, at the position its author gave it, ours and a followed log', async () => {
     const said: string[] = []
-    const writer = new TradeLogs(dirs[0]!, keys[0]!, 0, (line) => said.push(line))
-    const reader = new TradeLogs(dirs[1]!, keys[1]!, 1, (line) => said.push(line))
+    const { writer, reader } = await followingPair(dirs, keys, (line) => said.push(line))
     opened.push(writer, reader)
-    await writer.open()
-    await reader.open()
-    await reader.follow(0, keys[0]!.publicKey)
-    const a = writer.store.replicate(true)
-    const b = reader.store.replicate(false)
-    a.pipe(b).pipe(a)
-    a.on('error', () => {})
-    b.on('error', () => {})
 
     const handler = (got: Array<{ position: number; text: string }>) => (author: number, position: number, bytes: Uint8Array) => {
       const text = Buffer.from(bytes).toString()

@@ -16,16 +16,10 @@ import type { Hex } from '../protocol/types.js'
 import { decodeBlock } from './blocks.js'
 import { createPeerKey } from './peer-key.js'
 import { TradeLogs } from './trade-logs.js'
+import { until } from '../testing/until.js'
 
 const TIMING = { epochMs: 600_000, leaderTimeoutMs: 600_000, chainPollMs: 40 }
 
-const until = async (what: () => boolean, why: string, ms = 20_000): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${why}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 describe('a leader restarted mid-epoch', () => {
   const devnet = useDevnet({ accounts: 4 })

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import Hypercore from 'hypercore'
 import { createPeerKey } from './peer-key.js'
-import { TradeLogs } from './trade-logs.js'
+import type { TradeLogs } from './trade-logs.js'
+import { followingPair } from '../testing/trade-log-pair.js'
 
 describe('a block its follower misses once', () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'missed-block-')), mkdtempSync(join(tmpdir(), 'missed-block-'))]
@@ -25,17 +26,8 @@ describe('a block its follower misses once', () => {
   })
 
   it('is read again: every entry arrives once, at the position its author gave it', async () => {
-    const writer = new TradeLogs(dirs[0]!, keys[0]!, 0)
-    const reader = new TradeLogs(dirs[1]!, keys[1]!, 1)
+    const { writer, reader } = await followingPair(dirs, keys)
     opened.push(writer, reader)
-    await writer.open()
-    await reader.open()
-    await reader.follow(0, keys[0]!.publicKey)
-    const a = writer.store.replicate(true)
-    const b = reader.store.replicate(false)
-    a.pipe(b).pipe(a)
-    a.on('error', () => {})
-    b.on('error', () => {})
 
     // The follower's session of the writer's log answers null once for block 1, as Hypercore did in the soak.
     let missed = 0

@@ -8,14 +8,8 @@ import Hyperswarm, { type Connection } from 'hyperswarm'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { randomBytes } from 'node:crypto'
 import { PushLinks } from './push-links.js'
+import { until } from '../testing/until.js'
 
-const until = async (what: () => boolean, ms: number, why: string): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${why}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 describe('push links', () => {
   let testnet: Testnet
@@ -49,21 +43,21 @@ describe('push links', () => {
       swarm.join(topic, { server: true, client: true })
       await swarm.flush() // one after the other: two announcing at once can miss each other
     }
-    await until(() => conns.length === 2, 20_000, 'the two peers connect')
+    await until(() => conns.length === 2, 'the two peers connect')
     const receiverKey = swarms[1]!.keyPair.publicKey
 
     // 400 entries of 8 KB in one go, with no chance for the stream to drain: its buffer fills early on.
     const answers: boolean[] = []
     for (let i = 0; i < 400; i++) answers.push(sender.send(receiverKey, i, randomBytes(8000)))
     assert.ok(answers.every(Boolean), 'every push counts as sent')
-    await until(() => got.length === 400, 20_000, `all 400 pushes arrive (${got.length} did)`)
+    await until(() => got.length === 400, 'all 400 pushes arrive')
     assert.deepEqual(got.map((g) => g.position), [...Array(400).keys()])
 
     // From the moment the connection is torn down, before its channel says it closed: such a push would be dropped.
     for (const c of conns) c.destroy()
     assert.equal(sender.send(receiverKey, 400, randomBytes(10)), false, 'a push into a closing connection is refused')
-    await until(() => !sender.send(receiverKey, 401, randomBytes(10)), 10_000, 'a push without a connection is refused')
+    await until(() => !sender.send(receiverKey, 401, randomBytes(10)), 'a push without a connection is refused', 10_000)
     // What was written and not yet sent is gone with the connection: the sender is told, to store its log now.
-    await until(() => lost === 1, 10_000, 'the closed push channel is reported')
+    await until(() => lost === 1, 'the closed push channel is reported', 10_000)
   })
 })

@@ -9,6 +9,7 @@ import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { createPeerKey, type PeerKeyPair } from '../log/peer-key.js'
 import { TradeLogs } from '../log/trade-logs.js'
 import { ChannelSwarm, channelTopic } from './channel-swarm.js'
+import { until } from '../testing/until.js'
 
 interface Peer {
   logs: TradeLogs
@@ -18,13 +19,6 @@ interface Peer {
   lines: string[]
 }
 
-const until = async (what: () => boolean, ms: number, why: string): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${why}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('trade logs over hyperswarm', () => {
   let testnet: Testnet
@@ -68,7 +62,7 @@ describe('trade logs over hyperswarm', () => {
     await peers[0]!.logs.append([0, 1, 2, 3, 4].map((n) => Buffer.from(`zero-${n}`)))
     await peers[1]!.logs.append([0, 1, 2].map((n) => Buffer.from(`one-${n}`)))
     for (const p of peers) {
-      await until(() => p.got.length === 8, 20_000, 'replication')
+      await until(() => p.got.length === 8, 'replication')
       for (const author of [0, 1]) {
         const mine = p.got.filter((g) => g.author === author)
         assert.deepEqual(mine.map((g) => g.position), mine.map((_, i) => i), 'in order')
@@ -89,7 +83,7 @@ describe('trade logs over hyperswarm', () => {
     const refusedIt = (p: Peer): boolean => p.lines.some((l) => l.startsWith(`refused a connection from ${outsiderTag}`))
     const tookIt = (p: Peer): boolean => p.got.some((g) => g.author === 3)
     // Until every member has either refused the outsider or replicated its log.
-    await until(() => peers.slice(0, 3).every((p) => refusedIt(p) || tookIt(p)), 20_000, 'every member met the outsider')
+    await until(() => peers.slice(0, 3).every((p) => refusedIt(p) || tookIt(p)), 'every member met the outsider')
     for (const [i, p] of peers.slice(0, 3).entries()) {
       assert.ok(!p.got.some((g) => g.author === 3), `member ${i} replicated the outsider's log`)
       assert.ok(refusedIt(p), `member ${i}'s firewall refused the outsider`)
@@ -105,13 +99,13 @@ describe('trade logs over hyperswarm', () => {
   it('a member reopened from disk replays its own log first, then catches up with the others', async () => {
     const p2 = peers[2]!
     await p2.logs.append([Buffer.from('two-0'), Buffer.from('two-1')])
-    await until(() => peers[0]!.got.some((g) => g.text === 'two-1'), 20_000, 'two-1 replicated')
+    await until(() => peers[0]!.got.some((g) => g.text === 'two-1'), 'two-1 replicated')
     const dir = dirs[2] as string
     await Promise.all([p2.swarm.close(), p2.logs.close()])
     await peers[0]!.logs.append([Buffer.from('zero-while-away')])
     const back = await startPeer(2, keys[2] as PeerKeyPair, dir)
     peers[2] = back
-    await until(() => back.got.some((g) => g.text === 'zero-while-away'), 20_000, 'catch-up after restart')
+    await until(() => back.got.some((g) => g.text === 'zero-while-away'), 'catch-up after restart')
     assert.deepEqual(back.got.slice(0, 2).map((g) => g.text), ['two-0', 'two-1'], 'own log first')
     assert.equal(back.got.filter((g) => g.author === 0).length, 6)
   })
