@@ -20,6 +20,11 @@ export class Epoch {
    * checkpoint lands that no round of ours matches, they start telling what it counted (see Payments.landed).
    */
   private readonly receiptsRead = new Map<number, Map<number, ReceiptedTransfer>>()
+  /**
+   * Countersigns of payments we are not party to, kept as their authors wrote them while another member leads:
+   * decoded only if we lead a round of this epoch (see Participant.passOver).
+   */
+  private kept: Array<{ author: number; bytes: Uint8Array }> = []
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined
@@ -53,6 +58,7 @@ export class Epoch {
     return (
       this.round.ledger.seq === 0 &&
       this.countersigned.size === 0 &&
+      this.kept.length === 0 &&
       this.exitRequests.size === 0 &&
       members.length === this.last.deposited.length &&
       members.every((m, i) => m.exited || m.deposit === this.last.deposited[i])
@@ -77,6 +83,23 @@ export class Epoch {
     const n = (this.countersignsBy.get(author) ?? 0) + 1
     this.countersignsBy.set(author, n)
     return n <= this.txCap
+  }
+
+  /**
+   * Keeps an undecoded countersign by `author`, counted against the transfer cap; false (nothing kept, nothing
+   * counted) once the author is at the cap: the decoded path then blames it.
+   */
+  keepCountersign(author: number, bytes: Uint8Array): boolean {
+    const n = this.countersignsBy.get(author) ?? 0
+    if (n >= this.txCap) return false
+    this.countersignsBy.set(author, n + 1)
+    this.kept.push({ author, bytes })
+    return true
+  }
+
+  /** The countersigns kept undecoded, handed over once. */
+  takeKept(): Array<{ author: number; bytes: Uint8Array }> {
+    return this.kept.splice(0)
   }
 
   get round(): Round {

@@ -27,8 +27,11 @@ export class Inbox {
 
   constructor(private readonly misbehaviour: Misbehaviour) {}
 
-  /** The entry at `position` of `author`'s log; undefined for one seen already or one that does not decode. */
-  take(author: number, position: number, bytes: Uint8Array): Entry | undefined {
+  /**
+   * The entry at `position` of `author`'s log; undefined for one seen already, one that does not decode, or one
+   * `passOver` takes (looking at its bytes) as not ours to decode.
+   */
+  take(author: number, position: number, bytes: Uint8Array, passOver?: (bytes: Uint8Array) => boolean): Entry | undefined {
     if (position < (this.nextPosition[author] ?? 0)) return undefined // history replay overlapping live delivery
     this.nextPosition[author] = position + 1
     const pushed = this.aheadOfLog.get(author)
@@ -38,7 +41,7 @@ export class Inbox {
       if (Buffer.compare(copy, bytes) !== 0) this.misbehaviour.blame(author, 'pushed an entry its log does not hold')
       return undefined
     }
-    return this.decode(author, bytes)
+    return passOver?.(bytes) ? undefined : this.decode(author, bytes)
   }
 
   /**
@@ -57,7 +60,8 @@ export class Inbox {
     return entry
   }
 
-  private decode(author: number, bytes: Uint8Array): Entry | undefined {
+  /** Decodes an entry of `author` kept undecoded so far; undefined (and blamed) if it does not decode. */
+  decode(author: number, bytes: Uint8Array): Entry | undefined {
     try {
       return decodeEntry(bytes)
     } catch (err) {

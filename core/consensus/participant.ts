@@ -5,7 +5,7 @@
 // Entries, chain events and timers run through one serial queue, so their state changes happen one at a time.
 // `send` and `requestExit` act at once: they only record a payment of ours and write an entry to our own log.
 import { EventEmitter } from 'node:events'
-import { entryEpoch, type Entry } from '../protocol/entries.js'
+import { entryEpoch, peekTransferEntry, type Entry } from '../protocol/entries.js'
 import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
 import { MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer } from '../protocol/types.js'
@@ -76,11 +76,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private epoch!: Epoch
   private unsubscribe: (() => void) | undefined
   private throttled = false
+  /** Our account's 20 bytes, as entries carry it: compared with a payment's parties without decoding its entry. */
+  private readonly accountBytes: Buffer
 
   constructor(private readonly opts: ParticipantOptions) {
     super()
     this.index = opts.index
     this.address = accountOf(opts.privateKey)
+    this.accountBytes = Buffer.from(this.address.slice(2), 'hex')
     this.timing = opts.timing
     this.conduct = opts.conduct ?? honestConduct
     const log = (this.log = opts.log ?? (() => {}))
@@ -255,11 +258,26 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       if (entry) this.queue.run(() => this.handlePushed(author, entry))
       return
     }
-    const entry = this.inbox.take(author, position, bytes)
+    const entry = this.inbox.take(author, position, bytes, (b) => author !== this.index && this.passOver(author, b))
     if (!entry) return
     if (author === this.index) this.ownLog.remember(entry)
     this.queue.run(() => (author === this.index ? this.recall(entry) : this.handle(author, entry)))
     if (this.queue.backlog > MAX_BACKLOG) this.throttle()
+  }
+
+  /**
+   * Whether another member's entry is passed over undecoded (DESIGN.md section 3: a member not party to a payment
+   * does no per-payment work for it): a request of this epoch neither from nor to us (only its receiver acts on
+   * it), or such a countersign while we do not lead. The countersign is kept as it came, within its author's cap,
+   * for a round of this epoch we may lead after a view change (startRound decodes it then). Anything else, or
+   * anything from a member muted for junk, goes the usual way: decoded, checked, blamed if wrong.
+   */
+  private passOver(author: number, bytes: Uint8Array): boolean {
+    const head = peekTransferEntry(bytes)
+    if (!head || head.epoch !== this.epoch.number || author >= this.members.count || this.blame.muted(author)) return false
+    if (this.accountBytes.equals(head.from) || this.accountBytes.equals(head.to)) return false
+    if (head.type === 'request') return true
+    return !this.isLeader() && this.epoch.keepCountersign(author, bytes)
   }
 
   /** Reading the logs outpaces handling them: stop reading until the backlog is worked off (bounded memory). */
@@ -379,12 +397,28 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   private onCountersign(author: number, c: Countersigned): void {
-    if (this.members.indexOf(c.transfer.to) !== author) return this.blame.blame(author, 'countersign of someone else\'s transfer')
+    if (this.noteCountersign(author, c, true) && this.isLeader() && this.leaderRole.admit(this.round, c, author)) void this.closeEpoch()
+  }
+
+  /**
+   * Keeps a countersign by `author` for this epoch's rounds; false (and blamed) if it is not its to give or, with
+   * `count`, beyond the cap (a kept undecoded one was counted when kept).
+   */
+  private noteCountersign(author: number, c: Countersigned, count: boolean): boolean {
     // Kept for a later round without any check: no more than the cap lets one member receive in an epoch.
-    if (!this.epoch.countersignFrom(author)) return this.blame.blame(author, 'more countersigns in an epoch than the transfer cap')
+    const refused =
+      this.members.indexOf(c.transfer.to) !== author
+        ? 'countersign of someone else\'s transfer'
+        : count && !this.epoch.countersignFrom(author)
+          ? 'more countersigns in an epoch than the transfer cap'
+          : undefined
+    if (refused) {
+      this.blame.blame(author, refused)
+      return false
+    }
     this.epoch.countersigned.set(c.transfer.id, { transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
     this.payments.countersigned(c.transfer.id)
-    if (this.isLeader() && this.leaderRole.admit(this.round, c, author)) void this.closeEpoch()
+    return true
   }
 
   private async closeEpoch(): Promise<void> {
@@ -412,8 +446,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.payments.receiptsVoided(round.epoch)
     // Our own receipts and proposal of this round, replayed before the view change that made it ours was heard.
     if (this.isLeader()) for (const e of this.epoch.ownLeaderEntries.splice(0)) this.leaderRole.recall(round, e)
-    // A restarted epoch keeps every transfer both parties already signed.
+    // A restarted epoch keeps every transfer both parties already signed, those kept undecoded included.
     if (this.isLeader()) {
+      for (const { author, bytes } of this.epoch.takeKept()) {
+        const e = this.inbox.decode(author, bytes)
+        if (e?.type === 'countersign' && !this.blame.muted(author)) this.noteCountersign(author, e, false)
+      }
       for (const c of this.epoch.countersigned.values()) {
         if (this.leaderRole.admit(round, c, this.members.indexOf(c.transfer.to) ?? -1)) void this.closeEpoch()
       }

@@ -174,6 +174,38 @@ export function decodeEntry(bytes: Uint8Array): Entry {
   }
 }
 
+/** A request's or countersign's epoch and parties, as `peekTransferEntry` reads them. */
+export interface TransferEntryHead {
+  type: 'request' | 'countersign'
+  epoch: bigint
+  /** Views into the entry's bytes: 20-byte addresses. */
+  from: Uint8Array
+  to: Uint8Array
+}
+
+/** Where a transfer's fields sit in a request or countersign: after the version and tag, its id (16 bytes). */
+const TRANSFER_AT = 2 + 16
+const SIG_BYTES = 65
+const TRANSFER_BYTES = 16 + 8 + 20 + 20 + 32
+const PEEKABLE: ReadonlyMap<number, { type: TransferEntryHead['type']; bytes: number }> = new Map([
+  [TAGS.indexOf('request'), { type: 'request', bytes: 2 + TRANSFER_BYTES + SIG_BYTES }],
+  [TAGS.indexOf('countersign'), { type: 'countersign', bytes: 2 + TRANSFER_BYTES + 2 * SIG_BYTES }],
+])
+
+/**
+ * The epoch and parties of a request or countersign, read at their fixed places without decoding the entry: a
+ * member not party to a payment passes it over (DESIGN.md section 3). Undefined for any other entry, or one not of
+ * its type's exact length; such an entry is decoded, and refused if malformed, as usual. Nothing here says the
+ * entry is valid: whoever acts on it decodes it with `decodeEntry`.
+ */
+export function peekTransferEntry(bytes: Uint8Array): TransferEntryHead | undefined {
+  const kind = bytes[0] === ENTRY_VERSION ? PEEKABLE.get(bytes[1] ?? -1) : undefined
+  if (!kind || bytes.length !== kind.bytes) return undefined
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const at = TRANSFER_AT
+  return { type: kind.type, epoch: view.readBigUInt64LE(at), from: view.subarray(at + 8, at + 28), to: view.subarray(at + 28, at + 48) }
+}
+
 /** The epoch an entry belongs to. */
 export function entryEpoch(e: Entry): bigint {
   switch (e.type) {

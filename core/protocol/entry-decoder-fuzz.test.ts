@@ -1,13 +1,13 @@
 // Property tests of the trade-log entry codec (fast-check, seeded; FUZZ_SCALE times more in `npm run fuzz`): every
 // valid entry survives a round trip, and no byte string (random, or a valid entry truncated, extended or with bytes
 // changed) makes the decoder throw anything but EntryDecodeError. What it does accept decodes to an entry that
-// encodes and decodes to itself again.
+// encodes and decodes to itself again. Peeking at a request or countersign agrees with decoding it.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { FUZZ_SEED, fuzzRuns } from '../../build/fuzz-settings.js'
 import { checksum, toHex } from './bytes.js'
-import { EntryDecodeError, MAX_ENTRY_BYTES, decodeEntry, encodeEntry, type Entry } from './entries.js'
+import { EntryDecodeError, MAX_ENTRY_BYTES, decodeEntry, encodeEntry, peekTransferEntry, type Entry } from './entries.js'
 import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from './types.js'
 
 /** Plain objects, as the decoder makes (fast-check's records have no prototype by default). */
@@ -91,6 +91,26 @@ describe('entry decoder (property tests)', () => {
 
   it('damaged valid entries give an EntryDecodeError or a stable entry', () => {
     fc.assert(fc.property(damaged, decodesSafely), options(3000))
+  })
+
+  it('peeking at a request or countersign reads the epoch and parties decoding does, and nothing else', () => {
+    fc.assert(
+      fc.property(entry, (e) => {
+        const head = peekTransferEntry(encodeEntry(e))
+        if (e.type !== 'request' && e.type !== 'countersign') return assert.equal(head, undefined)
+        assert.ok(head)
+        assert.deepEqual([head.type, head.epoch, checksum(toHex(head.from)), checksum(toHex(head.to))], [e.type, e.transfer.epoch, e.transfer.from, e.transfer.to])
+      }),
+      options(1000),
+    )
+    // Noise and damaged entries: never a throw; a head only for bytes of a request's or countersign's exact length.
+    fc.assert(
+      fc.property(fc.oneof(damaged, fc.uint8Array({ maxLength: 300 })), (bytes) => {
+        const head = peekTransferEntry(bytes)
+        if (head) assert.equal(bytes.length, head.type === 'request' ? 163 : 228)
+      }),
+      options(3000),
+    )
   })
 
   it('oversized input is refused before it is read', () => {
