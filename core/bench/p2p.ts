@@ -4,7 +4,11 @@
 // processes spent per receipted payment under load (what a machine with a core per peer would do), and what an idle
 // peer costs (CPU ms a second, all peers joined, nothing sent). The in-memory figure (4 members in one process) comes
 // first, as the reference.
-// Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --window W] [-- --one-at-a-time N]
+// The window is measured after `warm-up` seconds of the same load, not counted: as in the in-memory figure, compiled
+// code is what gets measured, not each peer process compiling its payment path (at 16 peers that compilation was a
+// tenth of the machine's CPU in a window that began with the load).
+// Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --warm-up S] [-- --window W]
+//   [-- --one-at-a-time N]
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,12 +25,14 @@ const { values } = parseArgs({
     json: { type: 'string' },
     peers: { type: 'string', default: '2,4,8,16,64' },
     seconds: { type: 'string', default: '10' },
+    'warm-up': { type: 'string', default: '3' },
     window: { type: 'string', default: '32' },
     'one-at-a-time': { type: 'string', default: '200' },
   },
 })
 const COUNTS = values.peers.split(',').map(Number)
 const SECONDS = Number(values.seconds)
+const WARM_UP_SECONDS = Number(values['warm-up'])
 const WINDOW = Number(values.window) // payments each peer keeps open
 const SINGLES = Number(values['one-at-a-time'])
 const IDLE_SECONDS = 5
@@ -92,7 +98,7 @@ async function measure(n: number): Promise<Row> {
       for (const p of peers) p.command({ cmd: 'close-epoch' })
       await new Promise((r) => setTimeout(r, 1000))
     }
-    console.error(`${n} peers: checkpoint covers everyone; idle, then ${SECONDS} s of load`)
+    console.error(`${n} peers: checkpoint covers everyone; idle, then ${WARM_UP_SECONDS} s of load to warm up, then ${SECONDS} s measured`)
     await new Promise((r) => setTimeout(r, 1000))
     const idleBefore = peers.reduce((sum, p) => sum + cpuMs(p.child.pid), 0)
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000))
@@ -102,9 +108,8 @@ async function measure(n: number): Promise<Row> {
     let id = 0
     const open = peers.map(() => 0)
     const seen = peers.map((p) => p.events.length)
-    let measuring = true
-    const cpuBefore = peers.map((p) => cpuMs(p.child.pid)) // per peer: a leader that is the bottleneck shows
-    const start = performance.now()
+    let measuring = false
+    let loading = true
     const pump = setInterval(() => {
       for (const [i, p] of peers.entries()) {
         for (; seen[i]! < p.events.length; seen[i]!++) {
@@ -112,14 +117,19 @@ async function measure(n: number): Promise<Row> {
           if (e.event === 'sent' && measuring) latencies.push(Number(e.ms))
           if (e.event === 'sent' || e.event === 'error') open[i]!--
         }
-        while (measuring && open[i]! < WINDOW) {
+        while (loading && open[i]! < WINDOW) {
           p.command({ cmd: 'send', id: id++, to: (i + 1 + (id % (n - 1))) % n, amount: '1' })
           open[i]!++
         }
       }
     }, 5)
+    await new Promise((r) => setTimeout(r, WARM_UP_SECONDS * 1000))
+    measuring = true
+    const cpuBefore = peers.map((p) => cpuMs(p.child.pid)) // per peer: a leader that is the bottleneck shows
+    const start = performance.now()
     await new Promise((r) => setTimeout(r, SECONDS * 1000))
     measuring = false
+    loading = false
     clearInterval(pump)
     const seconds = (performance.now() - start) / 1000
     const cpuEach = peers.map((p, i) => cpuMs(p.child.pid) - cpuBefore[i]!)
