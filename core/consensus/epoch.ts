@@ -8,6 +8,11 @@ import { MAX_COUNT } from './counted-receipts.js'
 import type { Countersigned } from './leader-role.js'
 import { Round } from './round.js'
 
+export interface KeptCountersign {
+  author: number
+  bytes: Uint8Array
+}
+
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
   readonly excluded = new Set<number>()
@@ -24,7 +29,8 @@ export class Epoch {
    * Countersigns of payments we are not party to, kept as their authors wrote them while another member leads:
    * decoded only if we lead a round of this epoch (see Participant.passOver).
    */
-  private kept: Array<{ author: number; bytes: Uint8Array }> = []
+  private kept: Array<KeptCountersign | { id: string }> = []
+  private keptCount = 0
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined
@@ -58,7 +64,7 @@ export class Epoch {
     return (
       this.round.ledger.seq === 0 &&
       this.countersigned.size === 0 &&
-      this.kept.length === 0 &&
+      this.keptCount === 0 &&
       this.exitRequests.size === 0 &&
       members.length === this.last.deposited.length &&
       members.every((m, i) => m.exited || m.deposit === this.last.deposited[i])
@@ -93,12 +99,23 @@ export class Epoch {
     const n = this.countersignsBy.get(author) ?? 0
     if (n >= this.txCap) return false
     this.countersignsBy.set(author, n + 1)
-    this.kept.push({ author, bytes })
+    // A copy: the bytes may be a view into a whole log block, which would stay in memory with it.
+    this.kept.push({ author, bytes: bytes.slice() })
+    this.keptCount++
     return true
   }
 
-  /** The countersigns kept undecoded, handed over once. */
-  takeKept(): Array<{ author: number; bytes: Uint8Array }> {
+  /**
+   * A countersign decoded (and put in `countersigned`) after some were kept undecoded: its place among them is noted,
+   * so a round we lead admits them all in the order they came (a payment may spend what an earlier one brought).
+   */
+  decodedAfterKept(id: string): void {
+    if (this.keptCount > 0) this.kept.push({ id })
+  }
+
+  /** The countersigns kept undecoded, with the places of those decoded among them, in arrival order; handed over once. */
+  takeKept(): Array<KeptCountersign | { id: string }> {
+    this.keptCount = 0
     return this.kept.splice(0)
   }
 

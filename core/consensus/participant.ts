@@ -277,6 +277,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (!head || head.epoch !== this.epoch.number || author >= this.members.count || this.blame.muted(author)) return false
     if (this.accountBytes.equals(head.from) || this.accountBytes.equals(head.to)) return false
     if (head.type === 'request') return true
+    // Only a countersign its author may give is kept (one of someone else's transfer is decoded and blamed): every
+    // member but the leader would otherwise hold what the leader refuses, and judge an idle epoch busy.
+    const receiver = this.members.get(author)?.account
+    if (!receiver || !Buffer.from(receiver.slice(2), 'hex').equals(head.to)) return false
     return !this.isLeader() && this.epoch.keepCountersign(author, bytes)
   }
 
@@ -417,6 +421,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       return false
     }
     this.epoch.countersigned.set(c.transfer.id, { transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
+    if (count) this.epoch.decodedAfterKept(c.transfer.id)
     this.payments.countersigned(c.transfer.id)
     return true
   }
@@ -448,9 +453,19 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.isLeader()) for (const e of this.epoch.ownLeaderEntries.splice(0)) this.leaderRole.recall(round, e)
     // A restarted epoch keeps every transfer both parties already signed, those kept undecoded included.
     if (this.isLeader()) {
-      for (const { author, bytes } of this.epoch.takeKept()) {
-        const e = this.inbox.decode(author, bytes)
-        if (e?.type === 'countersign' && !this.blame.muted(author)) this.noteCountersign(author, e, false)
+      // In the order they came (`countersigned` keeps insertion order): one decoded after kept ones moves behind them.
+      const map = this.epoch.countersigned
+      for (const k of this.epoch.takeKept()) {
+        if ('id' in k) {
+          const c = map.get(k.id)
+          if (c) {
+            map.delete(k.id)
+            map.set(k.id, c)
+          }
+          continue
+        }
+        const e = this.inbox.decode(k.author, k.bytes)
+        if (e?.type === 'countersign' && !this.blame.muted(k.author)) this.noteCountersign(k.author, e, false)
       }
       for (const c of this.epoch.countersigned.values()) {
         if (this.leaderRole.admit(round, c, this.members.indexOf(c.transfer.to) ?? -1)) void this.closeEpoch()
