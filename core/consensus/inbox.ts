@@ -60,7 +60,7 @@ export class Inbox {
     return entry
   }
 
-  /** Decodes an entry of `author` kept undecoded so far; undefined (and blamed) if it does not decode. */
+  /** Decodes an entry of `author` (also one kept undecoded until now); undefined, and blamed, if it does not decode. */
   decode(author: number, bytes: Uint8Array): Entry | undefined {
     try {
       return decodeEntry(bytes)

@@ -6,6 +6,7 @@
 // `send` and `requestExit` act at once: they only record a payment of ours and write an entry to our own log.
 import { EventEmitter } from 'node:events'
 import { entryEpoch, peekTransferEntry, type Entry } from '../protocol/entries.js'
+import { fromHex } from '../protocol/bytes.js'
 import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
 import { MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer } from '../protocol/types.js'
@@ -83,7 +84,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     super()
     this.index = opts.index
     this.address = accountOf(opts.privateKey)
-    this.accountBytes = Buffer.from(this.address.slice(2), 'hex')
+    this.accountBytes = fromHex(this.address, 20)
     this.timing = opts.timing
     this.conduct = opts.conduct ?? honestConduct
     const log = (this.log = opts.log ?? (() => {}))
@@ -280,7 +281,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // Only a countersign its author may give is kept (one of someone else's transfer is decoded and blamed): every
     // member but the leader would otherwise hold what the leader refuses, and judge an idle epoch busy.
     const receiver = this.members.get(author)?.account
-    if (!receiver || !Buffer.from(receiver.slice(2), 'hex').equals(head.to)) return false
+    if (!receiver || !fromHex(receiver, 20).equals(head.to)) return false
     return !this.isLeader() && this.epoch.keepCountersign(author, bytes)
   }
 

@@ -183,8 +183,8 @@ export interface TransferEntryHead {
   to: Uint8Array
 }
 
-/** Where a transfer's fields sit in a request or countersign: after the version and tag, its id (16 bytes). */
-const TRANSFER_AT = 2 + 16
+/** Where a request's or countersign's transfer epoch sits: after the version, the tag and the transfer's id. */
+const EPOCH_AT = 2 + 16
 const SIG_BYTES = 65
 const TRANSFER_BYTES = 16 + 8 + 20 + 20 + 32
 const PEEKABLE: ReadonlyMap<number, { type: TransferEntryHead['type']; bytes: number }> = new Map([
@@ -202,8 +202,8 @@ export function peekTransferEntry(bytes: Uint8Array): TransferEntryHead | undefi
   const kind = bytes[0] === ENTRY_VERSION ? PEEKABLE.get(bytes[1] ?? -1) : undefined
   if (!kind || bytes.length !== kind.bytes) return undefined
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const at = TRANSFER_AT
-  return { type: kind.type, epoch: view.readBigUInt64LE(at), from: view.subarray(at + 8, at + 28), to: view.subarray(at + 28, at + 48) }
+  const from = EPOCH_AT + 8
+  return { type: kind.type, epoch: view.readBigUInt64LE(EPOCH_AT), from: view.subarray(from, from + 20), to: view.subarray(from + 20, from + 40) }
 }
 
 /** The epoch an entry belongs to. */
