@@ -29,8 +29,7 @@ export class Epoch {
    * Countersigns of payments we are not party to, kept as their authors wrote them while another member leads:
    * decoded only if we lead a round of this epoch (see Participant.passOver).
    */
-  private kept: Array<KeptCountersign | { id: string }> = []
-  private keptCount = 0
+  private kept: KeptCountersign[] = []
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined
@@ -64,7 +63,7 @@ export class Epoch {
     return (
       this.round.ledger.seq === 0 &&
       this.countersigned.size === 0 &&
-      this.keptCount === 0 &&
+      this.kept.length === 0 &&
       this.exitRequests.size === 0 &&
       members.length === this.last.deposited.length &&
       members.every((m, i) => m.exited || m.deposit === this.last.deposited[i])
@@ -101,21 +100,11 @@ export class Epoch {
     this.countersignsBy.set(author, n + 1)
     // A copy: the bytes may be a view into a whole log block, which would stay in memory with it.
     this.kept.push({ author, bytes: bytes.slice() })
-    this.keptCount++
     return true
   }
 
-  /**
-   * A countersign decoded (and put in `countersigned`) after some were kept undecoded: its place among them is noted,
-   * so a round we lead admits them all in the order they came (a payment may spend what an earlier one brought).
-   */
-  decodedAfterKept(id: string): void {
-    if (this.keptCount > 0) this.kept.push({ id })
-  }
-
-  /** The countersigns kept undecoded, with the places of those decoded among them, in arrival order; handed over once. */
-  takeKept(): Array<KeptCountersign | { id: string }> {
-    this.keptCount = 0
+  /** The countersigns kept undecoded, handed over once. */
+  takeKept(): KeptCountersign[] {
     return this.kept.splice(0)
   }
 

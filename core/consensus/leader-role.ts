@@ -14,6 +14,9 @@ import { nextLeader } from './rotation.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
 
+/** Passes over a restarted epoch's transfers refused for want of funds (see LeaderRole.readmit). */
+export const READMIT_PASSES = 8
+
 /** A transfer both parties signed, waiting for (or given) its receipt. */
 export interface Countersigned {
   transfer: Transfer
@@ -47,25 +50,49 @@ export class LeaderRole {
    * should close now (cap).
    */
   admit(round: Round, c: Countersigned, author: number): boolean {
-    if (round.disputeOpen || round.proposal) return false
+    return this.receipt(round, c, author, false) === 'admitted' && round.ledger.capReached
+  }
+
+  /**
+   * Admits the transfers a restarted epoch keeps (`receiverOf` gives each one's countersigner). Those refused for
+   * want of funds are tried again while others get in: the order countersigns arrive from different logs is not the
+   * order they were paid in, and one may spend what a later-read one brought. The passes are bounded (each is a
+   * funds check per transfer, no signature work), so members who sign long chains of payments in reverse cannot make
+   * a view change cost the new leader quadratic time. Returns whether the epoch should close.
+   */
+  readmit(round: Round, kept: readonly Countersigned[], receiverOf: (c: Countersigned) => number): boolean {
+    let waiting = kept
+    for (let pass = 0, progress = true; progress && waiting.length > 0 && pass < READMIT_PASSES; pass++) {
+      const before = waiting.length
+      waiting = waiting.filter((c) => this.receipt(round, c, receiverOf(c), true) === 'overdrawn')
+      progress = waiting.length < before
+    }
+    for (const c of waiting) this.receipt(round, c, receiverOf(c), false) // refused for good, with its reason
+    return round.ledger.capReached
+  }
+
+  /** With `overdraftWaits`, a transfer refused for want of funds is left for the caller to try again. */
+  private receipt(round: Round, c: Countersigned, author: number, overdraftWaits: boolean): 'admitted' | 'refused' | 'overdrawn' {
+    if (round.disputeOpen || round.proposal) return 'refused'
     const r = round.ledger.admit(c.transfer, c.senderSig, c.receiverSig)
     if (!r.ok) {
       const code = r.rejection.code
-      if (code === 'DUPLICATE_ID') return false
+      if (code === 'OVERDRAFT' && overdraftWaits) return 'overdrawn'
+      if (code === 'DUPLICATE_ID') return 'refused'
       // The ledger refuses for want of funds or room before it checks signatures (cheap first): a refusal is
       // written only for a transfer both parties signed.
       if (honestNever(code) || !this.signedByBoth(c)) {
         this.d.misbehaviour.blame(author, `countersign refused: ${code}`)
-        return false
+        return 'refused'
       }
       this.d.ownLog.append({ type: 'reject', epoch: round.epoch, id: c.transfer.id, transfer: hashTransfer(c.transfer), reason: code })
-      return false
+      return 'refused'
     }
     const leaderSig = this.d.sign(this.d.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf
     const tx = round.ledger.attachReceipt(r.value.seq, leaderSig) ?? { ...r.value.tx, leaderSig }
     this.d.ownLog.append({ type: 'receipt', tx })
     this.d.receipted(tx)
-    return round.ledger.capReached
+    return 'admitted'
   }
 
   private signedByBoth(c: Countersigned): boolean {

@@ -1,6 +1,7 @@
 // A leader that stops mid-epoch: the members' view change hands the epoch to the next member, which restarts it
 // from the last checkpoint with every transfer both parties signed; the stopped member comes back and votes;
-// nothing is counted twice.
+// nothing is counted twice, and a payment that spends what an earlier one brought is kept whatever order the next
+// member read them in.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
@@ -8,6 +9,7 @@ import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
 import { startCluster } from '../testing/cluster.js'
+import type { Transport } from './transport.js'
 
 describe('leader stops mid-epoch', () => {
   const devnet = useDevnet()
@@ -49,6 +51,57 @@ describe('leader stops mid-epoch', () => {
         expected[to]! += r.transfer.amount
       }
       assert.deepEqual(cp.balances, expected)
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('a payment funded by an earlier one survives the view change though the next leader read them the other way round', async () => {
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    // Member 2, next in line, reads member 0's log late (pushes to it still come at once): member 0's countersign
+    // of the payment that funds it arrives after member 2's own countersign of member 0's payment to it.
+    let holding = false
+    const held: Array<() => void> = []
+    const late = (t: Transport): Transport => ({
+      ...t,
+      subscribe: (h) =>
+        t.subscribe((author, position, bytes, pushed) => {
+          if (holding && author === 0 && !pushed) held.push(() => h(author, position, bytes))
+          else h(author, position, bytes, pushed)
+        }),
+    })
+    const cluster = await startCluster(f.channel, devnet(), keys, {
+      timing: { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 },
+      wrapTransport: { 2: late },
+    })
+    try {
+      await cluster.untilCheckpoint(1n)
+      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      const [p0, , , p3] = cluster.participants
+      assert.ok(p0 && p3)
+      assert.equal(p0.currentLeader, 1)
+      holding = true
+      const funding = await p3.send(0, parseEther('0.5'))
+      assert.equal(funding.status, 'receipted')
+      const spending = await p0.send(2, parseEther('1.2')) // more than member 0 held at the checkpoint
+      assert.equal(spending.status, 'receipted')
+      holding = false
+      for (const deliver of held.splice(0)) deliver()
+      await cluster.participants[1]!.stop()
+
+      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+      assert.deepEqual([change.from, change.to], [1, 2])
+      await cluster.restart(1)
+      await cluster.untilCheckpoint(2n, 20_000)
+      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      assert.ok(cp)
+      assert.equal(cp.leader, 2)
+      assert.equal(cp.txCount, 2, 'both payments, the funded one too')
+      assert.deepEqual(cp.balances, [parseEther('0.3'), parseEther('1'), parseEther('2.2'), parseEther('0.5')])
+      const status = (): string | undefined => p0.transfers().find((t) => t.transfer.id === spending.transfer.id)?.status
+      for (const until = Date.now() + 5000; status() !== 'checkpointed' && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50))
+      assert.equal(status(), 'checkpointed', 'the sender sees its payment final, not refused')
     } finally {
       await cluster.stop()
     }

@@ -422,7 +422,6 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       return false
     }
     this.epoch.countersigned.set(c.transfer.id, { transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
-    if (count) this.epoch.decodedAfterKept(c.transfer.id)
     this.payments.countersigned(c.transfer.id)
     return true
   }
@@ -454,23 +453,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.isLeader()) for (const e of this.epoch.ownLeaderEntries.splice(0)) this.leaderRole.recall(round, e)
     // A restarted epoch keeps every transfer both parties already signed, those kept undecoded included.
     if (this.isLeader()) {
-      // In the order they came (`countersigned` keeps insertion order): one decoded after kept ones moves behind them.
-      const map = this.epoch.countersigned
       for (const k of this.epoch.takeKept()) {
-        if ('id' in k) {
-          const c = map.get(k.id)
-          if (c) {
-            map.delete(k.id)
-            map.set(k.id, c)
-          }
-          continue
-        }
         const e = this.inbox.decode(k.author, k.bytes)
         if (e?.type === 'countersign' && !this.blame.muted(k.author)) this.noteCountersign(k.author, e, false)
       }
-      for (const c of this.epoch.countersigned.values()) {
-        if (this.leaderRole.admit(round, c, this.members.indexOf(c.transfer.to) ?? -1)) void this.closeEpoch()
-      }
+      const receiverOf = (c: Countersigned): number => this.members.indexOf(c.transfer.to) ?? -1
+      if (this.leaderRole.readmit(round, [...this.epoch.countersigned.values()], receiverOf)) void this.closeEpoch()
     }
     this.timers.start(round, this.timing.epochMs)
     // Ahead of what came after them: a held-back receipt must be in the ledger before the proposal that counts it.
