@@ -1,10 +1,11 @@
 // An epoch in which nothing happened does not go on chain (each checkpoint costs gas on a public network): the
 // leader keeps it open and the members do not vote it out for that; the first payment, deposit or exit makes the
-// epoch's checkpoint land as usual.
+// epoch's checkpoint land as usual. A countersign its author may not give (junk) does not make an epoch busy.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseEther } from 'ethers'
+import { parseEther, randomBytes } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
+import { encodeEntry, randomTransferId } from '../protocol/index.js'
 import type { Hex } from '../protocol/types.js'
 import { startCluster } from '../testing/cluster.js'
 
@@ -36,6 +37,34 @@ describe('idle epochs stay off chain', () => {
       assert.ok(cp3?.type === 'CheckpointSubmitted')
       assert.equal(cp3.deposited[1], parseEther('1.5'), 'the deposit alone made the epoch go on chain')
       assert.equal(cp3.txCount, 0)
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('a countersign of a payment its author is not paid in is junk to every member: the idle leader is not voted out', async () => {
+    const f = await openChannel(devnet(), { members: 5, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    const timing = { epochMs: 500, leaderTimeoutMs: 500, chainPollMs: 40, skipIdleEpochs: true }
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing })
+    try {
+      await cluster.untilCheckpoint(1n)
+      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      const leader = cluster.participants[0]!.currentLeader
+      const writer = 4
+      assert.notEqual(leader, writer)
+      const viewChanges: unknown[] = []
+      for (const p of cluster.participants) p.on('view-change', (v) => viewChanges.push(v))
+      // Member 4 writes a countersign of its own payment to the leader, as if it were the leader's. The three members
+      // not party to it are a majority, enough to vote the leader out if they took it for activity.
+      const sig = (): Hex => `0x${Buffer.from(randomBytes(65)).toString('hex')}`
+      const transfer = { id: randomTransferId(), epoch: 2n, from: f.member(writer).address, to: f.member(leader).address, amount: 1n }
+      await cluster.bus.connect(writer).append([encodeEntry({ type: 'countersign', transfer, senderSig: sig(), receiverSig: sig() })])
+      await new Promise((r) => setTimeout(r, 6 * (timing.epochMs + timing.leaderTimeoutMs)))
+      assert.deepEqual(viewChanges, [], 'nobody voted the idle leader out')
+      assert.equal((await f.channel.status()).checkpointedEpoch, 1n, 'nothing went on chain')
+      const bystanders = [0, 1, 2, 3].filter((i) => i !== leader)
+      for (const i of bystanders) assert.ok((cluster.participants[i]!.misbehaviour.get(writer) ?? 0) >= 1, `member ${i} blamed the writer`)
     } finally {
       await cluster.stop()
     }
