@@ -16,7 +16,7 @@ describe('a handler that throws on one entry', () => {
 
   after(async () => {
     for (const l of opened) await l.close().catch(() => {})
-    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    for (const d of dirs) for (const p of [d, `${d}.journal`]) rmSync(p, { recursive: true, force: true }) // TradeLogs journals beside its store
   })
 
   it('still gets every other entry, at the position its author gave it, ours and a followed log', async () => {

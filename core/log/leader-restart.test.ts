@@ -29,7 +29,7 @@ describe('a leader restarted mid-epoch', () => {
 
   after(async () => {
     for (const r of running) await Promise.all([r.participant.stop(), r.logs.close()]).catch(() => {})
-    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    for (const d of dirs) for (const p of [d, `${d}.journal`]) rmSync(p, { recursive: true, force: true }) // TradeLogs journals beside its store
   })
 
   it('rebuilds its epoch from its own log and writes nothing twice', async () => {

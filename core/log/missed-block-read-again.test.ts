@@ -22,7 +22,7 @@ describe('a block its follower misses once', () => {
   after(async () => {
     Hypercore.prototype.get = realGet
     for (const l of opened) await l.close().catch(() => {})
-    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    for (const d of dirs) for (const p of [d, `${d}.journal`]) rmSync(p, { recursive: true, force: true }) // TradeLogs journals beside its store
   })
 
   it('is read again: every entry arrives once, at the position its author gave it', async () => {

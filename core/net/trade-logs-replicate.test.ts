@@ -34,7 +34,7 @@ describe('trade logs over hyperswarm', () => {
   after(async () => {
     for (const p of peers) await Promise.all([p.swarm.close(), p.logs.close()]).catch(() => {})
     await testnet.destroy()
-    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    for (const d of dirs) for (const p of [d, `${d}.journal`]) rmSync(p, { recursive: true, force: true }) // TradeLogs journals beside its store
   })
 
   async function startPeer(index: number, key: PeerKeyPair, dir = mkdtempSync(join(tmpdir(), 'logs-'))): Promise<Peer> {
