@@ -42,7 +42,7 @@ describe('idle epochs stay off chain', () => {
     }
   })
 
-  it('a countersign of a payment its author is not paid in is junk to every member: the idle leader is not voted out', async () => {
+  it('entries their author may not write are junk to every member: blamed by all, and the idle leader is not voted out', async () => {
     const f = await openChannel(devnet(), { members: 5, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     const timing = { epochMs: 500, leaderTimeoutMs: 500, chainPollMs: 40, skipIdleEpochs: true }
@@ -55,16 +55,19 @@ describe('idle epochs stay off chain', () => {
       assert.notEqual(leader, writer)
       const viewChanges: unknown[] = []
       for (const p of cluster.participants) p.on('view-change', (v) => viewChanges.push(v))
-      // Member 4 writes a countersign of its own payment to the leader, as if it were the leader's. The three members
-      // not party to it are a majority, enough to vote the leader out if they took it for activity.
+      // Member 4 writes a countersign of its own payment to the leader, as if it were the leader's (the three members
+      // not party to it are a majority, enough to vote the leader out if they took it for activity), and a request
+      // of a payment by member 0, as if it were member 0's.
       const sig = (): Hex => `0x${Buffer.from(randomBytes(65)).toString('hex')}`
-      const transfer = { id: randomTransferId(), epoch: 2n, from: f.member(writer).address, to: f.member(leader).address, amount: 1n }
-      await cluster.bus.connect(writer).append([encodeEntry({ type: 'countersign', transfer, senderSig: sig(), receiverSig: sig() })])
+      const transfer = (from: number) => ({ id: randomTransferId(), epoch: 2n, from: f.member(from).address, to: f.member(leader).address, amount: 1n })
+      await cluster.bus.connect(writer).append([
+        encodeEntry({ type: 'countersign', transfer: transfer(writer), senderSig: sig(), receiverSig: sig() }),
+        encodeEntry({ type: 'request', transfer: transfer(0), senderSig: sig() }),
+      ])
       await new Promise((r) => setTimeout(r, 6 * (timing.epochMs + timing.leaderTimeoutMs)))
       assert.deepEqual(viewChanges, [], 'nobody voted the idle leader out')
       assert.equal((await f.channel.status()).checkpointedEpoch, 1n, 'nothing went on chain')
-      const bystanders = [0, 1, 2, 3].filter((i) => i !== leader)
-      for (const i of bystanders) assert.ok((cluster.participants[i]!.misbehaviour.get(writer) ?? 0) >= 1, `member ${i} blamed the writer`)
+      for (const i of [0, 1, 2, 3]) assert.equal(cluster.participants[i]!.misbehaviour.get(writer), 2, `member ${i} blamed both entries`)
     } finally {
       await cluster.stop()
     }

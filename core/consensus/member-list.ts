@@ -1,10 +1,11 @@
 // The channel's members as the chain lists them: read on demand or polled, and looked up by account.
-import { checksum } from '../protocol/bytes.js'
+import { checksum, fromHex } from '../protocol/bytes.js'
 import { overrideChain, type ChainPort, type ChannelEvent, type MemberRecord } from './chain-port.js'
 
 export class MemberList {
   private list: MemberRecord[] = []
   private byAccount = new Map<string, number>()
+  private accounts: Buffer[] = []
   private readonly listeners = new Set<(list: readonly MemberRecord[]) => void>()
   private poll: NodeJS.Timeout | undefined
   private reading: Promise<readonly MemberRecord[]> | undefined
@@ -23,6 +24,11 @@ export class MemberList {
 
   get(index: number): MemberRecord | undefined {
     return this.list[index]
+  }
+
+  /** Member `index`'s account as the 20 bytes entries carry (read per entry: kept, not converted each time). */
+  accountBytes(index: number): Buffer | undefined {
+    return this.accounts[index]
   }
 
   /** The index of a checksummed account (as decoded entries and the chain give them). */
@@ -68,6 +74,7 @@ export class MemberList {
     const changed = next.length !== this.list.length || next.some((m, i) => m.exited !== this.list[i]?.exited)
     this.list = next
     this.byAccount = new Map(next.map((m) => [checksum(m.account), m.index]))
+    this.accounts = next.map((m) => fromHex(m.account, 20))
     if (changed) for (const l of this.listeners) l(next)
     return next
   }

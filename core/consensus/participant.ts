@@ -268,8 +268,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /**
    * Whether another member's entry is passed over undecoded (DESIGN.md section 3: a member not party to a payment
-   * does no per-payment work for it): a request of this epoch neither from nor to us (only its receiver acts on
-   * it), or such a countersign while we do not lead. The countersign is kept as it came, within its author's cap,
+   * does no per-payment work for it): a request of this epoch neither from nor to us, by its sender (only its
+   * receiver acts on it), or such a countersign by its receiver while we do not lead. The countersign is kept as it came, within its author's cap,
    * for a round of this epoch we may lead after a view change (startRound decodes it then). Anything else, or
    * anything from a member muted for junk, goes the usual way: decoded, checked, blamed if wrong.
    */
@@ -277,11 +277,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const head = peekTransferEntry(bytes)
     if (!head || head.epoch !== this.epoch.number || author >= this.members.count || this.blame.muted(author)) return false
     if (this.accountBytes.equals(head.from) || this.accountBytes.equals(head.to)) return false
+    // Only an entry its author may write is passed over: a request is its sender's, a countersign its receiver's.
+    // Any other is decoded and blamed, by every member (a countersign kept instead would have every member but the
+    // leader hold what the leader refuses, and judge an idle epoch busy).
+    if (!this.members.accountBytes(author)?.equals(head.type === 'request' ? head.from : head.to)) return false
     if (head.type === 'request') return true
-    // Only a countersign its author may give is kept (one of someone else's transfer is decoded and blamed): every
-    // member but the leader would otherwise hold what the leader refuses, and judge an idle epoch busy.
-    const receiver = this.members.get(author)?.account
-    if (!receiver || !fromHex(receiver, 20).equals(head.to)) return false
     return !this.isLeader() && this.epoch.keepCountersign(author, bytes)
   }
 
