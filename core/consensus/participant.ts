@@ -269,9 +269,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   /**
    * Whether another member's entry is passed over undecoded (DESIGN.md section 3: a member not party to a payment
    * does no per-payment work for it): a request of this epoch neither from nor to us, by its sender (only its
-   * receiver acts on it), or such a countersign by its receiver while we do not lead. The countersign is kept as it came, within its author's cap,
-   * for a round of this epoch we may lead after a view change (startRound decodes it then). Anything else, or
-   * anything from a member muted for junk, goes the usual way: decoded, checked, blamed if wrong.
+   * receiver acts on it), or such a countersign by its receiver while we do not lead. The countersign is kept as it
+   * came, within its author's cap, for a round of this epoch we may lead after a view change (startRound decodes it
+   * then). Anything else, or anything from a member muted for junk, goes the usual way: decoded, checked, blamed if
+   * wrong.
    */
   private passOver(author: number, bytes: Uint8Array): boolean {
     const head = peekTransferEntry(bytes)
