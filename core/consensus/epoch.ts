@@ -1,6 +1,7 @@
 // The running epoch across its rounds: the checkpoint it starts from, what carries over from one round to the
 // next (transfers both parties signed, exit requests, leaders it may no longer have) and the round under way.
 import { EpochLedger, type SignatureCheck } from '../ledger/epoch-ledger.js'
+import { hashTransfer } from '../protocol/eip712.js'
 import type { Entry } from '../protocol/entries.js'
 import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
 import type { CheckpointState, MemberRecord } from './chain-port.js'
@@ -30,6 +31,11 @@ export class Epoch {
    * decoded only if we lead a round of this epoch (see Participant.passOver).
    */
   private kept: KeptCountersign[] = []
+  /**
+   * Transfers (id to transfer hash) a leader of one of this epoch's rounds refused for good, not for want of room:
+   * their senders were told, and one may have paid again, so a restarted round does not admit them.
+   */
+  readonly refused = new Map<string, Hex>()
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined
@@ -101,6 +107,22 @@ export class Epoch {
     // A copy: the bytes may be a view into a whole log block, which would stay in memory with it.
     this.kept.push({ author, bytes: bytes.slice() })
     return true
+  }
+
+  /**
+   * The transfers a restarted round admits, in an order that spends nothing before it is brought where one is known:
+   * those the round it replaces receipted (which we read), in their order there, then the others as they came. Those
+   * a leader refused for good are left out.
+   */
+  readmitOrder(): Countersigned[] {
+    const replaced = this.rounds.at(-2)
+    const seq = new Map(replaced?.ledger.receipts().map((t) => [t.transfer.id, t.seq]))
+    const place = (c: Countersigned): number => seq.get(c.transfer.id) ?? Number.MAX_SAFE_INTEGER // sort is stable
+    const refused = (c: Countersigned): boolean => {
+      const hash = this.refused.get(c.transfer.id)
+      return hash !== undefined && hash === hashTransfer(c.transfer)
+    }
+    return [...this.countersigned.values()].filter((c) => !refused(c)).sort((a, b) => place(a) - place(b))
   }
 
   /** The countersigns kept undecoded, handed over once. */

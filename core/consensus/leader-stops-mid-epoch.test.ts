@@ -1,14 +1,14 @@
 // A leader that stops mid-epoch: the members' view change hands the epoch to the next member, which restarts it
 // from the last checkpoint with every transfer both parties signed; the stopped member comes back and votes;
-// nothing is counted twice, and a payment that spends what an earlier one brought is kept whatever order the next
-// member read them in.
+// nothing is counted twice, a payment that spends what an earlier one brought is kept whatever order the next
+// member read them in, and one the stopped leader refused for good stays refused.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
-import { startCluster } from '../testing/cluster.js'
+import { startCluster, untilLogged } from '../testing/cluster.js'
 import type { Transport } from './transport.js'
 
 describe('leader stops mid-epoch', () => {
@@ -59,15 +59,21 @@ describe('leader stops mid-epoch', () => {
   it('a payment funded by an earlier one survives the view change though the next leader read them the other way round', async () => {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    // Member 2, next in line, reads member 0's log late (pushes to it still come at once): member 0's countersign
-    // of the payment that funds it arrives after member 2's own countersign of member 0's payment to it.
-    let holding = false
-    const held: Array<() => void> = []
+    // Member 2, next in line, reads the logs of member 0 and of leader 1 late (pushes to it still come at once):
+    // member 0's countersign of the payment that funds it arrives after member 2's own countersign of member 0's
+    // payment to it, and leader 1's receipts, which give the order the two were paid in, only after the view change.
+    const held = new Map<number, Array<() => void>>()
+    const release = (author: number): void => {
+      const list = held.get(author) ?? []
+      held.delete(author)
+      for (const deliver of list) deliver()
+    }
     const late = (t: Transport): Transport => ({
       ...t,
       subscribe: (h) =>
         t.subscribe((author, position, bytes, pushed) => {
-          if (holding && author === 0 && !pushed) held.push(() => h(author, position, bytes))
+          const list = held.get(author)
+          if (list && !pushed) list.push(() => h(author, position, bytes))
           else h(author, position, bytes, pushed)
         }),
     })
@@ -81,17 +87,17 @@ describe('leader stops mid-epoch', () => {
       const [p0, , , p3] = cluster.participants
       assert.ok(p0 && p3)
       assert.equal(p0.currentLeader, 1)
-      holding = true
+      held.set(0, []).set(1, [])
       const funding = await p3.send(0, parseEther('0.5'))
       assert.equal(funding.status, 'receipted')
       const spending = await p0.send(2, parseEther('1.2')) // more than member 0 held at the checkpoint
       assert.equal(spending.status, 'receipted')
-      holding = false
-      for (const deliver of held.splice(0)) deliver()
+      release(0)
       await cluster.participants[1]!.stop()
 
-      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+      const [change] = (await once(cluster.participants[2]!, 'view-change')) as [{ from: number; to: number }]
       assert.deepEqual([change.from, change.to], [1, 2])
+      release(1)
       await cluster.restart(1)
       await cluster.untilCheckpoint(2n, 20_000)
       const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
@@ -102,6 +108,41 @@ describe('leader stops mid-epoch', () => {
       const status = (): string | undefined => p0.transfers().find((t) => t.transfer.id === spending.transfer.id)?.status
       for (const until = Date.now() + 5000; status() !== 'checkpointed' && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50))
       assert.equal(status(), 'checkpointed', 'the sender sees its payment final, not refused')
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('a payment the stopped leader refused stays refused, though money came in for it before the view change', async () => {
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 } })
+    try {
+      await cluster.untilCheckpoint(1n)
+      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      const [p0, , , p3] = cluster.participants
+      assert.ok(p0 && p3)
+      assert.equal(p0.currentLeader, 1)
+      // Member 0 pays more than it holds: its receiver countersigns (it does not judge funds), leader 1 refuses.
+      await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
+      const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
+      assert.equal(refused?.status, 'rejected')
+      const funding = await p3.send(0, parseEther('0.5')) // now it could pay it
+      assert.equal(funding.status, 'receipted')
+      await untilLogged(cluster, 1, 'reject')
+      await new Promise((r) => setTimeout(r, 200)) // member 2 reads leader 1's log
+      await cluster.participants[1]!.stop()
+
+      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+      assert.deepEqual([change.from, change.to], [1, 2])
+      await cluster.restart(1)
+      await cluster.untilCheckpoint(2n, 20_000)
+      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      assert.ok(cp)
+      assert.equal(cp.leader, 2)
+      assert.equal(cp.txCount, 1, 'the funding payment only')
+      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
+      assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
     } finally {
       await cluster.stop()
     }

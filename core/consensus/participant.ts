@@ -372,6 +372,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         if (!this.isLeader()) this.memberRole.receipt(round, author, e.tx) // the leader's own is applied already
         return
       case 'reject': {
+        // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
+        const forGood = e.reason !== 'CLOSED' && e.reason !== 'CAP_REACHED'
+        if (forGood && e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
+          this.epoch.refused.set(e.id, e.transfer.toLowerCase() as Hex)
+        }
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
         if (!this.payments.refused(e.id, e.transfer, e.reason, judges)) this.blame.blame(author, 'rejection of a transfer not its to judge')
         return
@@ -459,7 +464,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         if (e?.type === 'countersign' && !this.blame.muted(k.author)) this.noteCountersign(k.author, e, false)
       }
       const receiverOf = (c: Countersigned): number => this.members.indexOf(c.transfer.to) ?? -1
-      if (this.leaderRole.readmit(round, [...this.epoch.countersigned.values()], receiverOf)) void this.closeEpoch()
+      if (this.leaderRole.readmit(round, this.epoch.readmitOrder(), receiverOf)) void this.closeEpoch()
     }
     this.timers.start(round, this.timing.epochMs)
     // Ahead of what came after them: a held-back receipt must be in the ledger before the proposal that counts it.
