@@ -14,9 +14,6 @@ import { nextLeader } from './rotation.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
 
-/** Passes over a restarted epoch's transfers refused for want of funds (see LeaderRole.readmit). */
-export const READMIT_PASSES = 8
-
 /** A transfer both parties signed, waiting for (or given) its receipt. */
 export interface Countersigned {
   transfer: Transfer
@@ -50,25 +47,59 @@ export class LeaderRole {
    * should close now (cap).
    */
   admit(round: Round, c: Countersigned, author: number): boolean {
-    return this.receipt(round, c, author, false) === 'admitted' && round.ledger.capReached
+    if (this.receipt(round, c, author, false) !== 'admitted') return false
+    this.fundsCame(round, c.transfer.to)
+    return round.ledger.capReached
   }
 
   /**
-   * Admits the transfers a restarted epoch keeps (`receiverOf` gives each one's countersigner). Those refused for
-   * want of funds are tried again while others get in: the order countersigns arrive from different logs is not the
-   * order they were paid in, and one may spend what a later-read one brought. The passes are bounded (each is a
-   * funds check per transfer, no signature work), so members who sign long chains of payments in reverse cannot make
-   * a view change cost the new leader quadratic time. Returns whether the epoch should close.
+   * Admits the transfers a restarted epoch keeps, in the order given (Epoch.readmitOrder). One refused for want of
+   * funds waits for money to come in to its sender, from these or from countersigns still to come, rather than being
+   * refused at once: the order countersigns arrive from different logs is not the order they were paid in, and one
+   * may spend what a later-read one brought. What still waits at the proposal is refused then. Returns whether the
+   * epoch should close.
    */
-  readmit(round: Round, kept: readonly Countersigned[], receiverOf: (c: Countersigned) => number): boolean {
-    let waiting = kept
-    for (let pass = 0, progress = true; progress && waiting.length > 0 && pass < READMIT_PASSES; pass++) {
-      const before = waiting.length
-      waiting = waiting.filter((c) => this.receipt(round, c, receiverOf(c), true) === 'overdrawn')
-      progress = waiting.length < before
+  readmit(round: Round, kept: readonly Countersigned[]): boolean {
+    for (const c of kept) {
+      const r = this.receipt(round, c, this.countersigner(c), true)
+      if (r === 'admitted') this.fundsCame(round, c.transfer.to)
+      if (r === 'overdrawn') this.wait(round, c)
     }
-    for (const c of waiting) this.receipt(round, c, receiverOf(c), false) // refused for good, with its reason
     return round.ledger.capReached
+  }
+
+  /** The member whose countersign a transfer is: its receiver (blamed if it is junk). */
+  private countersigner(c: Countersigned): number {
+    return this.d.members.indexOf(c.transfer.to) ?? -1
+  }
+
+  /** Keeps a transfer refused for want of funds until its sender receives, smallest amount first. */
+  private wait(round: Round, c: Countersigned): void {
+    const list = round.overdrawn.get(c.transfer.from) ?? []
+    const at = list.findIndex((w) => w.transfer.amount > c.transfer.amount)
+    list.splice(at < 0 ? list.length : at, 0, c)
+    round.overdrawn.set(c.transfer.from, list)
+  }
+
+  /**
+   * Money came in to `account`: its waiting transfers are tried again, smallest first, up to the first it still
+   * cannot pay (no larger one could be paid either), and those they pay in turn. Each try admits one or ends the
+   * account's turn, so the work stays linear in the transfers admitted.
+   */
+  private fundsCame(round: Round, account: string): void {
+    if (round.overdrawn.size === 0) return
+    const credited = [account]
+    for (let a = credited.pop(); a !== undefined; a = credited.pop()) {
+      const list = round.overdrawn.get(a)
+      while (list && list.length > 0) {
+        const c = list[0]!
+        const r = this.receipt(round, c, this.countersigner(c), true)
+        if (r === 'overdrawn') break
+        list.shift()
+        if (r === 'admitted') credited.push(c.transfer.to)
+      }
+      if (list?.length === 0) round.overdrawn.delete(a)
+    }
   }
 
   /** With `overdraftWaits`, a transfer refused for want of funds is left for the caller to try again. */
@@ -104,6 +135,9 @@ export class LeaderRole {
   /** Closes the round's trading and proposes its checkpoint (our own vote included). */
   async propose(round: Round, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
     if (round.proposal || round.disputeOpen) return
+    // What a restarted round kept waiting for funds that never came is refused now, with its reason.
+    for (const c of [...round.overdrawn.values()].flat()) this.receipt(round, c, this.countersigner(c), false)
+    round.overdrawn.clear()
     round.ledger.close()
     const members = await this.d.members.refresh()
     const n = members.length

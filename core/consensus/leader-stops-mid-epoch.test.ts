@@ -56,19 +56,21 @@ describe('leader stops mid-epoch', () => {
     }
   })
 
-  it('a payment funded by an earlier one survives the view change though the next leader read them the other way round', async () => {
+  for (const late of ['before', 'after'] as const) {
+  it(`a payment funded by an earlier one survives the view change; the next leader reads the funding ${late} it`, async () => {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     // Member 2, next in line, reads the logs of member 0 and of leader 1 late (pushes to it still come at once):
     // member 0's countersign of the payment that funds it arrives after member 2's own countersign of member 0's
-    // payment to it, and leader 1's receipts, which give the order the two were paid in, only after the view change.
+    // payment to it (before or after the view change), and leader 1's receipts, which give the order the two were
+    // paid in, only after the view change.
     const held = new Map<number, Array<() => void>>()
     const release = (author: number): void => {
       const list = held.get(author) ?? []
       held.delete(author)
       for (const deliver of list) deliver()
     }
-    const late = (t: Transport): Transport => ({
+    const slow = (t: Transport): Transport => ({
       ...t,
       subscribe: (h) =>
         t.subscribe((author, position, bytes, pushed) => {
@@ -79,7 +81,7 @@ describe('leader stops mid-epoch', () => {
     })
     const cluster = await startCluster(f.channel, devnet(), keys, {
       timing: { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 },
-      wrapTransport: { 2: late },
+      wrapTransport: { 2: slow },
     })
     try {
       await cluster.untilCheckpoint(1n)
@@ -92,11 +94,12 @@ describe('leader stops mid-epoch', () => {
       assert.equal(funding.status, 'receipted')
       const spending = await p0.send(2, parseEther('1.2')) // more than member 0 held at the checkpoint
       assert.equal(spending.status, 'receipted')
-      release(0)
+      if (late === 'before') release(0)
       await cluster.participants[1]!.stop()
 
       const [change] = (await once(cluster.participants[2]!, 'view-change')) as [{ from: number; to: number }]
       assert.deepEqual([change.from, change.to], [1, 2])
+      release(0)
       release(1)
       await cluster.restart(1)
       await cluster.untilCheckpoint(2n, 20_000)
@@ -112,6 +115,7 @@ describe('leader stops mid-epoch', () => {
       await cluster.stop()
     }
   })
+  }
 
   it('a payment the stopped leader refused stays refused, though money came in for it before the view change', async () => {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })

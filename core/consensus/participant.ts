@@ -463,8 +463,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         const e = this.inbox.decode(k.author, k.bytes)
         if (e?.type === 'countersign' && !this.blame.muted(k.author)) this.noteCountersign(k.author, e, false)
       }
-      const receiverOf = (c: Countersigned): number => this.members.indexOf(c.transfer.to) ?? -1
-      if (this.leaderRole.readmit(round, this.epoch.readmitOrder(), receiverOf)) void this.closeEpoch()
+      if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) void this.closeEpoch()
     }
     this.timers.start(round, this.timing.epochMs)
     // Ahead of what came after them: a held-back receipt must be in the ledger before the proposal that counts it.
