@@ -1,12 +1,14 @@
 // A leader that stops mid-epoch: the members' view change hands the epoch to the next member, which restarts it
 // from the last checkpoint with every transfer both parties signed; the stopped member comes back and votes;
 // nothing is counted twice, a payment that spends what an earlier one brought is kept whatever order the next
-// member read them in, and one the stopped leader refused for good stays refused.
+// member read them in, one the stopped leader refused for good stays refused, and one still short of funds when the
+// restarted round proposes is refused by the new leader.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
+import { decodeEntry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import { startCluster, untilLogged } from '../testing/cluster.js'
 import type { Transport } from './transport.js'
@@ -147,6 +149,48 @@ describe('leader stops mid-epoch', () => {
       assert.equal(cp.txCount, 1, 'the funding payment only')
       assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
       assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('a payment still short of funds when the restarted round proposes is refused by the new leader', async () => {
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    // Member 2, next in line, hears nothing from leader 1 until the view change: it does not know leader 1 refused.
+    let holding = false
+    const held: Array<() => void> = []
+    const slow = (t: Transport): Transport => ({
+      ...t,
+      subscribe: (h) =>
+        t.subscribe((author, position, bytes, pushed) => {
+          if (holding && author === 1) held.push(() => h(author, position, bytes, pushed))
+          else h(author, position, bytes, pushed)
+        }),
+    })
+    const timing = { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 }
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing, wrapTransport: { 2: slow } })
+    try {
+      await cluster.untilCheckpoint(1n)
+      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      const p0 = cluster.participants[0]!
+      assert.equal(p0.currentLeader, 1)
+      holding = true
+      await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
+      const short = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
+      assert.ok(short)
+      await cluster.participants[1]!.stop()
+      await once(cluster.participants[2]!, 'view-change')
+      holding = false
+      for (const deliver of held.splice(0)) deliver()
+      await cluster.restart(1)
+      await cluster.untilCheckpoint(2n, 20_000)
+      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      assert.equal(cp?.leader, 2)
+      assert.equal(cp?.txCount, 0)
+      const byNewLeader = Array.from({ length: cluster.bus.length(2) }, (_, i) => decodeEntry(cluster.bus.entry(2, i)))
+      const refusal = byNewLeader.find((e) => e.type === 'reject' && e.id === short.transfer.id)
+      assert.equal(refusal?.type === 'reject' && refusal.reason, 'OVERDRAFT', 'the new leader answered it')
     } finally {
       await cluster.stop()
     }
