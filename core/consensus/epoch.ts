@@ -3,7 +3,7 @@
 import { EpochLedger, type SignatureCheck } from '../ledger/epoch-ledger.js'
 import { hashTransfer } from '../protocol/eip712.js'
 import type { Entry } from '../protocol/entries.js'
-import type { Hex, ReceiptedTransfer } from '../protocol/types.js'
+import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
 import type { CheckpointState, MemberRecord } from './chain-port.js'
 import { MAX_COUNT } from './counted-receipts.js'
 import type { Countersigned } from './leader-role.js'
@@ -35,7 +35,7 @@ export class Epoch {
    * Transfers (id to transfer hash) a leader of one of this epoch's rounds refused for good, not for want of room:
    * their senders were told, and one may have paid again, so a restarted round does not admit them.
    */
-  readonly refused = new Map<string, Hex>()
+  private readonly refused = new Map<string, Hex>()
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   private current: Round | undefined
@@ -115,14 +115,26 @@ export class Epoch {
    * a leader refused for good are left out.
    */
   readmitOrder(): Countersigned[] {
-    const replaced = this.rounds.at(-2)
+    // The latest earlier round with receipts (one cut short by a quick second view change may have none).
+    const replaced = this.rounds.slice(0, -1).reverse().find((r) => r.ledger.seq > 0)
     const seq = new Map(replaced?.ledger.receipts().map((t) => [t.transfer.id, t.seq]))
     const place = (c: Countersigned): number => seq.get(c.transfer.id) ?? Number.MAX_SAFE_INTEGER // sort is stable
-    const refused = (c: Countersigned): boolean => {
-      const hash = this.refused.get(c.transfer.id)
-      return hash !== undefined && hash === hashTransfer(c.transfer)
-    }
-    return [...this.countersigned.values()].filter((c) => !refused(c)).sort((a, b) => place(a) - place(b))
+    return [...this.countersigned.values()].filter((c) => !this.refusedForGood(c.transfer)).sort((a, b) => place(a) - place(b))
+  }
+
+  /** Whether a leader of the epoch refused this transfer for good (its id and its hash both match). */
+  refusedForGood(t: Transfer): boolean {
+    if (this.refused.size === 0) return false
+    const hash = this.refused.get(t.id)
+    return hash !== undefined && hash === hashTransfer(t)
+  }
+
+  /**
+   * A leader of one of this epoch's rounds refused transfer `id` (with hash `hash`) for good. The first word on an
+   * id stands (a later reject under it cannot undo it), and at most as many as a checkpoint can count are kept.
+   */
+  noteRefusal(id: string, hash: Hex): void {
+    if (!this.refused.has(id) && this.refused.size < MAX_COUNT) this.refused.set(id, hash.toLowerCase() as Hex)
   }
 
   /** The countersigns kept undecoded, handed over once. */

@@ -47,59 +47,49 @@ export class LeaderRole {
    * should close now (cap).
    */
   admit(round: Round, c: Countersigned, author: number): boolean {
-    if (this.receipt(round, c, author, false) !== 'admitted') return false
-    this.fundsCame(round, c.transfer.to)
-    return round.ledger.capReached
+    return this.receipt(round, c, author, false) === 'admitted' && round.ledger.capReached
   }
 
   /**
    * Admits the transfers a restarted epoch keeps, in the order given (Epoch.readmitOrder). One refused for want of
-   * funds waits for money to come in to its sender, from these or from countersigns still to come, rather than being
-   * refused at once: the order countersigns arrive from different logs is not the order they were paid in, and one
-   * may spend what a later-read one brought. What still waits at the proposal is refused then. Returns whether the
-   * epoch should close.
+   * funds is tried again once money comes in to its sender from another of them: the order countersigns arrive from
+   * different logs is not the order they were paid in, and one may spend what a later-read one brought. What is
+   * still short after that is refused now, not kept waiting for countersigns still to come: its earlier leader may
+   * have refused it already, and a sender told so may have paid again. Returns whether the epoch should close.
    */
   readmit(round: Round, kept: readonly Countersigned[]): boolean {
+    const short = new Map<string, Countersigned[]>() // by sender
+    const credited = new Set<string>()
     for (const c of kept) {
       const r = this.receipt(round, c, this.countersigner(c), true)
-      if (r === 'admitted') this.fundsCame(round, c.transfer.to)
-      if (r === 'overdrawn') this.wait(round, c)
+      if (r === 'admitted') credited.add(c.transfer.to)
+      if (r !== 'overdrawn') continue
+      const list = short.get(c.transfer.from)
+      if (list) list.push(c)
+      else short.set(c.transfer.from, [c])
     }
+    const byAmount = (a: Countersigned, b: Countersigned): number => (a.transfer.amount < b.transfer.amount ? -1 : a.transfer.amount > b.transfer.amount ? 1 : 0)
+    for (const list of short.values()) list.sort(byAmount)
+    // Money came in to an account: its short transfers are tried again, smallest first, up to the first it still
+    // cannot pay (no larger one could be paid either), and those they pay in turn. Each try admits one or ends the
+    // account's turn, so the work stays linear.
+    const queue = [...credited]
+    for (let a = queue.pop(); a !== undefined; a = queue.pop()) {
+      const list = short.get(a)
+      for (let c = list?.[0]; list && c; c = list[0]) {
+        const r = this.receipt(round, c, this.countersigner(c), true)
+        if (r === 'overdrawn') break
+        if (r === 'admitted') queue.push(c.transfer.to)
+        list.shift()
+      }
+    }
+    for (const c of [...short.values()].flat()) this.receipt(round, c, this.countersigner(c), false) // refused, with its reason
     return round.ledger.capReached
   }
 
   /** The member whose countersign a transfer is: its receiver (blamed if it is junk). */
   private countersigner(c: Countersigned): number {
     return this.d.members.indexOf(c.transfer.to) ?? -1
-  }
-
-  /** Keeps a transfer refused for want of funds until its sender receives, smallest amount first. */
-  private wait(round: Round, c: Countersigned): void {
-    const list = round.overdrawn.get(c.transfer.from) ?? []
-    const at = list.findIndex((w) => w.transfer.amount > c.transfer.amount)
-    list.splice(at < 0 ? list.length : at, 0, c)
-    round.overdrawn.set(c.transfer.from, list)
-  }
-
-  /**
-   * Money came in to `account`: its waiting transfers are tried again, smallest first, up to the first it still
-   * cannot pay (no larger one could be paid either), and those they pay in turn. Each try admits one or ends the
-   * account's turn, so the work stays linear in the transfers admitted.
-   */
-  private fundsCame(round: Round, account: string): void {
-    if (round.overdrawn.size === 0) return
-    const credited = [account]
-    for (let a = credited.pop(); a !== undefined; a = credited.pop()) {
-      const list = round.overdrawn.get(a)
-      while (list && list.length > 0) {
-        const c = list[0]!
-        const r = this.receipt(round, c, this.countersigner(c), true)
-        if (r === 'overdrawn') break
-        list.shift()
-        if (r === 'admitted') credited.push(c.transfer.to)
-      }
-      if (list?.length === 0) round.overdrawn.delete(a)
-    }
   }
 
   /** With `overdraftWaits`, a transfer refused for want of funds is left for the caller to try again. */
@@ -135,9 +125,6 @@ export class LeaderRole {
   /** Closes the round's trading and proposes its checkpoint (our own vote included). */
   async propose(round: Round, last: CheckpointState, exitRequests: ReadonlySet<number>): Promise<void> {
     if (round.proposal || round.disputeOpen) return
-    // What a restarted round kept waiting for funds that never came is refused now, with its reason.
-    for (const c of [...round.overdrawn.values()].flat()) this.receipt(round, c, this.countersigner(c), false)
-    round.overdrawn.clear()
     round.ledger.close()
     const members = await this.d.members.refresh()
     const n = members.length

@@ -1,8 +1,7 @@
 // A leader that stops mid-epoch: the members' view change hands the epoch to the next member, which restarts it
 // from the last checkpoint with every transfer both parties signed; the stopped member comes back and votes;
 // nothing is counted twice, a payment that spends what an earlier one brought is kept whatever order the next
-// member read them in, one the stopped leader refused for good stays refused, and one still short of funds when the
-// restarted round proposes is refused by the new leader.
+// member read them in, and one the stopped leader refused stays refused, whether or not the next leader heard it.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
@@ -58,14 +57,12 @@ describe('leader stops mid-epoch', () => {
     }
   })
 
-  for (const late of ['before', 'after'] as const) {
-  it(`a payment funded by an earlier one survives the view change; the next leader reads the funding ${late} it`, async () => {
+  it('a payment funded by an earlier one survives the view change though the next leader read them the other way round', async () => {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     // Member 2, next in line, reads the logs of member 0 and of leader 1 late (pushes to it still come at once):
     // member 0's countersign of the payment that funds it arrives after member 2's own countersign of member 0's
-    // payment to it (before or after the view change), and leader 1's receipts, which give the order the two were
-    // paid in, only after the view change.
+    // payment to it, and leader 1's receipts, which give the order the two were paid in, only after the view change.
     const held = new Map<number, Array<() => void>>()
     const release = (author: number): void => {
       const list = held.get(author) ?? []
@@ -96,12 +93,11 @@ describe('leader stops mid-epoch', () => {
       assert.equal(funding.status, 'receipted')
       const spending = await p0.send(2, parseEther('1.2')) // more than member 0 held at the checkpoint
       assert.equal(spending.status, 'receipted')
-      if (late === 'before') release(0)
+      release(0)
       await cluster.participants[1]!.stop()
 
       const [change] = (await once(cluster.participants[2]!, 'view-change')) as [{ from: number; to: number }]
       assert.deepEqual([change.from, change.to], [1, 2])
-      release(0)
       release(1)
       await cluster.restart(1)
       await cluster.untilCheckpoint(2n, 20_000)
@@ -117,7 +113,6 @@ describe('leader stops mid-epoch', () => {
       await cluster.stop()
     }
   })
-  }
 
   it('a payment the stopped leader refused stays refused, though money came in for it before the view change', async () => {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
@@ -154,43 +149,44 @@ describe('leader stops mid-epoch', () => {
     }
   })
 
-  it('a payment still short of funds when the restarted round proposes is refused by the new leader', async () => {
+  it('a payment the stopped leader refused, unknown to the next one, is refused again, not admitted when money comes', async () => {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    // Member 2, next in line, hears nothing from leader 1 until the view change: it does not know leader 1 refused.
-    let holding = false
-    const held: Array<() => void> = []
-    const slow = (t: Transport): Transport => ({
+    // Member 2, next in line, never hears leader 1's refusal of member 0's payment (the push and the log copy lost).
+    let dropping = false
+    const deaf = (t: Transport): Transport => ({
       ...t,
       subscribe: (h) =>
         t.subscribe((author, position, bytes, pushed) => {
-          if (holding && author === 1) held.push(() => h(author, position, bytes, pushed))
-          else h(author, position, bytes, pushed)
+          if (!(dropping && author === 1 && decodeEntry(bytes).type === 'reject')) h(author, position, bytes, pushed)
         }),
     })
     const timing = { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 }
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing, wrapTransport: { 2: slow } })
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing, wrapTransport: { 2: deaf } })
     try {
       await cluster.untilCheckpoint(1n)
       while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
-      const p0 = cluster.participants[0]!
+      const [p0, , , p3] = cluster.participants
+      assert.ok(p0 && p3)
       assert.equal(p0.currentLeader, 1)
-      holding = true
+      dropping = true
       await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
       const short = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
       assert.ok(short)
       await cluster.participants[1]!.stop()
       await once(cluster.participants[2]!, 'view-change')
-      holding = false
-      for (const deliver of held.splice(0)) deliver()
       await cluster.restart(1)
+      // Money for it comes in under the new leader: had the payment been kept waiting, it would now go through.
+      assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted')
       await cluster.untilCheckpoint(2n, 20_000)
       const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
       assert.equal(cp?.leader, 2)
-      assert.equal(cp?.txCount, 0)
+      assert.equal(cp?.txCount, 1, 'the payment that came in only')
+      assert.deepEqual(cp?.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
+      assert.equal(p0.transfers().find((t) => t.transfer.id === short.transfer.id)?.status, 'rejected', 'what its sender was told stands')
       const byNewLeader = Array.from({ length: cluster.bus.length(2) }, (_, i) => decodeEntry(cluster.bus.entry(2, i)))
-      const refusal = byNewLeader.find((e) => e.type === 'reject' && e.id === short.transfer.id)
-      assert.equal(refusal?.type === 'reject' && refusal.reason, 'OVERDRAFT', 'the new leader answered it')
+      const answer = byNewLeader.find((e) => e.type === 'reject' && e.id === short.transfer.id)
+      assert.equal(answer?.type === 'reject' && answer.reason, 'OVERDRAFT', 'the new leader refused it when it restarted the epoch')
     } finally {
       await cluster.stop()
     }

@@ -375,7 +375,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
         const forGood = e.reason !== 'CLOSED' && e.reason !== 'CAP_REACHED'
         if (forGood && e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
-          this.epoch.refused.set(e.id, e.transfer.toLowerCase() as Hex)
+          this.epoch.noteRefusal(e.id, e.transfer)
         }
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
         if (!this.payments.refused(e.id, e.transfer, e.reason, judges)) this.blame.blame(author, 'rejection of a transfer not its to judge')
@@ -408,7 +408,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   private onCountersign(author: number, c: Countersigned): void {
-    if (this.noteCountersign(author, c, true) && this.isLeader() && this.leaderRole.admit(this.round, c, author)) void this.closeEpoch()
+    if (!this.noteCountersign(author, c, true) || !this.isLeader() || this.epoch.refusedForGood(c.transfer)) return
+    if (this.leaderRole.admit(this.round, c, author)) void this.closeEpoch()
   }
 
   /**

@@ -1,6 +1,7 @@
-// The order a round restarted after a view change admits the epoch's transfers in: that of the round it replaces
-// where known (a chain of payments each spending what the one before brought, read in reverse, is admitted whole),
-// the rest as they came; a transfer a leader of the epoch refused for good is left out.
+// What a round restarted after a view change admits, and in what order: first what the round it replaces receipted,
+// in that order, then the rest as they came; a transfer a leader of the epoch refused for good is left out; one
+// short of funds is tried again as money comes in to its sender from the others (a chain of payments read in
+// reverse is admitted whole), and what is still short is refused.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Wallet } from 'ethers'
@@ -9,13 +10,16 @@ import { ChannelDigests, randomTransferId } from '../protocol/signatures.js'
 import type { Hex, Transfer } from '../protocol/types.js'
 import type { MemberRecord } from './chain-port.js'
 import { Epoch } from './epoch.js'
-import type { Countersigned } from './leader-role.js'
+import { LeaderRole, type Countersigned, type LeaderDeps } from './leader-role.js'
+import type { MemberList } from './member-list.js'
+import type { Round } from './round.js'
 
 const accounts = [0, 1, 2].map(() => Wallet.createRandom().address)
 const members: MemberRecord[] = accounts.map((account, index) => ({ index, account, peerKey: `0x${'00'.repeat(32)}` as Hex, deposit: 10n, exited: false }))
+// A "signature" here is its signer's account: the ledger's checks pass for what the parties "signed".
 const check = {
   digests: new ChannelDigests({ chainId: 31337n, verifyingContract: Wallet.createRandom().address }),
-  recover: () => null, // no signature is checked here: receipts are applied as a member not party to them does
+  recover: (_digest: Hex, signature: string) => signature.toLowerCase(),
 }
 const sig = `0x${'00'.repeat(65)}` as Hex
 const transfer = (from: number, to: number, amount: bigint): Transfer => ({ id: randomTransferId(), epoch: 2n, from: accounts[from]!, to: accounts[to]!, amount })
@@ -46,8 +50,36 @@ describe('readmit order after a view change', () => {
     const [kept, refused] = [transfer(0, 1, 1n), transfer(0, 2, 1n)]
     const copied = transfer(1, 2, 1n)
     const epoch = epochWith([], [kept, refused, copied])
-    epoch.refused.set(refused.id, hashTransfer(refused))
-    epoch.refused.set(copied.id, hashTransfer(transfer(0, 2, 5n)))
+    epoch.noteRefusal(refused.id, hashTransfer(refused))
+    epoch.noteRefusal(copied.id, hashTransfer(transfer(0, 2, 5n)))
+    epoch.noteRefusal(refused.id, hashTransfer(transfer(0, 2, 7n))) // a later word on the id does not undo the first
     assert.deepEqual(epoch.readmitOrder().map((c) => c.transfer.id), [kept.id, copied.id])
+  })
+
+  it('a chain read in reverse is admitted whole; what stays short is refused, nothing admitted twice', () => {
+    const paid = chain(12)
+    const tooMuch = transfer(1, 2, 50n)
+    const epoch = new Epoch(2n, { balances: [10n, 0n, 0n], deposited: [10n, 10n, 10n] }, 1024, check)
+    for (const t of [tooMuch, ...[...paid].reverse(), paid[3]!]) {
+      epoch.countersigned.set(t.id, { transfer: t, senderSig: t.from as Hex, receiverSig: t.to as Hex })
+    }
+    const round = epoch.newRound(2, members, 2)
+    const written: string[] = []
+    const blamed: string[] = []
+    const role = new LeaderRole({
+      me: 2,
+      digests: check.digests,
+      sign: () => sig,
+      members: { indexOf: (a: string) => accounts.indexOf(a), get: (i: number) => members[i] } as unknown as MemberList,
+      ownLog: { append: (e: { type: string }) => written.push(e.type) },
+      misbehaviour: { blame: (_i: number, why: string) => blamed.push(why) },
+      receipted: () => {},
+    } as unknown as LeaderDeps)
+    role.readmit(round as Round, epoch.readmitOrder())
+    const ids = (list: readonly { id: string }[]): string[] => list.map((t) => t.id).sort()
+    assert.deepEqual(ids(round.ledger.receipts().map((t) => t.transfer)), ids(paid), 'each payment of the chain, once')
+    // The one still short is refused; its fake signatures make it junk here (a real one would get a refusal entry).
+    assert.deepEqual(written, paid.map(() => 'receipt'))
+    assert.deepEqual(blamed, ['countersign refused: OVERDRAFT'])
   })
 })

@@ -2,7 +2,6 @@
 // restarted by a view change or a lost dispute begins a new round from the same last checkpoint.
 import type { EpochLedger } from '../ledger/epoch-ledger.js'
 import type { Checkpoint, Hex } from '../protocol/types.js'
-import type { Countersigned } from './leader-role.js'
 
 /** The leader's proposal of this round and the votes it collected. */
 export interface Proposal {
@@ -40,12 +39,6 @@ export class Round {
   proposedCount: number | undefined
   /** Members whose vote on the proposal we have seen (the leader's proposal counts as its vote). */
   readonly votesSeen = new Set<number>()
-  /**
-   * Leader of a restarted round: transfers refused for want of funds so far, by sender, smallest first; tried again
-   * as money comes in to their sender, refused at the proposal (LeaderRole.readmit).
-   */
-  readonly overdrawn = new Map<string, Countersigned[]>()
-
   constructor(
     readonly epoch: bigint,
     readonly leader: number,
