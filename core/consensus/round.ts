@@ -39,6 +39,7 @@ export class Round {
   proposedCount: number | undefined
   /** Members whose vote on the proposal we have seen (the leader's proposal counts as its vote). */
   readonly votesSeen = new Set<number>()
+
   constructor(
     readonly epoch: bigint,
     readonly leader: number,
