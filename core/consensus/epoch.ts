@@ -9,11 +9,6 @@ import { MAX_COUNT } from './counted-receipts.js'
 import type { Countersigned } from './leader-role.js'
 import { Round } from './round.js'
 
-export interface KeptCountersign {
-  author: number
-  bytes: Uint8Array
-}
-
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
   readonly excluded = new Set<number>()
@@ -30,7 +25,7 @@ export class Epoch {
    * Countersigns of payments we are not party to, kept as their authors wrote them while another member leads:
    * decoded only if we lead a round of this epoch (see Participant.passOver).
    */
-  private kept: KeptCountersign[] = []
+  private kept: Array<{ author: number; bytes: Uint8Array }> = []
   /**
    * Transfers (id to transfer hash) a leader of one of this epoch's rounds refused for good, not for want of room:
    * their senders were told, and one may have paid again, so a restarted round does not admit them.
@@ -138,7 +133,7 @@ export class Epoch {
   }
 
   /** The countersigns kept undecoded, handed over once. */
-  takeKept(): KeptCountersign[] {
+  takeKept(): Array<{ author: number; bytes: Uint8Array }> {
     return this.kept.splice(0)
   }
 

@@ -9,18 +9,36 @@ import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import { decodeEntry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
-import { startCluster, untilLogged } from '../testing/cluster.js'
+import { startCluster, untilLogged, type Cluster } from '../testing/cluster.js'
 import type { Transport } from './transport.js'
+
+const TIMING = { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 }
 
 describe('leader stops mid-epoch', () => {
   const devnet = useDevnet()
 
-  it('view change, the epoch restarts under the next member, nothing double counted', async () => {
+  /** A channel of four members with 1 ETH each, a participant for each (member 2's transport wrapped by `wrap`). */
+  async function fourMembers(wrap?: (t: Transport) => Transport) {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, {
-      timing: { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 },
-    })
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing: TIMING, ...(wrap ? { wrapTransport: { 2: wrap } } : {}) })
+    return { f, cluster }
+  }
+
+  /** Once every member runs epoch 2, led by member 1. */
+  async function untilEpochTwo(cluster: Cluster): Promise<void> {
+    await cluster.untilCheckpoint(1n)
+    while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+    assert.equal(cluster.participants[0]!.currentLeader, 1)
+  }
+
+  /** The checkpoint of epoch 2 on chain. */
+  async function checkpointTwo(f: Awaited<ReturnType<typeof fourMembers>>['f']) {
+    return (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+  }
+
+  it('view change, the epoch restarts under the next member, nothing double counted', async () => {
+    const { f, cluster } = await fourMembers()
     try {
       await cluster.untilCheckpoint(1n)
       const [p0, , p2, p3] = cluster.participants
@@ -40,7 +58,7 @@ describe('leader stops mid-epoch', () => {
       await cluster.restart(1) // it comes back, replays the logs, follows leader 2 and votes
 
       await cluster.untilCheckpoint(2n, 20_000)
-      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      const cp = await checkpointTwo(f)
       assert.ok(cp)
       assert.equal(cp.leader, 2, 'the epoch was checkpointed by the next leader')
       assert.equal(cp.txCount, 12, 'every receipted payment once')
@@ -58,8 +76,6 @@ describe('leader stops mid-epoch', () => {
   })
 
   it('a payment funded by an earlier one survives the view change though the next leader read them the other way round', async () => {
-    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
-    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     // Member 2, next in line, reads the logs of member 0 and of leader 1 late (pushes to it still come at once):
     // member 0's countersign of the payment that funds it arrives after member 2's own countersign of member 0's
     // payment to it, and leader 1's receipts, which give the order the two were paid in, only after the view change.
@@ -78,16 +94,11 @@ describe('leader stops mid-epoch', () => {
           else h(author, position, bytes, pushed)
         }),
     })
-    const cluster = await startCluster(f.channel, devnet(), keys, {
-      timing: { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 },
-      wrapTransport: { 2: slow },
-    })
+    const { f, cluster } = await fourMembers(slow)
     try {
-      await cluster.untilCheckpoint(1n)
-      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      await untilEpochTwo(cluster)
       const [p0, , , p3] = cluster.participants
       assert.ok(p0 && p3)
-      assert.equal(p0.currentLeader, 1)
       held.set(0, []).set(1, [])
       const funding = await p3.send(0, parseEther('0.5'))
       assert.equal(funding.status, 'receipted')
@@ -101,7 +112,7 @@ describe('leader stops mid-epoch', () => {
       release(1)
       await cluster.restart(1)
       await cluster.untilCheckpoint(2n, 20_000)
-      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      const cp = await checkpointTwo(f)
       assert.ok(cp)
       assert.equal(cp.leader, 2)
       assert.equal(cp.txCount, 2, 'both payments, the funded one too')
@@ -115,15 +126,11 @@ describe('leader stops mid-epoch', () => {
   })
 
   it('a payment the stopped leader refused stays refused, though money came in for it before the view change', async () => {
-    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
-    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 } })
+    const { f, cluster } = await fourMembers()
     try {
-      await cluster.untilCheckpoint(1n)
-      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      await untilEpochTwo(cluster)
       const [p0, , , p3] = cluster.participants
       assert.ok(p0 && p3)
-      assert.equal(p0.currentLeader, 1)
       // Member 0 pays more than it holds: its receiver countersigns (it does not judge funds), leader 1 refuses.
       await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
       const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
@@ -138,7 +145,7 @@ describe('leader stops mid-epoch', () => {
       assert.deepEqual([change.from, change.to], [1, 2])
       await cluster.restart(1)
       await cluster.untilCheckpoint(2n, 20_000)
-      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      const cp = await checkpointTwo(f)
       assert.ok(cp)
       assert.equal(cp.leader, 2)
       assert.equal(cp.txCount, 1, 'the funding payment only')
@@ -150,8 +157,6 @@ describe('leader stops mid-epoch', () => {
   })
 
   it('a payment the stopped leader refused, unknown to the next one, is refused again, not admitted when money comes', async () => {
-    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
-    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     // Member 2, next in line, never hears leader 1's refusal of member 0's payment (the push and the log copy lost).
     let dropping = false
     const deaf = (t: Transport): Transport => ({
@@ -161,14 +166,11 @@ describe('leader stops mid-epoch', () => {
           if (!(dropping && author === 1 && decodeEntry(bytes).type === 'reject')) h(author, position, bytes, pushed)
         }),
     })
-    const timing = { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 }
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing, wrapTransport: { 2: deaf } })
+    const { f, cluster } = await fourMembers(deaf)
     try {
-      await cluster.untilCheckpoint(1n)
-      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      await untilEpochTwo(cluster)
       const [p0, , , p3] = cluster.participants
       assert.ok(p0 && p3)
-      assert.equal(p0.currentLeader, 1)
       dropping = true
       await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
       const short = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
@@ -179,7 +181,7 @@ describe('leader stops mid-epoch', () => {
       // Money for it comes in under the new leader: had the payment been kept waiting, it would now go through.
       assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted')
       await cluster.untilCheckpoint(2n, 20_000)
-      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      const cp = await checkpointTwo(f)
       assert.equal(cp?.leader, 2)
       assert.equal(cp?.txCount, 1, 'the payment that came in only')
       assert.deepEqual(cp?.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])

@@ -23,7 +23,7 @@ import { MemberRole } from './member-role.js'
 import { Misbehaviour } from './misbehaviour.js'
 import { OwnLog } from './own-log.js'
 import type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
-import { Payments, type TransferRecord } from './payments.js'
+import { Payments, refusedForGood, type TransferRecord } from './payments.js'
 import type { EpochProgress, Round } from './round.js'
 import { RoundTimers } from './round-timers.js'
 import { SerialQueue, systemClock } from './serial-queue.js'
@@ -373,8 +373,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         return
       case 'reject': {
         // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
-        const forGood = e.reason !== 'CLOSED' && e.reason !== 'CAP_REACHED'
-        if (forGood && e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
+        if (refusedForGood(e.reason) && e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
           this.epoch.noteRefusal(e.id, e.transfer)
         }
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
@@ -460,9 +459,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.isLeader()) for (const e of this.epoch.ownLeaderEntries.splice(0)) this.leaderRole.recall(round, e)
     // A restarted epoch keeps every transfer both parties already signed, those kept undecoded included.
     if (this.isLeader()) {
-      for (const k of this.epoch.takeKept()) {
-        const e = this.inbox.decode(k.author, k.bytes)
-        if (e?.type === 'countersign' && !this.blame.muted(k.author)) this.noteCountersign(k.author, e, false)
+      for (const { author, bytes } of this.epoch.takeKept()) {
+        const e = this.inbox.decode(author, bytes)
+        if (e?.type === 'countersign' && !this.blame.muted(author)) this.noteCountersign(author, e, false)
       }
       if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) void this.closeEpoch()
     }

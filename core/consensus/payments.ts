@@ -50,6 +50,11 @@ interface Waiter {
   reject: (e: Error) => void
 }
 
+/** A refusal that ends a payment; one for want of room in the epoch (closing, a party at the cap) does not. */
+export function refusedForGood(reason: string): boolean {
+  return reason !== 'CLOSED' && reason !== 'CAP_REACHED'
+}
+
 export class Payments {
   private readonly records = new Map<string, TransferRecord>()
   private readonly waiters = new Map<string, Waiter>()
@@ -164,7 +169,7 @@ export class Payments {
     if (!own || own.direction !== 'out' || own.status === 'receipted' || own.status === 'checkpointed') return true
     if (hashTransfer(own.transfer) !== transferHash.toLowerCase()) return true
     if (!judges(own.transfer.to)) return false
-    if (reason !== 'CLOSED' && reason !== 'CAP_REACHED') this.rejected(own, reason)
+    if (refusedForGood(reason)) this.rejected(own, reason)
     return true
   }
 
