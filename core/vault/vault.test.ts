@@ -110,7 +110,10 @@ describe('file vault costs', () => {
     await new Promise((r) => setTimeout(r, 30))
     clearInterval(tick)
     console.log(`# MODERATE vault: created in ${createMs.toFixed(0)} ms, opened in ${openMs.toFixed(0)} ms; the timer's longest wait ${maxGap.toFixed(1)} ms`)
-    assert.ok(maxGap < 100, `the event loop stalled ${maxGap.toFixed(1)} ms while a vault opened`)
+    // Derived on the event loop, the timer would wait the whole derivation; measured against that rather than a
+    // fixed bound, a loaded host (CI's 2 cores, with a thread pool thread busy hashing) cannot fail it.
+    assert.ok(openMs > 200, `a MODERATE derivation took only ${openMs.toFixed(0)} ms`)
+    assert.ok(maxGap < openMs / 3, `the event loop stalled ${maxGap.toFixed(1)} ms of a ${openMs.toFixed(0)} ms open`)
     assert.equal(new Wallet(await new AccountVault(opened).privateKey(address)).address, address)
     opened.close()
 
