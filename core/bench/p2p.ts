@@ -4,9 +4,10 @@
 // processes spent per receipted payment under load (what a machine with a core per peer would do), and what an idle
 // peer costs (CPU ms a second, all peers joined, nothing sent). The in-memory figure (4 members in one process) comes
 // first, as the reference.
-// The window is measured after `warm-up` seconds of the same load, not counted: as in the in-memory figure, compiled
-// code is what gets measured, not each peer process compiling its payment path (at 16 peers that compilation was a
-// tenth of the machine's CPU in a window that began with the load).
+// The window is measured after `warm-up` seconds of the same load and the close of an epoch, not counted: as in the
+// in-memory figure, compiled code is what gets measured, not each peer process compiling its payment path (at 16
+// peers that compilation was a tenth of the machine's CPU in a window that began with the load). It spans whole
+// epochs (see EPOCH_WAIT_MS).
 // Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --warm-up S] [-- --window W]
 //   [-- --one-at-a-time N]
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -36,6 +37,13 @@ const WARM_UP_SECONDS = Number(values['warm-up'])
 const WINDOW = Number(values.window) // payments each peer keeps open
 const SINGLES = Number(values['one-at-a-time'])
 const IDLE_SECONDS = 5
+/**
+ * The measured window begins and ends as an epoch begins (at least `seconds` long), waiting at most this long for
+ * each: a member not party to a payment does most of its work for it in a burst as the epoch closes (it reads the
+ * leader's receipts to check the proposal), so a window cut mid-epoch charges some payments' work to others. The
+ * warm-up thereby includes an epoch's close, so that burst's code is compiled too.
+ */
+const EPOCH_WAIT_MS = 60_000
 
 interface Row {
   peers: number
@@ -110,10 +118,25 @@ async function measure(n: number): Promise<Row> {
     const seen = peers.map((p) => p.events.length)
     let measuring = false
     let loading = true
+    let epochBegan: (() => void) | undefined
+    /** Waits for the next epoch to begin (peer0 says so); false if none did within EPOCH_WAIT_MS. */
+    const nextEpoch = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          epochBegan = undefined
+          resolve(false)
+        }, EPOCH_WAIT_MS)
+        epochBegan = () => {
+          clearTimeout(timer)
+          epochBegan = undefined
+          resolve(true)
+        }
+      })
     const pump = setInterval(() => {
       for (const [i, p] of peers.entries()) {
         for (; seen[i]! < p.events.length; seen[i]!++) {
           const e = p.events[seen[i]!]!
+          if (e.event === 'epoch' && i === 0) epochBegan?.()
           if (e.event === 'sent' && measuring) latencies.push(Number(e.ms))
           if (e.event === 'sent' || e.event === 'error') open[i]!--
         }
@@ -124,10 +147,16 @@ async function measure(n: number): Promise<Row> {
       }
     }, 5)
     await new Promise((r) => setTimeout(r, WARM_UP_SECONDS * 1000))
+    const whole = { epochs: true }
+    const boundary = async (): Promise<void> => {
+      if (!(await nextEpoch())) whole.epochs = false
+    }
+    await boundary()
     measuring = true
     const cpuBefore = peers.map((p) => cpuMs(p.child.pid)) // per peer: a leader that is the bottleneck shows
     const start = performance.now()
     await new Promise((r) => setTimeout(r, SECONDS * 1000))
+    await boundary()
     measuring = false
     loading = false
     clearInterval(pump)
@@ -135,6 +164,7 @@ async function measure(n: number): Promise<Row> {
     const cpuEach = peers.map((p, i) => cpuMs(p.child.pid) - cpuBefore[i]!)
     const cpu = cpuEach.reduce((sum, ms) => sum + ms, 0)
     console.error(`${n} peers: CPU ms under load, each peer: ${cpuEach.map((ms) => ms.toFixed(0)).join(' ')}`)
+    console.error(`${n} peers: measured ${seconds.toFixed(1)} s${whole.epochs ? ', whole epochs' : `: no epoch began within ${EPOCH_WAIT_MS / 1000} s, so the window is not whole epochs`}`)
     latencies.sort((a, b) => a - b)
     // Let the payments still in flight finish before timing single ones.
     for (const until = Date.now() + 30_000; open.some((o) => o > 0) && Date.now() < until; ) {
