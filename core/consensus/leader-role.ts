@@ -4,7 +4,7 @@ import type { Entry } from '../protocol/entries.js'
 import { hashTransfer } from '../protocol/eip712.js'
 import { recover } from '../protocol/fast-ecdsa.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
-import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import { makeReceipted, type Checkpoint, type Hex, type ReceiptedTransfer, type Transfer } from '../protocol/types.js'
 import type { ChainPort, CheckpointState } from './chain-port.js'
 import type { Conduct, ConductView } from './conduct.js'
 import type { MemberList } from './member-list.js'
@@ -110,7 +110,8 @@ export class LeaderRole {
       return 'refused'
     }
     const leaderSig = this.d.sign(this.d.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf
-    const tx = round.ledger.attachReceipt(r.value.seq, leaderSig) ?? { ...r.value.tx, leaderSig }
+    const made = r.value.tx
+    const tx = round.ledger.attachReceipt(made.seq, leaderSig) ?? makeReceipted(made.transfer, made.seq, made.senderSig, made.receiverSig, leaderSig)
     this.d.ownLog.append({ type: 'receipt', tx })
     this.d.receipted(tx)
     return 'admitted'

@@ -9,7 +9,7 @@ import { entryEpoch, peekTransferEntry, type Entry } from '../protocol/entries.j
 import { fromHex } from '../protocol/bytes.js'
 import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
-import { MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer } from '../protocol/types.js'
+import { makeTransfer, MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer } from '../protocol/types.js'
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory, type LostChallenge } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
@@ -212,7 +212,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const receiver = this.members.get(to)
     if (!receiver || receiver.exited || to === this.index) throw new RangeError(`member ${to} cannot be paid`)
     const round = this.round
-    const { record, done } = this.payments.open({ id: randomTransferId(), epoch: round.epoch, from: this.address, to: receiver.account, amount })
+    const { record, done } = this.payments.open(makeTransfer(randomTransferId(), round.epoch, this.address, receiver.account, amount))
     // The request would only be refused while the epoch is closing, or while either party joined too late to be in
     // it: it goes out with the next epoch.
     if (round.trading(this.address, receiver.account)) this.request(record)

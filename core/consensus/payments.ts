@@ -3,7 +3,7 @@
 import type { Entry } from '../protocol/entries.js'
 import { fromHex, keccak } from '../protocol/bytes.js'
 import { hashTransfer } from '../protocol/eip712.js'
-import type { Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import { makeTransfer, type Hex, type ReceiptedTransfer, type Transfer } from '../protocol/types.js'
 import { CountedReceipts, type LandedCheckpoint } from './counted-receipts.js'
 
 export type TransferStatus = 'requested' | 'countersigned' | 'receipted' | 'checkpointed' | 'rejected'
@@ -237,7 +237,7 @@ export class Payments {
     // Never sent yet: it goes out under its own id, dated to the new epoch, not as a re-issue. A re-issue's id
     // derives from the first id, which must be in our log for a restarted node to link the two.
     for (const r of this.held.splice(0)) {
-      r.transfer = { ...r.transfer, epoch }
+      r.transfer = makeTransfer(r.transfer.id, epoch, r.transfer.from, r.transfer.to, r.transfer.amount)
       request(r)
     }
     const unfinished = [...this.records.values()].filter(
@@ -402,7 +402,8 @@ export class Payments {
     const old = record.transfer.id
     const retry = (record.retries ?? 0) + 1
     if (retry > MAX_REISSUES) return this.rejected(record, 'EPOCH_ENDED')
-    this.rename(record, { ...record.transfer, id: reissueId(record.firstId ?? old, retry), epoch })
+    const t = record.transfer
+    this.rename(record, makeTransfer(reissueId(record.firstId ?? old, retry), epoch, t.from, t.to, t.amount))
     record.status = 'requested'
     const waiter = this.waiters.get(old)
     this.waiters.delete(old)

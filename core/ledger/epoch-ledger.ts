@@ -8,7 +8,7 @@ import { checksum } from '../protocol/bytes.js'
 import { hashReceipt, hashTransfer } from '../protocol/eip712.js'
 import { merkleRoot } from '../protocol/merkle.js'
 import type { ChannelDigests } from '../protocol/signatures.js'
-import type { Checkpoint, Hex, ReceiptedTransfer, Transfer } from '../protocol/types.js'
+import { makeReceipted, type Checkpoint, type Hex, type ReceiptedTransfer, type Transfer } from '../protocol/types.js'
 
 export type Rejection =
   | { code: 'WRONG_EPOCH'; expected: bigint; got: bigint }
@@ -167,7 +167,7 @@ export class EpochLedger {
     const digest = this.sigs.digests.of(transferHash)
     if (this.sigs.recover(digest, senderSig) !== this.signers[parties.from]) return no({ code: 'BAD_SENDER_SIGNATURE' })
     if (this.sigs.recover(digest, receiverSig) !== this.signers[parties.to]) return no({ code: 'BAD_RECEIVER_SIGNATURE' })
-    const tx = { transfer: t, seq: this.nextSeq, senderSig, receiverSig, leaderSig: '0x' as Hex }
+    const tx = makeReceipted(t, this.nextSeq, senderSig, receiverSig, '0x')
     return ok(this.apply(tx, parties.from, parties.to, transferHash))
   }
 
@@ -229,7 +229,7 @@ export class EpochLedger {
     const at = this.txs.length - 1
     const tx = this.txs[at]
     if (!tx || tx.seq !== seq) return undefined
-    return (this.txs[at] = { ...tx, leaderSig })
+    return (this.txs[at] = makeReceipted(tx.transfer, tx.seq, tx.senderSig, tx.receiverSig, leaderSig))
   }
 
   /** No more transfers: the epoch is being closed. */
@@ -299,7 +299,7 @@ export class EpochLedger {
     this.involvement[from] = (this.involvement[from] ?? 0) + 1
     this.involvement[to] = (this.involvement[to] ?? 0) + 1
     this.ids.add(t.id.toLowerCase())
-    const stored = tx.seq === seq ? tx : { ...tx, seq }
+    const stored = tx.seq === seq ? tx : makeReceipted(tx.transfer, seq, tx.senderSig, tx.receiverSig, tx.leaderSig)
     this.txs.push(stored)
     this.parties.push([from, to])
     this.leaves.push(receiptHash)
