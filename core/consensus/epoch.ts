@@ -33,6 +33,8 @@ export class Epoch {
   private readonly refused = new Map<string, Hex>()
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
+  /** Countersigns we gave this epoch, counted as we sign (our log brings them into countersignsBy after). */
+  private given = 0
   private current: Round | undefined
   /** The last round of this epoch we led: what we answer a challenge with, and whose proposal may still land. */
   led: Round | undefined
@@ -89,6 +91,18 @@ export class Epoch {
     const n = (this.countersignsBy.get(author) ?? 0) + 1
     this.countersignsBy.set(author, n)
     return n <= this.txCap
+  }
+
+  /**
+   * Whether we (member `me`) may countersign one more payment this epoch, counted if so. Past the cap every member
+   * would refuse our countersign and blame us for it (muted after a few dozen, our vote then unheard): the payment
+   * waits for the next epoch instead. Our own countersigns read back from our log after a restart count too.
+   */
+  mayCountersign(me: number): boolean {
+    const n = Math.max(this.given, this.countersignsBy.get(me) ?? 0)
+    if (n >= this.txCap) return false
+    this.given = n + 1
+    return true
   }
 
   /**

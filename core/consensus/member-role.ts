@@ -40,7 +40,7 @@ export class MemberRole {
   constructor(private readonly d: MemberDeps) {}
 
   /** A payment request: countersigned (returned) if it is ours and valid, refused in our log if not. */
-  request(round: Round, author: number, transfer: Transfer, senderSig: Hex): Countersigned | undefined {
+  request(round: Round, epoch: Epoch, author: number, transfer: Transfer, senderSig: Hex): Countersigned | undefined {
     const { members, ownLog } = this.d
     if (members.indexOf(transfer.from) !== author) return void this.d.misbehaviour.blame(author, 'request for someone else\'s transfer')
     if (members.indexOf(transfer.to) !== this.d.me) return undefined
@@ -56,6 +56,9 @@ export class MemberRole {
       ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, transfer: hashTransfer(transfer), reason: refused.code })
       return undefined
     }
+    // At our cap for the epoch: no answer now. The sender sends it again in the next epoch, as any payment the
+    // epoch did not receipt.
+    if (!epoch.mayCountersign(this.d.me)) return undefined
     const receiverSig = this.d.sign(this.d.digests.transfer(transfer))
     this.d.payments.incoming(transfer)
     ownLog.append({ type: 'countersign', transfer, senderSig, receiverSig })

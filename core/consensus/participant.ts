@@ -360,7 +360,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (when !== 'now') return
     switch (e.type) {
       case 'request': {
-        const c = this.memberRole.request(round, author, e.transfer, e.senderSig)
+        const c = this.memberRole.request(round, this.epoch, author, e.transfer, e.senderSig)
         // A paid leader receipts at once rather than when its countersign comes back from its log: the receipt
         // goes out in the same block, one log write instead of two. (The countersign's return finds it admitted.)
         if (c && this.isLeader()) this.onCountersign(this.index, c)
@@ -416,11 +416,13 @@ export class Participant extends EventEmitter<ParticipantEvents> {
    * `count`, beyond the cap (a kept undecoded one was counted when kept).
    */
   private noteCountersign(author: number, c: Countersigned, count: boolean): boolean {
-    // Kept for a later round without any check: no more than the cap lets one member receive in an epoch.
+    // Kept for a later round without any check: no more than the cap lets one member receive in an epoch. Our own
+    // countersign a leader took at once (see handle) is counted once, not again as our log brings it back.
+    const again = author === this.index && this.epoch.countersigned.has(c.transfer.id)
     const refused =
       this.members.indexOf(c.transfer.to) !== author
         ? 'countersign of someone else\'s transfer'
-        : count && !this.epoch.countersignFrom(author)
+        : count && !again && !this.epoch.countersignFrom(author)
           ? 'more countersigns in an epoch than the transfer cap'
           : undefined
     if (refused) {
