@@ -418,7 +418,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private noteCountersign(author: number, c: Countersigned, count: boolean): boolean {
     // Kept for a later round without any check: no more than the cap lets one member receive in an epoch. Our own
     // countersign a leader took at once (see handle) is counted once, not again as our log brings it back.
-    const again = author === this.index && this.epoch.countersigned.has(c.transfer.id)
+    const again = author === this.index && this.epoch.countersigned.get(c.transfer.id)?.receiverSig === c.receiverSig
     const refused =
       this.members.indexOf(c.transfer.to) !== author
         ? 'countersign of someone else\'s transfer'
