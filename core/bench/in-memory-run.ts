@@ -4,7 +4,7 @@ import { parseEther } from 'ethers'
 import { openChannel } from '../../contracts/test/fixture.js'
 import { CHANNEL_LIMITS, startDevnet } from '../chain/index.js'
 import type { Hex } from '../protocol/index.js'
-import { startCluster } from '../testing/cluster.js'
+import { startCluster, startTrading } from '../testing/cluster.js'
 import { payInWindow } from './windowed-load.js'
 
 const now = (): number => performance.now()
@@ -55,9 +55,7 @@ export async function inMemoryRun(total: number, warmUp: number): Promise<{ satu
     // No epoch ends by time; one ends when a member reaches the per-epoch cap (the contract's most, as disputes need).
     const cluster = await startCluster(f.channel, devnet, keys, { timing: { epochMs: 600_000, leaderTimeoutMs: 600_000, chainPollMs: 100 } })
     try {
-      cluster.participants[0]?.closeEpochNow() // epoch 1 credits the deposits
-      await cluster.untilCheckpoint(1n)
-      while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+      await startTrading(cluster)
       const run = (total: number, window: number): Promise<Run> =>
         load(total, window, (from, to) => cluster.participants[from]!.send(to, 1n))
       await run(warmUp, 64) // compiled code, not the first payments' compilation, is what gets measured

@@ -32,9 +32,13 @@ describe('leader stops mid-epoch', () => {
     assert.equal(cluster.participants[0]!.currentLeader, 1)
   }
 
-  /** The checkpoint of epoch 2 on chain. */
-  async function checkpointTwo(f: Awaited<ReturnType<typeof fourMembers>>['f']) {
-    return (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+  /** The checkpoint of epoch 2, once on chain; it must be the next leader's (member 2). */
+  async function landedByTwo({ f, cluster }: Awaited<ReturnType<typeof fourMembers>>) {
+    await cluster.untilCheckpoint(2n, 20_000)
+    const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+    assert.ok(cp)
+    assert.equal(cp.leader, 2, 'the epoch was checkpointed by the next leader')
+    return cp
   }
 
   it('view change, the epoch restarts under the next member, nothing double counted', async () => {
@@ -57,10 +61,7 @@ describe('leader stops mid-epoch', () => {
       assert.deepEqual([change.from, change.to], [1, 2])
       await cluster.restart(1) // it comes back, replays the logs, follows leader 2 and votes
 
-      await cluster.untilCheckpoint(2n, 20_000)
-      const cp = await checkpointTwo(f)
-      assert.ok(cp)
-      assert.equal(cp.leader, 2, 'the epoch was checkpointed by the next leader')
+      const cp = await landedByTwo({ f, cluster })
       assert.equal(cp.txCount, 12, 'every receipted payment once')
       const expected = f.members.map(() => parseEther('1'))
       for (const r of sent) {
@@ -111,10 +112,7 @@ describe('leader stops mid-epoch', () => {
       assert.deepEqual([change.from, change.to], [1, 2])
       release(1)
       await cluster.restart(1)
-      await cluster.untilCheckpoint(2n, 20_000)
-      const cp = await checkpointTwo(f)
-      assert.ok(cp)
-      assert.equal(cp.leader, 2)
+      const cp = await landedByTwo({ f, cluster })
       assert.equal(cp.txCount, 2, 'both payments, the funded one too')
       assert.deepEqual(cp.balances, [parseEther('0.3'), parseEther('1'), parseEther('2.2'), parseEther('0.5')])
       const status = (): string | undefined => p0.transfers().find((t) => t.transfer.id === spending.transfer.id)?.status
@@ -144,10 +142,7 @@ describe('leader stops mid-epoch', () => {
       const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
       assert.deepEqual([change.from, change.to], [1, 2])
       await cluster.restart(1)
-      await cluster.untilCheckpoint(2n, 20_000)
-      const cp = await checkpointTwo(f)
-      assert.ok(cp)
-      assert.equal(cp.leader, 2)
+      const cp = await landedByTwo({ f, cluster })
       assert.equal(cp.txCount, 1, 'the funding payment only')
       assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
       assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
@@ -180,11 +175,9 @@ describe('leader stops mid-epoch', () => {
       await cluster.restart(1)
       // Money for it comes in under the new leader: had the payment been kept waiting, it would now go through.
       assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted')
-      await cluster.untilCheckpoint(2n, 20_000)
-      const cp = await checkpointTwo(f)
-      assert.equal(cp?.leader, 2)
-      assert.equal(cp?.txCount, 1, 'the payment that came in only')
-      assert.deepEqual(cp?.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
+      const cp = await landedByTwo({ f, cluster })
+      assert.equal(cp.txCount, 1, 'the payment that came in only')
+      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
       assert.equal(p0.transfers().find((t) => t.transfer.id === short.transfer.id)?.status, 'rejected', 'what its sender was told stands')
       const byNewLeader = Array.from({ length: cluster.bus.length(2) }, (_, i) => decodeEntry(cluster.bus.entry(2, i)))
       const answer = byNewLeader.find((e) => e.type === 'reject' && e.id === short.transfer.id)

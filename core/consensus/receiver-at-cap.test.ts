@@ -6,7 +6,7 @@ import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
-import { startCluster } from '../testing/cluster.js'
+import { startCluster, startTrading } from '../testing/cluster.js'
 
 describe('a receiver at the transfer cap', () => {
   const devnet = useDevnet()
@@ -16,10 +16,8 @@ describe('a receiver at the transfer cap', () => {
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 60_000, leaderTimeoutMs: 60_000, chainPollMs: 40 } })
     try {
-      cluster.participants[0]!.closeEpochNow() // epoch 1 credits the deposits
-      await cluster.untilCheckpoint(1n)
+      await startTrading(cluster)
       const ps = cluster.participants
-      while (ps.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
       const leader = ps[0]!.currentLeader
       const receiver = (leader + 1) % 4 // not leading epoch 2
       const senders = [0, 1, 2, 3].filter((i) => i !== leader && i !== receiver)

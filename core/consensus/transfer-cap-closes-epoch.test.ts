@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
-import { startCluster } from '../testing/cluster.js'
+import { startCluster, startTrading } from '../testing/cluster.js'
 
 describe('transfer cap', () => {
   const devnet = useDevnet()
@@ -15,10 +15,8 @@ describe('transfer cap', () => {
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 60_000, leaderTimeoutMs: 60_000, chainPollMs: 40 } })
     try {
-      cluster.participants[0]!.closeEpochNow() // epoch 1 credits the deposits
-      await cluster.untilCheckpoint(1n)
+      await startTrading(cluster)
       const p2 = cluster.participants[2]!
-      while (p2.runningEpoch < 2n) await new Promise((r) => setTimeout(r, 20))
       const started = Date.now()
       const sending = Promise.all([1n, 2n, 3n, 4n, 5n].map((amount) => p2.send(0, amount)))
       await cluster.untilCheckpoint(2n, 20_000)

@@ -99,6 +99,13 @@ export async function startCluster(
   }
 }
 
+/** Closes epoch 1, whose checkpoint credits the deposits; resolves once every member runs epoch 2. */
+export async function startTrading(cluster: Cluster): Promise<void> {
+  cluster.participants[0]!.closeEpochNow()
+  await cluster.untilCheckpoint(1n)
+  while (cluster.participants.some((p) => p.runningEpoch < 2n)) await new Promise((r) => setTimeout(r, 20))
+}
+
 /**
  * Epoch 2's leader (member 1) goes silent once epoch 1 is checkpointed; resolves when member 0 has seen the view
  * change hand the epoch to member 2 (channels of four or more, so three votes make the change).
