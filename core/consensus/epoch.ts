@@ -12,7 +12,12 @@ import { Round } from './round.js'
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
   readonly excluded = new Set<number>()
-  readonly countersigned = new Map<string, Countersigned>()
+  /**
+   * Transfers both parties signed this epoch, by transfer hash, not id: a sender reusing another payment's id must
+   * not put its own transfer in that one's place (a restarted round would then lose the payment the id first named).
+   * Of two under one id, the leader's ledger admits one.
+   */
+  private readonly countersigned = new Map<Hex, Countersigned>()
   readonly exitRequests = new Set<number>()
   /** Our own receipts and proposal replayed while another member's round ran: for the round we led. */
   readonly ownLeaderEntries: Array<Extract<Entry, { type: 'receipt' | 'proposal' }>> = []
@@ -73,6 +78,16 @@ export class Epoch {
     )
   }
 
+  /** Keeps a transfer both parties signed, for this epoch's rounds (a round restarted after a view change admits it). */
+  keepCountersigned(c: Countersigned): void {
+    this.countersigned.set(hashTransfer(c.transfer), c)
+  }
+
+  /** Whether this very countersign (the same transfer, the same receiver signature) is kept already. */
+  holdsCountersign(c: Countersigned): boolean {
+    return this.countersigned.get(hashTransfer(c.transfer))?.receiverSig === c.receiverSig
+  }
+
   /** A receipt `author` wrote of this epoch; at most as many per author as a checkpoint can count. */
   noteReceipt(author: number, tx: ReceiptedTransfer): void {
     if (tx.transfer.epoch !== this.number) return
@@ -126,8 +141,8 @@ export class Epoch {
   readmitOrder(): Countersigned[] {
     // The latest earlier round with receipts (one cut short by a quick second view change may have none).
     const replaced = this.rounds.slice(0, -1).reverse().find((r) => r.ledger.seq > 0)
-    const seq = new Map(replaced?.ledger.receipts().map((t) => [t.transfer.id, t.seq]))
-    const place = (c: Countersigned): number => seq.get(c.transfer.id) ?? Number.MAX_SAFE_INTEGER // sort is stable
+    const seq = new Map(replaced?.ledger.receipts().map((t) => [hashTransfer(t.transfer), t.seq]))
+    const place = (c: Countersigned): number => seq.get(hashTransfer(c.transfer)) ?? Number.MAX_SAFE_INTEGER // sort is stable
     return [...this.countersigned.values()].filter((c) => !this.refusedForGood(c.transfer)).sort((a, b) => place(a) - place(b))
   }
 

@@ -418,7 +418,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private noteCountersign(author: number, c: Countersigned, count: boolean): boolean {
     // Kept for a later round without any check: no more than the cap lets one member receive in an epoch. Our own
     // countersign a leader took at once (see handle) is counted once, not again as our log brings it back.
-    const again = author === this.index && this.epoch.countersigned.get(c.transfer.id)?.receiverSig === c.receiverSig
+    const again = author === this.index && this.epoch.holdsCountersign(c)
     const refused =
       this.members.indexOf(c.transfer.to) !== author
         ? 'countersign of someone else\'s transfer'
@@ -429,7 +429,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       this.blame.blame(author, refused)
       return false
     }
-    this.epoch.countersigned.set(c.transfer.id, { transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
+    this.epoch.keepCountersigned({ transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
     this.payments.countersigned(c.transfer.id)
     return true
   }

@@ -33,7 +33,7 @@ function epochWith(receipted: Transfer[], arrived: Transfer[]): Epoch {
   const epoch = new Epoch(2n, { balances: [10n, 0n, 0n], deposited: [10n, 10n, 10n] }, 1024, check)
   const replaced = epoch.newRound(1, members, 2)
   receipted.forEach((t, seq) => assert.ok(replaced.ledger.applyReceipt({ transfer: t, seq, senderSig: sig, receiverSig: sig, leaderSig: sig }, false).ok))
-  for (const t of arrived) epoch.countersigned.set(t.id, { transfer: t, senderSig: sig, receiverSig: sig } satisfies Countersigned)
+  for (const t of arrived) epoch.keepCountersigned({ transfer: t, senderSig: sig, receiverSig: sig } satisfies Countersigned)
   epoch.newRound(2, members, 2)
   return epoch
 }
@@ -44,6 +44,16 @@ describe('readmit order after a view change', () => {
     const late = transfer(1, 0, 1n)
     const order = epochWith(paid.slice(0, 15), [late, ...[...paid].reverse()]).readmitOrder()
     assert.deepEqual(order.map((c) => c.transfer.id), [...paid.slice(0, 15), late, ...paid.slice(15).reverse()].map((t) => t.id))
+  })
+
+  it("a second transfer under a receipted one's id (its sender reusing it) neither replaces it nor takes its place", () => {
+    const paid = transfer(0, 1, 3n)
+    const reused = { ...transfer(0, 2, 4n), id: paid.id }
+    const late = transfer(1, 2, 1n)
+    // Read after the original: keyed by id, the reuse took its place and the payment the replaced round receipted
+    // was gone from the restarted round.
+    const order = epochWith([paid], [late, paid, reused]).readmitOrder()
+    assert.deepEqual(order.map((c) => c.transfer), [paid, late, reused])
   })
 
   it('a transfer a leader refused for good is left out; a refusal naming another transfer under its id is not', () => {
@@ -61,7 +71,7 @@ describe('readmit order after a view change', () => {
     const tooMuch = transfer(1, 2, 50n)
     const epoch = new Epoch(2n, { balances: [10n, 0n, 0n], deposited: [10n, 10n, 10n] }, 1024, check)
     for (const t of [tooMuch, ...[...paid].reverse(), paid[3]!]) {
-      epoch.countersigned.set(t.id, { transfer: t, senderSig: t.from as Hex, receiverSig: t.to as Hex })
+      epoch.keepCountersigned({ transfer: t, senderSig: t.from as Hex, receiverSig: t.to as Hex })
     }
     const round = epoch.newRound(2, members, 2)
     const written: string[] = []
