@@ -9,6 +9,18 @@ import { MAX_COUNT } from './counted-receipts.js'
 import type { Countersigned } from './leader-role.js'
 import { Round } from './round.js'
 
+/**
+ * Countersigns a member may give in an epoch, as a multiple of the transfer cap. Those the leader refuses count
+ * against this bound, not against the cap: a sender short of funds flooding requests at a receiver must not use up
+ * the room its honest payers need (see mayCountersign). It bounds what every member keeps of another's countersigns.
+ */
+export const COUNTERSIGN_SLACK = 2
+/**
+ * The leader's refusals of one sender's payments to us as unpayable (for want of funds, or under an id already
+ * paid) in a round, after which we judge its funds ourselves.
+ */
+const UNPAYABLE_AFTER = 2
+
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
   readonly excluded = new Set<number>()
@@ -40,6 +52,12 @@ export class Epoch {
   private readonly countersignsBy = new Map<number, number>()
   /** Countersigns we gave this epoch, counted as we sign (our log brings them into countersignsBy after). */
   private given = 0
+  /** Our countersigns of this epoch the leader has not answered yet, by transfer id: whose, how much, which transfer. */
+  private readonly unanswered = new Map<string, { from: number; amount: bigint; hash: Hex }>()
+  /** How many of our countersigns the leader refused this epoch (they do not count against our cap). */
+  private refusedOfOurs = 0
+  /** By sender: how many of its payments to us the round's leader refused as unpayable. */
+  private readonly unpayable = new Map<number, number>()
   private current: Round | undefined
   /** The last round of this epoch we led: what we answer a challenge with, and whose proposal may still land. */
   led: Round | undefined
@@ -101,23 +119,73 @@ export class Epoch {
     return [...(this.receiptsRead.get(author)?.values() ?? [])]
   }
 
-  /** Counts a countersign by `author`; false once it has sent more than the transfer cap allows it to receive. */
+  /** Counts a countersign by `author`; false once it has given more than a member may in an epoch. */
   countersignFrom(author: number): boolean {
     const n = (this.countersignsBy.get(author) ?? 0) + 1
     this.countersignsBy.set(author, n)
-    return n <= this.txCap
+    return n <= COUNTERSIGN_SLACK * this.txCap
   }
 
   /**
-   * Whether we (member `me`) may countersign one more payment this epoch, counted if so. Past the cap every member
-   * would refuse our countersign and blame us for it (muted after a few dozen, our vote then unheard): the payment
-   * waits for the next epoch instead. Our own countersigns read back from our log after a restart count too.
+   * Whether we (member `me`) may countersign one more payment this epoch. At most the cap of them may be admitted
+   * or still unanswered (the leader cannot count more for us), and at most COUNTERSIGN_SLACK times the cap in all:
+   * past that every member would refuse our countersign and blame us for it (muted after a few dozen, our vote then
+   * unheard). A payment we do not answer waits for the next epoch. Our own countersigns read back from our log
+   * after a restart count too (those the leader refused before it then count as if admitted: fewer, not more).
    */
   mayCountersign(me: number): boolean {
     const n = Math.max(this.given, this.countersignsBy.get(me) ?? 0)
-    if (n >= this.txCap) return false
-    this.given = n + 1
-    return true
+    return n < COUNTERSIGN_SLACK * this.txCap && n - this.refusedOfOurs < this.txCap
+  }
+
+  /**
+   * We (member `me`) countersigned transfer `t` from member `from`: counted, and unanswered until the leader receipts
+   * or refuses it.
+   */
+  countersigning(me: number, t: Transfer, from: number): void {
+    this.given = Math.max(this.given, this.countersignsBy.get(me) ?? 0) + 1
+    this.unanswered.set(t.id, { from, amount: t.amount, hash: hashTransfer(t) })
+  }
+
+  /**
+   * A leader of this epoch receipted transfer `t`: if we countersigned it, it is answered. If we countersigned
+   * another under its id (its sender reusing it), ours never will be (the ledger refuses a paid id without a word):
+   * it is taken as refused.
+   */
+  leaderReceipted(t: Transfer): void {
+    const ours = this.unanswered.get(t.id)
+    if (!ours) return
+    this.unanswered.delete(t.id)
+    if (ours.hash !== hashTransfer(t)) this.refusedOne(ours.from, true)
+  }
+
+  /**
+   * A leader of this epoch refused the transfer `id` with hash `hash` for `reason`. If we countersigned it, it
+   * leaves room under our cap, and refused for want of funds it counts against its sender.
+   */
+  leaderRefused(id: string, hash: Hex, reason: string): void {
+    const ours = this.unanswered.get(id)
+    if (!ours || ours.hash !== hash.toLowerCase()) return
+    this.unanswered.delete(id)
+    this.refusedOne(ours.from, reason === 'OVERDRAFT')
+  }
+
+  private refusedOne(from: number, unpayable: boolean): void {
+    this.refusedOfOurs++
+    if (unpayable) this.unpayable.set(from, (this.unpayable.get(from) ?? 0) + 1)
+  }
+
+  /**
+   * Whether a payment of `amount` from member `from` is short of funds by our own count: judged only for a sender
+   * the round's leader refused as unpayable a few times (our view of a balance lags the leader's, so an honest
+   * sender is not held to it), and then what we countersigned for it and the leader has not answered counts as
+   * spent: a burst of requests each within its balance is short together.
+   */
+  shortOfFunds(from: number, amount: bigint, balance: bigint): boolean {
+    if ((this.unpayable.get(from) ?? 0) < UNPAYABLE_AFTER) return false
+    let pending = 0n
+    for (const u of this.unanswered.values()) if (u.from === from) pending += u.amount
+    return balance - pending < amount
   }
 
   /**
@@ -126,7 +194,7 @@ export class Epoch {
    */
   keepCountersign(author: number, bytes: Uint8Array): boolean {
     const n = this.countersignsBy.get(author) ?? 0
-    if (n >= this.txCap) return false
+    if (n >= COUNTERSIGN_SLACK * this.txCap) return false
     this.countersignsBy.set(author, n + 1)
     // A copy: the bytes may be a view into a whole log block, which would stay in memory with it.
     this.kept.push({ author, bytes: bytes.slice() })
@@ -184,6 +252,7 @@ export class Epoch {
       },
       this.check,
     )
+    this.unpayable.clear() // what one leader said of a sender's funds is not held against it under the next
     this.current = new Round(this.number, leader, ledger)
     this.rounds.push(this.current)
     if (leader === me) this.led = this.current

@@ -56,9 +56,12 @@ export class MemberRole {
       ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, transfer: hashTransfer(transfer), reason: refused.code })
       return undefined
     }
-    // At our cap for the epoch: no answer now. The sender sends it again in the next epoch, as any payment the
-    // epoch did not receipt.
-    if (!epoch.mayCountersign(this.d.me)) return undefined
+    // At our cap for the epoch, or short of funds by our own count from a sender the leader keeps refusing as
+    // unpayable (a flood of such requests would use up our room to be paid: Epoch.shortOfFunds): no answer now.
+    // The sender sends it again in the next epoch, as any payment the epoch did not receipt. Not a refusal: our
+    // view of its balance may lag, and a refusal would be final; nor a write of ours for each request of a flood.
+    if (!epoch.mayCountersign(this.d.me) || epoch.shortOfFunds(author, transfer.amount, round.ledger.balanceOf(author))) return undefined
+    epoch.countersigning(this.d.me, transfer, author)
     const receiverSig = this.d.sign(this.d.digests.transfer(transfer))
     this.d.payments.incoming(transfer)
     ownLog.append({ type: 'countersign', transfer, senderSig, receiverSig })

@@ -21,13 +21,14 @@ export class OwnLog {
 
   /** Notes an entry the log already holds (our own, replayed or delivered back). */
   remember(e: Entry): void {
-    this.keysOf(entryEpoch(e))?.add(entryKey(e))
+    const said = this.keysOf(entryEpoch(e))
+    said?.add(entryKey(e))
+    if (said && (e.type === 'countersign' || e.type === 'reject')) said.add(answerKey(e.type === 'reject' ? e.id : e.transfer.id))
   }
 
   /** Whether we have answered a request of `epoch` (countersigned or refused it): a receiver answers once. */
   answered(epoch: bigint, transferId: Hex): boolean {
-    const said = this.said.get(epoch)
-    return !!said && (said.has(countersignKey(transferId)) || said.has(rejectKey(transferId)))
+    return this.said.get(epoch)?.has(answerKey(transferId)) ?? false
   }
 
   /** The epochs before `epoch` are over: their decisions are forgotten, and no longer noted. */
@@ -47,10 +48,8 @@ export class OwnLog {
   append(...entries: Entry[]): void {
     if (this.closed) return
     const fresh = entries.filter((e) => {
-      const key = entryKey(e)
-      const said = this.keysOf(entryEpoch(e))
-      if (said?.has(key)) return false
-      said?.add(key)
+      if (this.keysOf(entryEpoch(e))?.has(entryKey(e))) return false
+      this.remember(e)
       return true
     })
     if (fresh.length === 0) return
@@ -67,9 +66,8 @@ export class OwnLog {
   }
 }
 
-/** The keys of the two answers to a request: its receiver says one or the other, once. */
-const countersignKey = (id: Hex): string => `countersign:${id}`
-const rejectKey = (id: Hex): string => `reject:${id}` // a leader's refusal is the one answer from it too
+/** A request's receiver answers it once, countersigned or refused, whichever transfer comes under its id. */
+const answerKey = (id: Hex): string => `answer:${id}`
 
 /** Identifies an entry's decision, so the same decision is never written twice. */
 function entryKey(e: Entry): string {
@@ -77,11 +75,13 @@ function entryKey(e: Entry): string {
     case 'request':
       return `request:${e.transfer.id}`
     case 'countersign':
-      return countersignKey(e.transfer.id)
+      return `countersign:${e.transfer.id}`
     case 'receipt':
       return `receipt:${e.tx.transfer.id}:${e.tx.seq}`
     case 'reject':
-      return rejectKey(e.id)
+      // With the transfer: a leader refuses each transfer that comes under one id (a sender reusing it), so that a
+      // receiver that countersigned the later one hears it was refused.
+      return `reject:${e.id}:${e.transfer.toLowerCase()}`
     case 'proposal':
       return `proposal:${e.checkpoint.epoch}:${e.checkpoint.leader}`
     case 'vote':

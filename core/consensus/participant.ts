@@ -115,7 +115,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.digests = new ChannelDigests(await chain.domain())
     const roles = { me: this.index, digests: this.digests, sign: (d: Hex) => sign(this.opts.privateKey, d), members: this.members }
     const shared = { ...roles, ownLog: this.ownLog, misbehaviour: this.blame, conduct: this.conduct, view: (r: Round) => this.view(r), log: this.log }
-    this.leaderRole = new LeaderRole({ ...shared, chain, receipted: (tx) => this.payments.receipted(tx, this.index), submitted: () => void this.watch.read() })
+    const receipted = (tx: ReceiptedTransfer): void => {
+      this.payments.receipted(tx, this.index)
+      this.epoch.leaderReceipted(tx.transfer)
+    }
+    this.leaderRole = new LeaderRole({ ...shared, chain, receipted, submitted: () => void this.watch.read() })
     const idle = async (): Promise<boolean> => this.epoch.idle(await this.members.refresh())
     this.timers = new RoundTimers(this.index, this.timing, this.queue, this.leaderRole, this.viewChange, () => this.closeEpoch(), () => this.round, idle)
     const { payments, disputes, address, timing } = this
@@ -369,12 +373,15 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       case 'countersign':
         return this.onCountersign(author, e)
       case 'receipt':
-        if (!this.isLeader()) this.memberRole.receipt(round, author, e.tx) // the leader's own is applied already
-        return
+        if (this.isLeader()) return // the leader's own is applied already
+        this.memberRole.receipt(round, author, e.tx)
+        return this.epoch.leaderReceipted(e.tx.transfer)
       case 'reject': {
-        // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
-        if (refusedForGood(e.reason) && e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
-          this.epoch.noteRefusal(e.id, e.transfer)
+        if (e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
+          // A leader's answer to a transfer we may have countersigned (Epoch.mayCountersign, shortOfFunds).
+          this.epoch.leaderRefused(e.id, e.transfer, e.reason)
+          // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
+          if (refusedForGood(e.reason)) this.epoch.noteRefusal(e.id, e.transfer)
         }
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
         if (!this.payments.refused(e.id, e.transfer, e.reason, judges)) this.blame.blame(author, 'rejection of a transfer not its to judge')
@@ -408,7 +415,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   private onCountersign(author: number, c: Countersigned): void {
     if (!this.noteCountersign(author, c, true) || !this.isLeader() || this.epoch.refusedForGood(c.transfer)) return
-    if (this.leaderRole.admit(this.round, c, author)) void this.closeEpoch()
+    if (this.leaderRole.admit(this.round, c, author)) this.closeAtCap()
   }
 
   /**
@@ -423,7 +430,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       this.members.indexOf(c.transfer.to) !== author
         ? 'countersign of someone else\'s transfer'
         : count && !again && !this.epoch.countersignFrom(author)
-          ? 'more countersigns in an epoch than the transfer cap'
+          ? 'more countersigns in an epoch than a member may give'
           : undefined
     if (refused) {
       this.blame.blame(author, refused)
@@ -432,6 +439,15 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.epoch.keepCountersigned({ transfer: c.transfer, senderSig: c.senderSig, receiverSig: c.receiverSig })
     this.payments.countersigned(c.transfer.id)
     return true
+  }
+
+  /**
+   * A member reached the transfer cap: the epoch closes now, trading first (at once, before the next countersign),
+   * then the proposal. A failure (the chain unreachable as the members are read) is said; the round's timers then
+   * take over (no proposal: a view change).
+   */
+  private closeAtCap(): void {
+    this.closeEpoch().catch((err: unknown) => this.log(`closing the epoch at the transfer cap failed: ${errorMessage(err)}`))
   }
 
   private async closeEpoch(): Promise<void> {
@@ -465,7 +481,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         const e = this.inbox.decode(author, bytes)
         if (e?.type === 'countersign' && !this.blame.muted(author)) this.noteCountersign(author, e, false)
       }
-      if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) void this.closeEpoch()
+      if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) this.closeAtCap()
     }
     this.timers.start(round, this.timing.epochMs)
     // Ahead of what came after them: a held-back receipt must be in the ledger before the proposal that counts it.
