@@ -174,11 +174,11 @@ export class Disputes {
    * What a contested checkpoint of `leader` in `epoch` counted for us (`me`) after our challenge, by transfer id with
    * its seq: the good entries of the leader's answer, read from the chain. Undefined if we have no such answer.
    */
-  covered(epoch: bigint, leader: number, me: string, by: { account: string; digests: ChannelDigests }): Map<string, number> | undefined {
+  covered(epoch: bigint, leader: number, me: string, by: { account: string; digests: ChannelDigests }): Map<string, ReceiptedTransfer> | undefined {
     const a = this.answer
     if (!a || a.epoch !== epoch || a.leader !== leader) return undefined
     const counted = countedEntries(a.list, { epoch, me, leader: by.account, digests: by.digests })
-    return new Map(counted.map((t) => [t.transfer.id, t.seq]))
+    return new Map(counted.map((t) => [t.transfer.id, t]))
   }
 
   /**
@@ -189,7 +189,7 @@ export class Disputes {
     lost: LostChallenge,
     me: string,
     by: { account: string; digests: ChannelDigests },
-  ): Promise<Map<string, number> | undefined> {
+  ): Promise<Map<string, ReceiptedTransfer> | undefined> {
     await this.readAnswer(lost, lost.answerTxs)
     return this.covered(lost.epoch, lost.leader, me, by)
   }

@@ -76,9 +76,9 @@ export class Epoch {
    * The transfers a landed checkpoint of this epoch covers, by id with their seq, when one of our rounds holds
    * exactly its receipts (same leader, and the root of its first `count` receipts is the checkpoint's).
    */
-  covered(leader: number, count: number, root: Hex): Map<string, number> | undefined {
+  covered(leader: number, count: number, root: Hex): Map<string, ReceiptedTransfer> | undefined {
     const basis = this.rounds.find((r) => r.leader === leader && r.ledger.rootOf(count) === root)
-    return basis && new Map(basis.ledger.receipts().slice(0, count).map((t) => [t.transfer.id, t.seq]))
+    return basis && new Map(basis.ledger.receipts().slice(0, count).map((t) => [t.transfer.id, t]))
   }
 
   /**
@@ -161,13 +161,14 @@ export class Epoch {
 
   /**
    * A leader of this epoch refused the transfer `id` with hash `hash` for `reason`. If we countersigned it, it
-   * leaves room under our cap, and refused for want of funds it counts against its sender.
+   * leaves room under our cap, and refused for want of funds by the running round's leader (`current`) it counts
+   * against its sender.
    */
-  leaderRefused(id: string, hash: Hex, reason: string): void {
+  leaderRefused(id: string, hash: Hex, reason: string, current: boolean): void {
     const ours = this.unanswered.get(id)
     if (!ours || ours.hash !== hash.toLowerCase()) return
     this.unanswered.delete(id)
-    this.refusedOne(ours.from, reason === 'OVERDRAFT')
+    this.refusedOne(ours.from, current && reason === 'OVERDRAFT')
   }
 
   private refusedOne(from: number, unpayable: boolean): void {

@@ -379,7 +379,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       case 'reject': {
         if (e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
           // A leader's answer to a transfer we may have countersigned (Epoch.mayCountersign, shortOfFunds).
-          this.epoch.leaderRefused(e.id, e.transfer, e.reason)
+          this.epoch.leaderRefused(e.id, e.transfer, e.reason, author === round.leader)
           // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
           if (refusedForGood(e.reason)) this.epoch.noteRefusal(e.id, e.transfer)
         }

@@ -119,7 +119,7 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
   })
 
   it('restarted after a dispute it lost, links the counted re-issue to its first id and never sends that again', () => {
-    const { payments, entry, someoneElses, request, me, them } = setup()
+    const { payments, receipt, entry, someoneElses, request, me, them } = setup()
     // Found by the 30-minute soak, where one send was debited twice: our payment missed epoch 88 and went out again in
     // 89 as its first re-issue, which leader 5 counted in 89 after we (restarted, behind) challenged and lost. After
     // the next restart the re-issue was read from the lost dispute's answer as a record of its own, the first id was
@@ -131,7 +131,7 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
     payments.counted.checkpoints.set(89n, { leader: LEADER, count: 1, root: `0x${'cd'.repeat(32)}` })
     payments.carryOver(94n, () => {})
     payments.lostDispute(89n, LEADER)
-    payments.coveredInPast(89n, new Map([[reissue.id, 0]]))
+    payments.coveredInPast(89n, new Map([[reissue.id, receipt(reissue, 0)]]))
     for (const t of [first, reissue]) assert.deepEqual(payments.rememberPast(request(t), 0, true), [])
     assert.deepEqual(payments.rememberPast(entry(counted88), 3, false), [], 'not sent again: its re-issue was paid')
     assert.deepEqual(
@@ -139,6 +139,23 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
       [[first.id, reissue.id, 'checkpointed']],
       'one payment, paid once',
     )
+  })
+
+  it("a receipt, or a checkpoint, of another transfer under a copy of our payment's id does not pay ours", async () => {
+    const { payments, pay, receipt, them } = setup()
+    const p = pay(5n)
+    // Its sender reused our id (the leader then refuses ours as a duplicate, silently): its receipt, read by every
+    // member, and the checkpoint that counts it must not show our payment paid, on either side.
+    const copy = receipt({ ...p.record.transfer, from: them, to: Wallet.createRandom().address, amount: 1n }, 0)
+    payments.receipted(copy, LEADER)
+    assert.equal(p.record.status, 'requested')
+    payments.landed(7n, { leader: LEADER, count: 1, root: merkleRoot([receiptLeaf(copy)]) }, new Map([[copy.transfer.id, copy]]))
+    await tick()
+    assert.notEqual(p.record.status, 'checkpointed')
+    assert.equal(p.settled.record, undefined)
+    // Our own receipt still does.
+    payments.receipted(receipt(p.record.transfer, 1), LEADER)
+    assert.equal(p.record.status, 'receipted')
   })
 
   it('known unpaid after its last re-issue, ends refused', async () => {

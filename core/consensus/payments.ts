@@ -28,6 +28,23 @@ export interface TransferRecord {
  * The id a payment first sent as `firstId` carries on its `retry`-th re-issue. Derived, so the receiver and a
  * restarted sender recognise a re-issue as the same payment and show it once.
  */
+/** What a landed checkpoint counted, by transfer id: the transfer as receipted, with its seq. */
+export type Covered = ReadonlyMap<string, ReceiptedTransfer>
+
+/** Whether `a` and `b` are the same transfer, not only the same id. */
+function sameTransfer(a: Transfer, b: Transfer): boolean {
+  return a === b || hashTransfer(a) === hashTransfer(b)
+}
+
+/**
+ * The seq under which `covered` counted transfer `t`; undefined if it did not, also if it counted another transfer
+ * under a copy of its id, which does not pay this one.
+ */
+function coveredSeq(covered: Covered, t: Transfer): number | undefined {
+  const tx = covered.get(t.id)
+  return tx && sameTransfer(tx.transfer, t) ? tx.seq : undefined
+}
+
 export function reissueId(firstId: Hex, retry: number): Hex {
   return `0x${keccak(Buffer.concat([fromHex(firstId, 16), Buffer.from([retry])])).toString('hex', 0, 16)}`
 }
@@ -70,7 +87,7 @@ export class Payments {
   /** Every landed checkpoint, and what recent ones counted once their receipts tell. */
   readonly counted = new CountedReceipts()
   /** Past epochs whose landed checkpoint we know exactly (a dispute we lost): transfer id to seq. */
-  private readonly pastCovered = new Map<bigint, ReadonlyMap<string, number>>()
+  private readonly pastCovered = new Map<bigint, Covered>()
   /**
    * Past epochs with payments of ours whose outcome we do not know yet (the checkpoint landed before we read the
    * receipts it counts, or we were away): open, neither refused nor sent again, until its receipts tell.
@@ -150,7 +167,9 @@ export class Payments {
   /** Receipted by `leader` with the seq `tx` carries. */
   receipted(tx: ReceiptedTransfer, leader: number): void {
     const own = this.records.get(tx.transfer.id)
-    if (!own) return
+    // Only our own transfer: a receipt of another under a copy of our id (its sender reusing it; the leader refuses
+    // ours then as a duplicate, without a word) does not pay ours.
+    if (!own || !sameTransfer(own.transfer, tx.transfer)) return
     // Seen pushed, then again from the log: one change.
     if (own.status === 'receipted' && own.seq === tx.seq && own.receiptLeader === leader) return
     own.seq = tx.seq
@@ -191,13 +210,13 @@ export class Payments {
    * an outgoing payment it may or may not cover waits, neither refused nor sent again, until that leader's
    * receipts are read up to `count` (`seen`: those we hold already, as its leader wrote them), which tells.
    */
-  landed(epoch: bigint, checkpoint: LandedCheckpoint, covered: ReadonlyMap<string, number> | undefined, seen: readonly ReceiptedTransfer[] = []): void {
+  landed(epoch: bigint, checkpoint: LandedCheckpoint, covered: Covered | undefined, seen: readonly ReceiptedTransfer[] = []): void {
     const { leader, count } = checkpoint
     this.counted.checkpoints.set(epoch, checkpoint)
     for (const r of this.records.values()) {
       if (r.transfer.epoch !== epoch || r.status === 'checkpointed' || r.status === 'rejected') continue
       const seq = covered
-        ? covered.get(r.transfer.id)
+        ? coveredSeq(covered, r.transfer)
         : r.status === 'receipted' && r.receiptLeader === leader && (r.seq ?? count) < count ? r.seq : undefined
       if (seq !== undefined) {
         r.seq = seq
@@ -264,10 +283,9 @@ export class Payments {
       const leader = this.counted.checkpoints.get(epoch)?.leader ?? -1
       for (const record of this.records.values()) {
         if (record.transfer.epoch !== epoch) continue
-        const tx = outcome.get(record.transfer.id)
-        // Only our own transfer: another's under a copy of our id does not pay ours.
-        if (tx && hashTransfer(tx.transfer) === hashTransfer(record.transfer)) {
-          if (record.status !== 'checkpointed') this.checkpointed(record, tx.seq, leader)
+        const seq = coveredSeq(outcome, record.transfer)
+        if (seq !== undefined) {
+          if (record.status !== 'checkpointed') this.checkpointed(record, seq, leader)
         } else unpaid.push({ record, epoch })
       }
     }
@@ -319,7 +337,7 @@ export class Payments {
   }
 
   /** Before the logs replay: what the landed checkpoint of a past epoch covered, when we know it exactly. */
-  coveredInPast(epoch: bigint, covered: ReadonlyMap<string, number>): void {
+  coveredInPast(epoch: bigint, covered: Covered): void {
     this.pastCovered.set(epoch, covered)
   }
 
@@ -338,7 +356,8 @@ export class Payments {
       // The re-issue of an earlier payment is that payment: one record, so the earlier id is never sent again.
       const earlier = this.reissueOf(e.transfer)
       if (earlier) this.rename(earlier, e.transfer)
-      const seq = this.pastCovered.get(e.transfer.epoch)?.get(e.transfer.id)
+      const covered = this.pastCovered.get(e.transfer.epoch)
+      const seq = covered && coveredSeq(covered, e.transfer)
       if (seq !== undefined) {
         // Counted by the checkpoint though no receipt of it is in any log (the leader hid it, and won our dispute).
         const direction = e.type === 'request' ? 'out' : 'in'
