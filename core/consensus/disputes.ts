@@ -171,8 +171,8 @@ export class Disputes {
   }
 
   /**
-   * What a contested checkpoint of `leader` in `epoch` counted for us (`me`) after our challenge, by transfer id with
-   * its seq: the good entries of the leader's answer, read from the chain. Undefined if we have no such answer.
+   * What a contested checkpoint of `leader` in `epoch` counted for us (`me`) after our challenge, by transfer id: the
+   * good entries of the leader's answer, read from the chain. Undefined if we have no such answer.
    */
   covered(epoch: bigint, leader: number, me: string, by: { account: string; digests: ChannelDigests }): Map<string, ReceiptedTransfer> | undefined {
     const a = this.answer

@@ -73,7 +73,7 @@ export class Epoch {
   ) {}
 
   /**
-   * The transfers a landed checkpoint of this epoch covers, by id with their seq, when one of our rounds holds
+   * The transfers a landed checkpoint of this epoch covers, by id (as receipted), when one of our rounds holds
    * exactly its receipts (same leader, and the root of its first `count` receipts is the checkpoint's).
    */
   covered(leader: number, count: number, root: Hex): Map<string, ReceiptedTransfer> | undefined {

@@ -24,10 +24,6 @@ export interface TransferRecord {
   firstId?: Hex
 }
 
-/**
- * The id a payment first sent as `firstId` carries on its `retry`-th re-issue. Derived, so the receiver and a
- * restarted sender recognise a re-issue as the same payment and show it once.
- */
 /** What a landed checkpoint counted, by transfer id: the transfer as receipted, with its seq. */
 export type Covered = ReadonlyMap<string, ReceiptedTransfer>
 
@@ -45,6 +41,10 @@ function coveredSeq(covered: Covered, t: Transfer): number | undefined {
   return tx && sameTransfer(tx.transfer, t) ? tx.seq : undefined
 }
 
+/**
+ * The id a payment first sent as `firstId` carries on its `retry`-th re-issue. Derived, so the receiver and a
+ * restarted sender recognise a re-issue as the same payment and show it once.
+ */
 export function reissueId(firstId: Hex, retry: number): Hex {
   return `0x${keccak(Buffer.concat([fromHex(firstId, 16), Buffer.from([retry])])).toString('hex', 0, 16)}`
 }
@@ -86,7 +86,7 @@ export class Payments {
   private readonly awaiting = new Map<string, TransferRecord>()
   /** Every landed checkpoint, and what recent ones counted once their receipts tell. */
   readonly counted = new CountedReceipts()
-  /** Past epochs whose landed checkpoint we know exactly (a dispute we lost): transfer id to seq. */
+  /** Past epochs whose landed checkpoint we know exactly (a dispute we lost): the transfers it counted, by id. */
   private readonly pastCovered = new Map<bigint, Covered>()
   /**
    * Past epochs with payments of ours whose outcome we do not know yet (the checkpoint landed before we read the
@@ -203,7 +203,7 @@ export class Payments {
 
   /**
    * The checkpoint of `epoch` by `leader`, covering `count` receipts, landed. Final is only what it covers. With
-   * `covered` (its transfers by id and seq, known from a round of ours that holds exactly its receipts, or from the
+   * `covered` (the transfers it counted, by id, known from a round of ours that holds exactly its receipts, or from the
    * leader's list in a dispute we lost) that is exact: a payment of ours it covers is final even if we never saw its
    * receipt; an incoming one it does not cover ends refused (its sender pays again under a new id) and an outgoing
    * one goes out again with the next epoch. Without it only that leader's receipts below `count` count as final;
