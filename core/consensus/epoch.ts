@@ -134,8 +134,13 @@ export class Epoch {
    * after a restart count too (those the leader refused before it then count as if admitted: fewer, not more).
    */
   mayCountersign(me: number): boolean {
-    const n = Math.max(this.given, this.countersignsBy.get(me) ?? 0)
+    const n = this.givenBy(me)
     return n < COUNTERSIGN_SLACK * this.txCap && n - this.refusedOfOurs < this.txCap
+  }
+
+  /** Countersigns we (member `me`) gave this epoch: counted as we sign, or read back from our log after a restart. */
+  private givenBy(me: number): number {
+    return Math.max(this.given, this.countersignsBy.get(me) ?? 0)
   }
 
   /**
@@ -143,7 +148,7 @@ export class Epoch {
    * or refuses it.
    */
   countersigning(me: number, t: Transfer, from: number): void {
-    this.given = Math.max(this.given, this.countersignsBy.get(me) ?? 0) + 1
+    this.given = this.givenBy(me) + 1
     this.unanswered.set(t.id, { from, amount: t.amount, hash: hashTransfer(t) })
   }
 

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
-import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
-import { decodeEntry, encodeEntry } from '../protocol/entries.js'
+import { useDevnet } from '../../contracts/test/fixture.js'
+import { encodeEntry } from '../protocol/entries.js'
 import { ChannelDigests, randomTransferId, signDigest } from '../protocol/signatures.js'
 import type { Hex, Transfer } from '../protocol/types.js'
-import { startCluster, startTrading } from '../testing/cluster.js'
+import { cappedChannel, logged, type Cluster } from '../testing/cluster.js'
 import { TransferRejected, type TransferRecord } from './participant.js'
 
 const TX_CAP = 4
@@ -28,18 +28,26 @@ function refusals(settled: PromiseSettledResult<TransferRecord>[]): Array<{ code
   })
 }
 
+/** Epoch 2's leader, and the three others: one paid, one flooding it, one paying it honestly. */
+function roles(cluster: Cluster) {
+  const ps = cluster.participants
+  const leader = ps[0]!.currentLeader
+  const [receiver, flooder, honest] = [1, 2, 3].map((k) => (leader + k) % 4) as [number, number, number]
+  return { ps, leader, receiver, flooder, honest }
+}
+
+/** Resolves once `done` holds, or rejects after `ms`. */
+function until(ms: number, done: () => boolean, what: string): Promise<void> {
+  return within(ms, (async () => { while (!done()) await new Promise((r) => setTimeout(r, 20)) })(), what)
+}
+
 describe('a flood of requests its sender cannot pay', () => {
   const devnet = useDevnet()
 
   it("does not use up the receiver's room: honest payments to it land in the same epoch, no member blamed", async () => {
-    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1'), params: { txCap: TX_CAP } })
-    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 60_000, leaderTimeoutMs: 60_000, chainPollMs: 40 } })
+    const { f, cluster } = await cappedChannel(devnet(), 4, TX_CAP)
     try {
-      await startTrading(cluster)
-      const ps = cluster.participants
-      const leader = ps[0]!.currentLeader
-      const [receiver, flooder, honest] = [1, 2, 3].map((k) => (leader + k) % 4) as [number, number, number]
+      const { ps, receiver, flooder, honest } = roles(cluster)
 
       // As many requests as the cap, each for twice what the flooder holds: the receiver countersigns them (its view
       // of the flooder's balance may lag, so it leaves funds to the leader), the leader refuses them all.
@@ -54,7 +62,7 @@ describe('a flood of requests its sender cannot pay', () => {
 
       // The receiver still has its whole cap to be paid with, in this epoch (60 s long: only the cap closes it).
       const paid = await within(15_000, Promise.all(Array.from({ length: TX_CAP }, (_, i) => ps[honest]!.send(receiver, 1000n + BigInt(i)))), 'the honest payments')
-      const receiverLog = Array.from({ length: cluster.bus.length(receiver) }, (_, i) => decodeEntry(cluster.bus.entry(receiver, i)))
+      const receiverLog = logged(cluster, receiver)
       for (const { transfer } of more) {
         assert.equal(transfer.amount, parseEther('2'))
         const answers = receiverLog.filter((e) => (e.type === 'reject' && e.id === transfer.id) || (e.type === 'countersign' && e.transfer.id === transfer.id))
@@ -77,14 +85,9 @@ describe('a flood of requests its sender cannot pay', () => {
   })
 
   it("under ids the leader already refused other transfers by: the leader refuses each, the receiver's room comes back", async () => {
-    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1'), params: { txCap: TX_CAP } })
-    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 60_000, leaderTimeoutMs: 60_000, chainPollMs: 40 } })
+    const { f, cluster } = await cappedChannel(devnet(), 4, TX_CAP)
     try {
-      await startTrading(cluster)
-      const ps = cluster.participants
-      const leader = ps[0]!.currentLeader
-      const [receiver, flooder, honest] = [1, 2, 3].map((k) => (leader + k) % 4) as [number, number, number]
+      const { ps, leader, receiver, flooder, honest } = roles(cluster)
       const digests = new ChannelDigests(await f.channel.domain())
       /** The flooder's own request (its log, pushed to the payee), written by hand to choose its id. */
       const request = async (to: number, id: Hex): Promise<void> => {
@@ -92,16 +95,19 @@ describe('a flood of requests its sender cannot pay', () => {
         const senderSig = signDigest(f.member(flooder).key, digests.transfer(transfer))
         await cluster.bus.connect(flooder).append([encodeEntry({ type: 'request', transfer, senderSig })], [[to]])
       }
-      const refusedBy = (author: number, id: Hex): number =>
-        Array.from({ length: cluster.bus.length(author) }, (_, i) => decodeEntry(cluster.bus.entry(author, i))).filter((e) => e.type === 'reject' && e.id === id).length
       const ids = Array.from({ length: TX_CAP }, () => randomTransferId())
+      /** Whether the leader's log refuses every one of `ids` at least `times` times. */
+      const refused = (times: number) => (): boolean => {
+        const rejects = logged(cluster, leader).flatMap((e) => (e.type === 'reject' ? [e.id] : []))
+        return ids.every((id) => rejects.filter((r) => r === id).length >= times)
+      }
       // Payments to the leader it cannot fund: the leader, their receiver, countersigns and refuses each.
       for (const id of ids) await request(leader, id)
-      await within(20_000, (async () => { while (ids.some((id) => refusedBy(leader, id) < 1)) await new Promise((r) => setTimeout(r, 20)) })(), 'the refusals')
+      await until(20_000, refused(1), 'the refusals')
       // Then as many to the receiver under the same ids: refused by the leader too (a refusal was once written per
       // id, so these went unanswered and the receiver's room stayed taken).
       for (const id of ids) await request(receiver, id)
-      await within(20_000, (async () => { while (ids.some((id) => refusedBy(leader, id) < 2)) await new Promise((r) => setTimeout(r, 20)) })(), 'the second refusals')
+      await until(20_000, refused(2), 'the second refusals')
       const paid = await within(15_000, Promise.all(Array.from({ length: TX_CAP }, (_, i) => ps[honest]!.send(receiver, 1000n + BigInt(i)))), 'the honest payments')
       for (const r of paid) assert.equal(r.transfer.epoch, 2n, 'paid in the epoch of the flood')
       await cluster.untilCheckpoint(2n, 20_000) // the receiver at the cap closes the epoch

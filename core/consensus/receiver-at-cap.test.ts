@@ -3,20 +3,15 @@
 // The leader being paid counts its own countersigns once, though it takes them before its log brings them back.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseEther } from 'ethers'
-import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
-import type { Hex } from '../protocol/types.js'
-import { startCluster, startTrading } from '../testing/cluster.js'
+import { useDevnet } from '../../contracts/test/fixture.js'
+import { cappedChannel } from '../testing/cluster.js'
 
 describe('a receiver at the transfer cap', () => {
   const devnet = useDevnet()
 
   it('countersigns no more than the cap in an epoch; every payment lands in a later one, no member blamed', async () => {
-    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1'), params: { txCap: 4 } })
-    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 60_000, leaderTimeoutMs: 60_000, chainPollMs: 40 } })
+    const { f, cluster } = await cappedChannel(devnet(), 4, 4)
     try {
-      await startTrading(cluster)
       const ps = cluster.participants
       const leader = ps[0]!.currentLeader
       const receiver = (leader + 1) % 4 // not leading epoch 2

@@ -3,19 +3,15 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
-import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
-import type { Hex } from '../protocol/types.js'
-import { startCluster, startTrading } from '../testing/cluster.js'
+import { useDevnet } from '../../contracts/test/fixture.js'
+import { cappedChannel } from '../testing/cluster.js'
 
 describe('transfer cap', () => {
   const devnet = useDevnet()
 
   it('a member reaching the cap closes the epoch before its time limit; the extra payment lands next epoch', async () => {
-    const f = await openChannel(devnet(), { members: 3, deposit: parseEther('1'), params: { txCap: 4 } })
-    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 60_000, leaderTimeoutMs: 60_000, chainPollMs: 40 } })
+    const { f, cluster } = await cappedChannel(devnet(), 3, 4)
     try {
-      await startTrading(cluster)
       const p2 = cluster.participants[2]!
       const started = Date.now()
       const sending = Promise.all([1n, 2n, 3n, 4n, 5n].map((amount) => p2.send(0, amount)))

@@ -1,8 +1,9 @@
 // Test and benchmark support: a channel on a devnet with N participants over one in-memory bus, in one call.
 import { once } from 'node:events'
-import { Wallet } from 'ethers'
+import { parseEther, Wallet } from 'ethers'
+import { openChannel, type ChannelFixture } from '../../contracts/test/fixture.js'
 import type { ChannelClient, Devnet } from '../chain/index.js'
-import { decodeEntry, type EntryType } from '../protocol/entries.js'
+import { decodeEntry, type Entry, type EntryType } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import type { ChainPort } from '../consensus/chain-port.js'
 import type { Conduct } from '../consensus/conduct.js'
@@ -107,6 +108,24 @@ export async function startTrading(cluster: Cluster): Promise<void> {
 }
 
 /**
+ * A channel of `members` with 1 ETH each and the per-epoch transfer cap `txCap`, whose epochs end only at the cap
+ * (their time limit and the leader timeout are a minute), a participant for each, trading in epoch 2. The caller
+ * stops the cluster.
+ */
+export async function cappedChannel(devnet: Devnet, members: number, txCap: number): Promise<{ f: ChannelFixture; cluster: Cluster }> {
+  const f = await openChannel(devnet, { members, deposit: parseEther('1'), params: { txCap } })
+  const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+  const cluster = await startCluster(f.channel, devnet, keys, { timing: { epochMs: 60_000, leaderTimeoutMs: 60_000, chainPollMs: 40 } })
+  try {
+    await startTrading(cluster)
+  } catch (err) {
+    await cluster.stop()
+    throw err
+  }
+  return { f, cluster }
+}
+
+/**
  * Epoch 2's leader (member 1) goes silent once epoch 1 is checkpointed; resolves when member 0 has seen the view
  * change hand the epoch to member 2 (channels of four or more, so three votes make the change).
  */
@@ -120,8 +139,12 @@ export async function silenceSecondLeader(cluster: Cluster): Promise<void> {
   if (change.from !== 1 || change.to !== 2) throw new Error(`view change from ${change.from} to ${change.to}, not 1 to 2`)
 }
 
-/** Resolves once member `author`'s log holds an entry of `type` (read from the bus, as any member would). */
+/** Member `author`'s log as it stands, decoded (read from the bus, as any member would). */
+export function logged(cluster: Cluster, author: number): Entry[] {
+  return Array.from({ length: cluster.bus.length(author) }, (_, i) => decodeEntry(cluster.bus.entry(author, i)))
+}
+
+/** Resolves once member `author`'s log holds an entry of `type`. */
 export async function untilLogged(cluster: Cluster, author: number, type: EntryType): Promise<void> {
-  const logged = (): boolean => Array.from({ length: cluster.bus.length(author) }, (_, i) => decodeEntry(cluster.bus.entry(author, i))).some((e) => e.type === type)
-  while (!logged()) await new Promise((r) => setTimeout(r, 20))
+  while (!logged(cluster, author).some((e) => e.type === type)) await new Promise((r) => setTimeout(r, 20))
 }
