@@ -54,8 +54,8 @@ class Words {
   readonly buf: Buffer
   private at = 0
 
-  constructor(count: number) {
-    this.buf = Buffer.alloc(count * WORD)
+  constructor(count: number, buf = Buffer.alloc(count * WORD)) {
+    this.buf = buf
   }
 
   /** An unsigned integer, big-endian in its word; out-of-range values throw rather than wrap. */
@@ -64,6 +64,7 @@ class Words {
     if (v < 0n || v > (bits === 256 ? MAX_UINT256 : (1n << BigInt(bits)) - 1n)) {
       throw new RangeError(`value ${v} does not fit uint${bits}`)
     }
+    this.buf.fill(0, this.at, this.at + WORD) // a reused buffer holds the last value
     if (v <= MAX_UINT64) this.buf.writeBigUInt64BE(v, this.at + WORD - 8) // the usual case, without a hex string
     else {
       const hex = v.toString(16)
@@ -87,6 +88,12 @@ class Words {
     return this
   }
 
+  /** A word written once into a reused buffer (a type hash): passed over. */
+  skip(): this {
+    this.at += WORD
+    return this
+  }
+
   /** Writes 0x-hex of exactly `size` bytes at `offset`, straight into the buffer; throws on anything else. */
   private put(hex: string, offset: number, size: number): void {
     if (typeof hex !== 'string' || hex.length !== 2 + 2 * size || hex[0] !== '0' || hex[1] !== 'x') {
@@ -99,6 +106,17 @@ class Words {
   hash(): Hex {
     return keccakHex(this.buf)
   }
+}
+
+/**
+ * The buffers of the two struct hashes every member computes for every payment, reused (hashing is synchronous and
+ * neither is built inside another): their type hash is written once, and every other word is written whole on each
+ * use or (the padding of a bytes16 or an address) never.
+ */
+function reused(words: number, typeHash: Hex): Buffer {
+  const buf = Buffer.alloc(words * WORD)
+  fromHex(typeHash, 32).copy(buf)
+  return buf
 }
 
 function uintArrayHash(values: readonly bigint[]): Hex {
@@ -126,14 +144,17 @@ export function ethersDomain(domain: ChannelDomain): TypedDataDomain {
   }
 }
 
+const transferWords = reused(6, TRANSFER_TYPEHASH)
+const receiptWords = reused(4, RECEIPT_TYPEHASH)
+
 /** Struct hashes of the Transfer objects hashed so far: the same object is hashed by several steps of a member. */
 const transferHashes = new WeakMap<Transfer, Hex>()
 
 export function hashTransfer(t: Transfer): Hex {
   let hash = transferHashes.get(t)
   if (hash === undefined) {
-    hash = new Words(6)
-      .fixed(TRANSFER_TYPEHASH, 32)
+    hash = new Words(6, transferWords)
+      .skip()
       .fixed(t.id, 16)
       .uint(t.epoch, 64)
       .address(t.from)
@@ -146,7 +167,7 @@ export function hashTransfer(t: Transfer): Hex {
 }
 
 export function hashReceipt(r: Receipt): Hex {
-  return new Words(4).fixed(RECEIPT_TYPEHASH, 32).fixed(r.transfer, 32).uint(r.epoch, 64).uint(r.seq, 32).hash()
+  return new Words(4, receiptWords).skip().fixed(r.transfer, 32).uint(r.epoch, 64).uint(r.seq, 32).hash()
 }
 
 /** The Merkle leaf of a receipted transfer: its receipt's struct hash. */
