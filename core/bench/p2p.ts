@@ -6,7 +6,10 @@
 // first, as the reference.
 // The window is measured after `warm-up` seconds of the same load and the close of an epoch, not counted: as in the
 // in-memory figure, compiled code is what gets measured, not each peer process compiling its payment path (at 16
-// peers that compilation was a tenth of the machine's CPU in a window that began with the load). It spans whole
+// peers that compilation was a tenth of the machine's CPU in a window that began with the load). Mostly: each of 16
+// peers runs its payment path a quarter as often as each of 4 does, so V8 reaches its optimizing thresholds later,
+// and 10 to 20 s into the load a 16-peer member still makes first optimized code (`--warm-up 20` measures past
+// that; a longer warm-up also lets the backlog of an overloaded 64-peer run grow: see README). It spans whole
 // epochs (see EPOCH_WAIT_MS).
 // Usage: npm run bench:p2p [-- --json FILE] [-- --peers 2,4] [-- --seconds S] [-- --warm-up S] [-- --window W]
 //   [-- --one-at-a-time N]
