@@ -54,7 +54,7 @@ class Words {
   readonly buf: Buffer
   private at = 0
 
-  constructor(count: number, buf = Buffer.alloc(count * WORD)) {
+  constructor(count: number, buf: Buffer = Buffer.alloc(count * WORD)) {
     this.buf = buf
   }
 
