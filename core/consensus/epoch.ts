@@ -58,6 +58,8 @@ export class Epoch {
   private refusedOfOurs = 0
   /** By sender: how many of its payments to us the round's leader refused as unpayable. */
   private readonly unpayable = new Map<number, number>()
+  /** By sender: how many of its requests to us we refused in our log this epoch (see mayRefuse). */
+  private readonly refusalsTo = new Map<number, number>()
   private current: Round | undefined
   /** The last round of this epoch we led: what we answer a challenge with, and whose proposal may still land. */
   led: Round | undefined
@@ -94,6 +96,19 @@ export class Epoch {
       members.length === this.last.deposited.length &&
       members.every((m, i) => m.exited || m.deposit === this.last.deposited[i])
     )
+  }
+
+  /**
+   * Whether we may write one more refusal of a request by `sender` this epoch, counting it if so: at most the cap's
+   * worth, as many as the countersigns it could have from us. Past that its refused requests go unanswered (sent
+   * again next epoch, as any payment the epoch did not receipt): a sender at its cap, or a member that exited or
+   * joined mid-epoch, must not have us write, push and every member read a refusal for each request of a flood.
+   */
+  mayRefuse(sender: number): boolean {
+    const n = this.refusalsTo.get(sender) ?? 0
+    if (n >= this.txCap) return false
+    this.refusalsTo.set(sender, n + 1)
+    return true
   }
 
   /** Keeps a transfer both parties signed, for this epoch's rounds (a round restarted after a view change admits it). */

@@ -53,7 +53,7 @@ export class MemberRole {
     const refused = checked?.code === 'OVERDRAFT' ? null : checked
     if (refused && honestNever(refused.code)) return void this.d.misbehaviour.blame(author, `request refused: ${refused.code}`)
     if (refused) {
-      ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, transfer: hashTransfer(transfer), reason: refused.code })
+      if (epoch.mayRefuse(author)) ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, transfer: hashTransfer(transfer), reason: refused.code })
       return undefined
     }
     // At our cap for the epoch, or short of funds by our own count from a sender the leader keeps refusing as

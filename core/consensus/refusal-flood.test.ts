@@ -1,0 +1,58 @@
+// A member whose requests a receiver must refuse (ids already paid, a sender at its cap, one that exited or joined
+// mid-epoch) cannot make that receiver write a refusal for each request of a flood: at most the transfer cap's worth
+// a sender an epoch (as many as the countersigns it could have), the rest left unanswered. Each refusal is a write of
+// the receiver's, pushed to and read by every member.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { parseEther } from 'ethers'
+import { useDevnet } from '../../contracts/test/fixture.js'
+import { encodeEntry } from '../protocol/entries.js'
+import { ChannelDigests, signDigest } from '../protocol/signatures.js'
+import type { Hex } from '../protocol/types.js'
+import { cappedChannel, logged } from '../testing/cluster.js'
+import { until } from '../testing/until.js'
+
+const TX_CAP = 4
+
+describe('a flood of requests the receiver must refuse', () => {
+  const devnet = useDevnet()
+
+  it('gets at most the cap of refusals a sender from it in an epoch; no member is blamed', async () => {
+    const { f, cluster } = await cappedChannel(devnet(), 7, TX_CAP)
+    try {
+      const ps = cluster.participants
+      const leader = ps[0]!.currentLeader
+      const [receiver, flooder, a, b, c, d] = [1, 2, 3, 4, 5, 6].map((k) => (leader + k) % 7) as [number, number, number, number, number, number]
+      // Six payments between two other pairs, each pair below the cap (the epoch goes on): their ids are paid.
+      const paid = await Promise.all([
+        ...[1n, 2n, 3n].map((amount) => ps[a]!.send(b, amount)),
+        ...[1n, 2n, 3n].map((amount) => ps[c]!.send(d, amount)),
+      ])
+      const ids = paid.map((r) => r.transfer.id)
+      // The receiver's copy of the ledger holds them (it reads the leader's receipts from its log).
+      await until(() => ps[receiver]!.balanceOf(b) === parseEther('1') + 6n && ps[receiver]!.balanceOf(d) === parseEther('1') + 6n, "the receiver's ledger holds the six payments")
+
+      // The flooder asks the receiver under each paid id (written by hand, as a hostile member would): each one the
+      // receiver must refuse as a duplicate, none it has answered before.
+      const digests = new ChannelDigests(await f.channel.domain())
+      for (const id of ids) {
+        const transfer = { id: id as Hex, epoch: 2n, from: f.member(flooder).address, to: f.member(receiver).address, amount: 1n }
+        const senderSig = signDigest(f.member(flooder).key, digests.transfer(transfer))
+        await cluster.bus.connect(flooder).append([encodeEntry({ type: 'request', transfer, senderSig })], [[receiver]])
+      }
+      const refusals = (): number => logged(cluster, receiver).filter((e) => e.type === 'reject' && ids.includes(e.id)).length
+      await until(() => refusals() >= TX_CAP, 'the refusals')
+      await new Promise((r) => setTimeout(r, 500)) // time for any more to be written
+      assert.equal(refusals(), TX_CAP, 'refusals written for the flood')
+      for (const e of logged(cluster, receiver)) {
+        if (e.type === 'reject' && ids.includes(e.id)) assert.equal(e.reason, 'DUPLICATE_ID')
+      }
+      assert.equal(ps[receiver]!.runningEpoch, 2n, 'the flood was answered within the epoch')
+      for (const [i, p] of ps.entries()) {
+        for (const m of ps.keys()) assert.equal(p.misbehaviour.get(m) ?? 0, 0, `member ${i} blamed member ${m}`)
+      }
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
