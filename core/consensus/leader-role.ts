@@ -106,7 +106,10 @@ export class LeaderRole {
         this.d.misbehaviour.blame(author, `countersign refused: ${code}`)
         return 'refused'
       }
-      this.d.ownLog.append({ type: 'reject', epoch: round.epoch, id: c.transfer.id, transfer: hashTransfer(c.transfer), reason: code })
+      // Pushed to the payment's parties: its sender learns the outcome, its receiver gets its room back.
+      const parties = [this.d.members.indexOf(c.transfer.from), this.d.members.indexOf(c.transfer.to)]
+      const to = parties.filter((i): i is number => i !== undefined && i !== this.d.me)
+      this.d.ownLog.refuse({ type: 'reject', epoch: round.epoch, id: c.transfer.id, transfer: hashTransfer(c.transfer), reason: code }, to)
       return 'refused'
     }
     const leaderSig = this.d.sign(this.d.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf

@@ -53,7 +53,8 @@ export class MemberRole {
     const refused = checked?.code === 'OVERDRAFT' ? null : checked
     if (refused && honestNever(refused.code)) return void this.d.misbehaviour.blame(author, `request refused: ${refused.code}`)
     if (refused) {
-      if (epoch.mayRefuse(author)) ownLog.append({ type: 'reject', epoch: round.epoch, id: transfer.id, transfer: hashTransfer(transfer), reason: refused.code })
+      // Pushed to its sender alone: no one else acts on it now.
+      if (epoch.mayRefuse(author)) ownLog.refuse({ type: 'reject', epoch: round.epoch, id: transfer.id, transfer: hashTransfer(transfer), reason: refused.code }, [author])
       return undefined
     }
     // At our cap for the epoch, or short of funds by our own count from a sender the leader keeps refusing as

@@ -44,8 +44,20 @@ export class OwnLog {
     return keys
   }
 
-  /** Appends the entries not written yet, as one batch. */
+  /** Appends the entries not written yet, as one batch, each pushed to the members `recipients` names for it. */
   append(...entries: Entry[]): void {
+    this.write(entries, this.recipients)
+  }
+
+  /**
+   * Appends a refusal not written yet, pushed to `to` (the parties it concerns, which a refusal does not name: the
+   * others read it from our log in their time).
+   */
+  refuse(e: Extract<Entry, { type: 'reject' }>, to: readonly number[]): void {
+    this.write([e], () => to)
+  }
+
+  private write(entries: Entry[], recipients: (e: Entry) => readonly number[]): void {
     if (this.closed) return
     const fresh = entries.filter((e) => {
       if (this.keysOf(entryEpoch(e))?.has(entryKey(e))) return false
@@ -55,7 +67,7 @@ export class OwnLog {
     if (fresh.length === 0) return
     // A proposal or confirmation is handled by the others in log order, after the round's receipts: they wait for it.
     const soon = fresh.some((e) => e.type === 'proposal' || e.type === 'confirm')
-    this.transport.append(fresh.map(encodeEntry), fresh.map(this.recipients), soon).catch((err: unknown) => {
+    this.transport.append(fresh.map(encodeEntry), fresh.map(recipients), soon).catch((err: unknown) => {
       this.log(`append failed: ${errorMessage(err)}`)
     })
   }
