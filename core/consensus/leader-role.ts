@@ -10,6 +10,7 @@ import type { Conduct, ConductView } from './conduct.js'
 import type { MemberList } from './member-list.js'
 import { honestNever, type Misbehaviour } from './misbehaviour.js'
 import type { OwnLog } from './own-log.js'
+import { refusedForGood } from './payments.js'
 import { nextLeader } from './rotation.js'
 import type { Round } from './round.js'
 import { errorMessage } from '../util/error-message.js'
@@ -106,10 +107,15 @@ export class LeaderRole {
         this.d.misbehaviour.blame(author, `countersign refused: ${code}`)
         return 'refused'
       }
-      // Pushed to the payment's parties: its sender learns the outcome, its receiver gets its room back.
-      const parties = [this.d.members.indexOf(c.transfer.from), this.d.members.indexOf(c.transfer.to)]
-      const to = parties.filter((i): i is number => i !== undefined && i !== this.d.me)
-      this.d.ownLog.refuse({ type: 'reject', epoch: round.epoch, id: c.transfer.id, transfer: hashTransfer(c.transfer), reason: code }, to)
+      const refusal = { type: 'reject', epoch: round.epoch, id: c.transfer.id, transfer: hashTransfer(c.transfer), reason: code } as const
+      // A refusal for good is pushed to every member: whoever leads a round restarted after a view change must know
+      // it before it admits again what this round's members countersigned (our log may reach it only after we
+      // crash). One for want of room (the payment goes out again) concerns only its sender and receiver.
+      if (refusedForGood(code)) this.d.ownLog.append(refusal)
+      else {
+        const parties = [this.d.members.indexOf(c.transfer.from), this.d.members.indexOf(c.transfer.to)]
+        this.d.ownLog.refuse(refusal, parties.filter((i): i is number => i !== undefined && i !== this.d.me))
+      }
       return 'refused'
     }
     const leaderSig = this.d.sign(this.d.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf
