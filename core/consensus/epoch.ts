@@ -102,7 +102,7 @@ export class Epoch {
    * Whether we may write one more refusal of a request by `sender` this epoch, counting it if so: at most the cap's
    * worth, as many as the countersigns it could have from us. Past that its refused requests go unanswered (sent
    * again next epoch, as any payment the epoch did not receipt): a sender at its cap, or a member that exited or
-   * joined mid-epoch, must not have us write, push and every member read a refusal for each request of a flood.
+   * joined mid-epoch, must not have us write (and every member read) a refusal for each request of a flood.
    */
   mayRefuse(sender: number): boolean {
     const n = this.refusalsTo.get(sender) ?? 0

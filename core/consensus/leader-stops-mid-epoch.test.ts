@@ -151,6 +151,37 @@ describe('leader stops mid-epoch', () => {
     }
   })
 
+  it('a payment the stopped leader refused stays refused with money in for it, the next leader having only its push', async () => {
+    // Member 2, next in line and not party to the payment, never reads leader 1's refusal from its log (the leader
+    // stopped before storing it): only the refusal pushed to every member tells it.
+    const pushOnly = (t: Transport): Transport => ({
+      ...t,
+      subscribe: (h) =>
+        t.subscribe((author, position, bytes, pushed) => {
+          if (pushed || !(author === 1 && decodeEntry(bytes).type === 'reject')) h(author, position, bytes, pushed)
+        }),
+    })
+    const { f, cluster } = await fourMembers(pushOnly)
+    try {
+      await untilEpochTwo(cluster)
+      const [p0, , , p3] = cluster.participants
+      assert.ok(p0 && p3)
+      await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
+      const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
+      assert.equal(refused?.status, 'rejected')
+      assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now it could pay it
+      await cluster.participants[1]!.stop()
+      await once(cluster.participants[2]!, 'view-change')
+      await cluster.restart(1)
+      const cp = await landedByTwo({ f, cluster })
+      assert.equal(cp.txCount, 1, 'the funding payment only')
+      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
+      assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+    } finally {
+      await cluster.stop()
+    }
+  })
+
   it('a payment the stopped leader refused, unknown to the next one, is refused again, not admitted when money comes', async () => {
     // Member 2, next in line, never hears leader 1's refusal of member 0's payment (the push and the log copy lost).
     let dropping = false

@@ -1,7 +1,7 @@
 // A member whose requests a receiver must refuse (ids already paid, a sender at its cap, one that exited or joined
 // mid-epoch) cannot make that receiver write a refusal for each request of a flood: at most the transfer cap's worth
 // a sender an epoch (as many as the countersigns it could have), the rest left unanswered. Each refusal is a write of
-// the receiver's, pushed to and read by every member.
+// the receiver's that every member reads. And a refusal is pushed to whoever must act on it now.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
@@ -26,7 +26,7 @@ async function requestUnder(f: ChannelFixture, cluster: Cluster, flooder: number
 describe('a flood of requests the receiver must refuse', () => {
   const devnet = useDevnet()
 
-  it('gets at most the cap of refusals a sender from it in an epoch; no member is blamed', async () => {
+  it("gets at most the cap's worth of refusals a sender an epoch; no member is blamed", async () => {
     const { f, cluster } = await cappedChannel(devnet(), 7, TX_CAP)
     try {
       const ps = cluster.participants
