@@ -1,7 +1,8 @@
 // A leader that stops mid-epoch: the members' view change hands the epoch to the next member, which restarts it
 // from the last checkpoint with every transfer both parties signed; the stopped member comes back and votes;
 // nothing is counted twice, a payment that spends what an earlier one brought is kept whatever order the next
-// member read them in, and one the stopped leader refused stays refused, whether or not the next leader heard it.
+// member read them in, and one the stopped leader refused stays refused, whether or not the next leader heard it;
+// so does one the next leader refused before its round reached the member that leads after it.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
@@ -28,11 +29,11 @@ function hidingRefusals(hear: (pushed: boolean | undefined) => boolean): (t: Tra
 describe('leader stops mid-epoch', () => {
   const devnet = useDevnet()
 
-  /** A channel of four members with 1 ETH each, a participant for each (member 2's transport wrapped by `wrap`). */
-  async function fourMembers(wrap?: (t: Transport) => Transport) {
+  /** A channel of four members with 1 ETH each, a participant for each (member `who`'s transport wrapped by `wrap`). */
+  async function fourMembers(wrap?: (t: Transport) => Transport, who = 2) {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing: TIMING, ...(wrap ? { wrapTransport: { 2: wrap } } : {}) })
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing: TIMING, ...(wrap ? { wrapTransport: { [who]: wrap } } : {}) })
     return { f, cluster }
   }
 
@@ -201,6 +202,64 @@ describe('leader stops mid-epoch', () => {
       const byNewLeader = Array.from({ length: cluster.bus.length(2) }, (_, i) => decodeEntry(cluster.bus.entry(2, i)))
       const answer = byNewLeader.find((e) => e.type === 'reject' && e.id === short.transfer.id)
       assert.equal(answer?.type === 'reject' && answer.reason, 'OVERDRAFT', 'the new leader refused it when it restarted the epoch')
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('a payment the next leader refused before its round reached a member stays refused when that member leads after it', async () => {
+    // Member 3 hears the view change from leader 1 to member 2 late (the others' votes reach it only by their logs,
+    // held back), and member 2's refusal of member 0's payment first, by push. Money for that payment then comes in
+    // under member 2, member 2 stops, and member 3 restarts the epoch: the refused payment must stay out.
+    let holding = false
+    const held: Array<() => void> = []
+    let refusalPushed: (() => void) | undefined
+    const late = (t: Transport): Transport => ({
+      ...t,
+      subscribe: (h) =>
+        t.subscribe((author, position, bytes, pushed) => {
+          if (!holding || author === 3) return h(author, position, bytes, pushed)
+          const type = decodeEntry(bytes).type
+          if (pushed && type === 'view-change') return // its log copy comes later, in order
+          if (!pushed) return void held.push(() => h(author, position, bytes))
+          h(author, position, bytes, pushed)
+          if (author === 2 && type === 'reject') refusalPushed?.()
+        }),
+    })
+    const { f, cluster } = await fourMembers(late, 3)
+    try {
+      await untilEpochTwo(cluster)
+      const [p0, , p2, p3] = cluster.participants
+      assert.ok(p0 && p2 && p3)
+      holding = true
+      await cluster.participants[1]!.stop()
+      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+      assert.deepEqual([change.from, change.to], [1, 2])
+      assert.equal(p3.currentLeader, 1, 'member 3 has not heard the change yet')
+
+      const heard = new Promise<void>((resolve) => (refusalPushed = resolve))
+      await assert.rejects(p0.send(2, parseEther('1.2')), /OVERDRAFT/) // member 2 leads and refuses it
+      const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
+      assert.equal(refused?.status, 'rejected')
+      await heard
+      assert.equal(p3.currentLeader, 1, 'member 3 read the refusal before the change')
+      holding = false
+      for (const deliver of held.splice(0)) deliver()
+      const leaderAt3 = (): number => p3.currentLeader // read afresh, not narrowed by the assertions above
+      while (leaderAt3() !== 2) await new Promise((r) => setTimeout(r, 20))
+
+      assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now member 0 could pay it
+      await p2.stop()
+      await cluster.restart(1)
+      const [second] = (await once(p3, 'view-change')) as [{ from: number; to: number }]
+      assert.deepEqual([second.from, second.to], [2, 3])
+      await cluster.restart(2)
+      await cluster.untilCheckpoint(2n, 20_000)
+      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
+      assert.equal(cp?.leader, 3, 'member 3 checkpointed the epoch')
+      assert.equal(cp.txCount, 1, 'the funding payment only')
+      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
+      assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
     } finally {
       await cluster.stop()
     }

@@ -25,6 +25,7 @@ import { OwnLog } from './own-log.js'
 import type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
 import { Payments, refusedForGood, type TransferRecord } from './payments.js'
 import type { EpochProgress, Round } from './round.js'
+import { nextLeader } from './rotation.js'
 import { RoundTimers } from './round-timers.js'
 import { SerialQueue, systemClock } from './serial-queue.js'
 import { ViewChange } from './view-change.js'
@@ -377,6 +378,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         this.memberRole.receipt(round, author, e.tx)
         return this.epoch.leaderReceipted(e.tx.transfer)
       case 'reject': {
+        // From the member a view change hands the epoch to, read before that change reached us (its pushes can
+        // outrun the votes): judged again once its round starts here, so that a refusal for good it gave as leader
+        // is known before we might lead a round after it (else we would admit what its sender was told failed).
+        const early = e.epoch === this.epoch.number && this.nextInLine(author) && this.inbox.defer(author, e, round.epoch)
         if (e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
           // A leader's answer to a transfer we may have countersigned (Epoch.mayCountersign, shortOfFunds).
           this.epoch.leaderRefused(e.id, e.transfer, e.reason, author === round.leader)
@@ -384,7 +389,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
           if (refusedForGood(e.reason)) this.epoch.noteRefusal(e.id, e.transfer)
         }
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
-        if (!this.payments.refused(e.id, e.transfer, e.reason, judges)) this.blame.blame(author, 'rejection of a transfer not its to judge')
+        if (!this.payments.refused(e.id, e.transfer, e.reason, judges) && !early) this.blame.blame(author, 'rejection of a transfer not its to judge')
         return
       }
       case 'proposal':
@@ -411,6 +416,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         this.epoch.exitRequests.add(author)
         return
     }
+  }
+
+  /** Whether `author` is the member a view change would hand the running epoch to, not leading a round of it yet. */
+  private nextInLine(author: number): boolean {
+    if (author === this.index || this.epoch.rounds.some((r) => r.leader === author)) return false
+    return author === nextLeader(this.round.leader, this.members.count, (i) => this.members.exited(i) || this.epoch.excluded.has(i))
   }
 
   private onCountersign(author: number, c: Countersigned): void {
