@@ -21,6 +21,9 @@ export const COUNTERSIGN_SLACK = 2
  */
 const UNPAYABLE_AFTER = 2
 
+/** A refusal of transfer `id`, whose hash is `transfer`, with the ledger's rejection code. */
+export type Refusal = Pick<Extract<Entry, { type: 'reject' }>, 'id' | 'transfer' | 'reason'>
+
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
   readonly excluded = new Set<number>()
@@ -58,6 +61,12 @@ export class Epoch {
   private refusedOfOurs = 0
   /** By sender: how many of its payments to us the round's leader refused as unpayable. */
   private readonly unpayable = new Map<number, number>()
+  /**
+   * Refusals by members that lead no round of this epoch yet, by author and transfer id: a view change may make the
+   * author leader after we read them (see Participant, case 'reject'). At most COUNTERSIGN_SLACK times the cap per
+   * author, as many countersigns as one receiver may give: a member flooding refusals cannot fill our memory.
+   */
+  private readonly refusalsAhead = new Map<number, Map<string, Refusal>>()
   /** By sender: how many of its requests to us we refused in our log this epoch (see mayRefuse). */
   private readonly refusalsTo = new Map<number, number>()
   private current: Round | undefined
@@ -248,6 +257,23 @@ export class Epoch {
    */
   noteRefusal(id: string, hash: Hex): void {
     if (!this.refused.has(id) && this.refused.size < MAX_COUNT) this.refused.set(id, hash.toLowerCase() as Hex)
+  }
+
+  /** Keeps a refusal by `author`, which leads no round of this epoch; false (not kept) past its share. */
+  refusalAhead(author: number, r: Refusal): boolean {
+    let kept = this.refusalsAhead.get(author)
+    if (!kept) this.refusalsAhead.set(author, (kept = new Map()))
+    if (kept.has(r.id)) return true // the first word on an id stands, as in noteRefusal
+    if (kept.size >= COUNTERSIGN_SLACK * this.txCap) return false
+    kept.set(r.id, { id: r.id, transfer: r.transfer, reason: r.reason })
+    return true
+  }
+
+  /** The refusals `leader` gave before leading a round of this epoch, handed over once. */
+  takeRefusalsAhead(leader: number): Refusal[] {
+    const kept = this.refusalsAhead.get(leader)
+    this.refusalsAhead.delete(leader)
+    return [...(kept?.values() ?? [])]
   }
 
   /** The countersigns kept undecoded, handed over once. */

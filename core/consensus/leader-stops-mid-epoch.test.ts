@@ -29,11 +29,14 @@ function hidingRefusals(hear: (pushed: boolean | undefined) => boolean): (t: Tra
 describe('leader stops mid-epoch', () => {
   const devnet = useDevnet()
 
-  /** A channel of four members with 1 ETH each, a participant for each (member `who`'s transport wrapped by `wrap`). */
-  async function fourMembers(wrap?: (t: Transport) => Transport, who = 2) {
+  /**
+   * A channel of four members with 1 ETH each, a participant for each (member `who`'s transport wrapped by `wrap`),
+   * with TIMING (`timing` changing some of it).
+   */
+  async function fourMembers(wrap?: (t: Transport) => Transport, who = 2, timing: Partial<typeof TIMING> = {}) {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const cluster = await startCluster(f.channel, devnet(), keys, { timing: TIMING, ...(wrap ? { wrapTransport: { [who]: wrap } } : {}) })
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { ...TIMING, ...timing }, ...(wrap ? { wrapTransport: { [who]: wrap } } : {}) })
     return { f, cluster }
   }
 
@@ -226,7 +229,8 @@ describe('leader stops mid-epoch', () => {
           if (author === 2 && type === 'reject') refusalPushed?.()
         }),
     })
-    const { f, cluster } = await fourMembers(late, 3)
+    // Member 2's round must not close by time before it stops: a longer epoch.
+    const { f, cluster } = await fourMembers(late, 3, { epochMs: 6000 })
     try {
       await untilEpochTwo(cluster)
       const [p0, , p2, p3] = cluster.participants
@@ -246,7 +250,8 @@ describe('leader stops mid-epoch', () => {
       holding = false
       for (const deliver of held.splice(0)) deliver()
       const leaderAt3 = (): number => p3.currentLeader // read afresh, not narrowed by the assertions above
-      while (leaderAt3() !== 2) await new Promise((r) => setTimeout(r, 20))
+      for (const until = Date.now() + 5000; leaderAt3() !== 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(leaderAt3(), 2, 'member 3 follows member 2 once the votes reach it')
 
       assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now member 0 could pay it
       await p2.stop()

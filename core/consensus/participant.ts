@@ -14,7 +14,7 @@ import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory, type LostChallenge } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
 import { Disputes, isDisputeEvent, type DisputeEvent } from './disputes.js'
-import { Epoch } from './epoch.js'
+import { Epoch, type Refusal } from './epoch.js'
 import { Inbox } from './inbox.js'
 import { LeaderRole, type Countersigned } from './leader-role.js'
 import { MemberList } from './member-list.js'
@@ -25,7 +25,6 @@ import { OwnLog } from './own-log.js'
 import type { ParticipantEvents, ParticipantOptions, Timing } from './participant-types.js'
 import { Payments, refusedForGood, type TransferRecord } from './payments.js'
 import type { EpochProgress, Round } from './round.js'
-import { nextLeader } from './rotation.js'
 import { RoundTimers } from './round-timers.js'
 import { SerialQueue, systemClock } from './serial-queue.js'
 import { ViewChange } from './view-change.js'
@@ -378,18 +377,15 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         this.memberRole.receipt(round, author, e.tx)
         return this.epoch.leaderReceipted(e.tx.transfer)
       case 'reject': {
-        // From the member a view change hands the epoch to, read before that change reached us (its pushes can
-        // outrun the votes): judged again once its round starts here, so that a refusal for good it gave as leader
-        // is known before we might lead a round after it (else we would admit what its sender was told failed).
-        const early = e.epoch === this.epoch.number && this.nextInLine(author) && this.inbox.defer(author, e, round.epoch)
-        if (e.epoch === this.epoch.number && this.epoch.rounds.some((r) => r.leader === author)) {
-          // A leader's answer to a transfer we may have countersigned (Epoch.mayCountersign, shortOfFunds).
-          this.epoch.leaderRefused(e.id, e.transfer, e.reason, author === round.leader)
-          // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
-          if (refusedForGood(e.reason)) this.epoch.noteRefusal(e.id, e.transfer)
-        }
+        const thisEpoch = e.epoch === this.epoch.number
+        const leads = thisEpoch && this.epoch.rounds.some((r) => r.leader === author)
+        if (leads) this.leaderRefused(e, author === round.leader)
+        // From a member that leads no round of the epoch yet, a view change may still make it leader after we read
+        // this (its pushes can outrun the votes; a restarted member replays the logs in no fixed order): kept, and
+        // taken as its leader's word when its round starts (startRound).
+        const ahead = thisEpoch && !leads && author !== this.index && this.epoch.refusalAhead(author, e)
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
-        if (!this.payments.refused(e.id, e.transfer, e.reason, judges) && !early) this.blame.blame(author, 'rejection of a transfer not its to judge')
+        if (!this.payments.refused(e.id, e.transfer, e.reason, judges) && !ahead) this.blame.blame(author, 'rejection of a transfer not its to judge')
         return
       }
       case 'proposal':
@@ -418,10 +414,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     }
   }
 
-  /** Whether `author` is the member a view change would hand the running epoch to, not leading a round of it yet. */
-  private nextInLine(author: number): boolean {
-    if (author === this.index || this.epoch.rounds.some((r) => r.leader === author)) return false
-    return author === nextLeader(this.round.leader, this.members.count, (i) => this.members.exited(i) || this.epoch.excluded.has(i))
+  /** A refusal by a leader of one of the epoch's rounds (`current`: the running one's). */
+  private leaderRefused(r: Refusal, current: boolean): void {
+    // Its answer to a transfer we may have countersigned (Epoch.mayCountersign, shortOfFunds).
+    this.epoch.leaderRefused(r.id, r.transfer, r.reason, current)
+    // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
+    if (refusedForGood(r.reason)) this.epoch.noteRefusal(r.id, r.transfer)
   }
 
   private onCountersign(author: number, c: Countersigned): void {
@@ -480,7 +478,13 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /** A (re)start of the running epoch under `leader`, from the last checkpoint. */
   private startRound(leader: number): void {
+    const ahead = this.epoch.takeRefusalsAhead(leader)
     const round = this.epoch.newRound(leader, this.members.all, this.index)
+    // What the new leader refused before its round reached us: its word as leader, before anything is readmitted.
+    for (const r of ahead) {
+      this.leaderRefused(r, true)
+      this.payments.refused(r.id, r.transfer, r.reason, () => true)
+    }
     this.viewChange.reset()
     this.disputes.closed()
     this.payments.receiptsVoided(round.epoch)
