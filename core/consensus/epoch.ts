@@ -24,6 +24,8 @@ const UNPAYABLE_AFTER = 2
 /** A refusal of transfer `id`, whose hash is `transfer`, with the ledger's rejection code. */
 export type Refusal = Pick<Extract<Entry, { type: 'reject' }>, 'id' | 'transfer' | 'reason'>
 
+const refusalKey = (id: string, hash: Hex): string => `${id.toLowerCase()}:${hash.toLowerCase()}`
+
 export class Epoch {
   /** Leaders this epoch may no longer have: replaced by a view change, or beaten in a dispute. */
   readonly excluded = new Set<number>()
@@ -47,10 +49,11 @@ export class Epoch {
    */
   private kept: Array<{ author: number; bytes: Uint8Array }> = []
   /**
-   * Transfers (id to transfer hash) a leader of one of this epoch's rounds refused for good, not for want of room:
-   * their senders were told, and one may have paid again, so a restarted round does not admit them.
+   * Transfers (by id and transfer hash) a leader of one of this epoch's rounds refused for good, not for want of
+   * room: their senders were told, and one may have paid again, so a restarted round does not admit them. Keyed by
+   * both: a refusal of another transfer under a reused id must not stand in for the refusal of this one.
    */
-  private readonly refused = new Map<string, Hex>()
+  private readonly refused = new Set<string>()
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   /** Countersigns we gave this epoch, counted as we sign (our log brings them into countersignsBy after). */
@@ -62,9 +65,9 @@ export class Epoch {
   /** By sender: how many of its payments to us the round's leader refused as unpayable. */
   private readonly unpayable = new Map<number, number>()
   /**
-   * Refusals by members that lead no round of this epoch yet, by author and transfer id: a view change may make the
-   * author leader after we read them (see Participant, case 'reject'). At most COUNTERSIGN_SLACK times the cap per
-   * author, as many countersigns as one receiver may give: a member flooding refusals cannot fill our memory.
+   * Refusals for want of funds by members that lead no round of this epoch yet, by author, id and transfer hash: a
+   * view change may make the author leader after we read them (see Participant, case 'reject'). At most
+   * COUNTERSIGN_SLACK times the cap per author: a member flooding them fills its own share, not our memory.
    */
   private readonly refusalsAhead = new Map<number, Map<string, Refusal>>()
   /** By sender: how many of its requests to us we refused in our log this epoch (see mayRefuse). */
@@ -246,26 +249,28 @@ export class Epoch {
 
   /** Whether a leader of the epoch refused this transfer for good (its id and its hash both match). */
   refusedForGood(t: Transfer): boolean {
-    if (this.refused.size === 0) return false
-    const hash = this.refused.get(t.id)
-    return hash !== undefined && hash === hashTransfer(t)
+    return this.refused.size > 0 && this.refused.has(refusalKey(t.id, hashTransfer(t)))
+  }
+
+  /** A leader of one of this epoch's rounds refused transfer `id` (with hash `hash`) for good; at most MAX_COUNT kept. */
+  noteRefusal(id: string, hash: Hex): void {
+    if (this.refused.size < MAX_COUNT) this.refused.add(refusalKey(id, hash))
   }
 
   /**
-   * A leader of one of this epoch's rounds refused transfer `id` (with hash `hash`) for good. The first word on an
-   * id stands (a later reject under it cannot undo it), and at most as many as a checkpoint can count are kept.
+   * Keeps a refusal by `author`, which leads no round of this epoch yet, for the round a view change may give it;
+   * false (not kept) past its share. Only a refusal for want of funds: the one refusal for good a receiver never
+   * writes (so members flooding an honest receiver with requests cannot fill its share here) and the one a later
+   * leader may answer otherwise, funds depending on the order transfers are admitted in.
    */
-  noteRefusal(id: string, hash: Hex): void {
-    if (!this.refused.has(id) && this.refused.size < MAX_COUNT) this.refused.set(id, hash.toLowerCase() as Hex)
-  }
-
-  /** Keeps a refusal by `author`, which leads no round of this epoch; false (not kept) past its share. */
   refusalAhead(author: number, r: Refusal): boolean {
+    if (r.reason !== 'OVERDRAFT') return false
     let kept = this.refusalsAhead.get(author)
     if (!kept) this.refusalsAhead.set(author, (kept = new Map()))
-    if (kept.has(r.id)) return true // the first word on an id stands, as in noteRefusal
+    const key = refusalKey(r.id, r.transfer)
+    if (kept.has(key)) return true
     if (kept.size >= COUNTERSIGN_SLACK * this.txCap) return false
-    kept.set(r.id, { id: r.id, transfer: r.transfer, reason: r.reason })
+    kept.set(key, { id: r.id, transfer: r.transfer, reason: r.reason })
     return true
   }
 

@@ -383,7 +383,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         // From a member that leads no round of the epoch yet, a view change may still make it leader after we read
         // this (its pushes can outrun the votes; a restarted member replays the logs in no fixed order): kept, and
         // taken as its leader's word when its round starts (startRound).
-        const ahead = thisEpoch && !leads && author !== this.index && this.epoch.refusalAhead(author, e)
+        // Our own too, replayed after a restart before the view change that made us leader.
+        const ahead = thisEpoch && !leads && this.epoch.refusalAhead(author, e)
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
         if (!this.payments.refused(e.id, e.transfer, e.reason, judges) && !ahead) this.blame.blame(author, 'rejection of a transfer not its to judge')
         return
@@ -481,10 +482,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const ahead = this.epoch.takeRefusalsAhead(leader)
     const round = this.epoch.newRound(leader, this.members.all, this.index)
     // What the new leader refused before its round reached us: its word as leader, before anything is readmitted.
-    for (const r of ahead) {
-      this.leaderRefused(r, true)
-      this.payments.refused(r.id, r.transfer, r.reason, () => true)
-    }
+    // Not told to a sender of ours: an earlier round's receipt of it may yet be counted (left open, its payment is
+    // settled by the checkpoint, and sent again if not counted).
+    for (const r of ahead) this.leaderRefused(r, true)
     this.viewChange.reset()
     this.disputes.closed()
     this.payments.receiptsVoided(round.epoch)

@@ -187,7 +187,6 @@ export class Payments {
     const own = this.records.get(id)
     if (!own || own.direction !== 'out' || own.status === 'receipted' || own.status === 'checkpointed') return true
     if (hashTransfer(own.transfer) !== transferHash.toLowerCase()) return true
-    if (own.status === 'rejected' && own.reason === reason) return true // the same word heard again (see Participant)
     if (!judges(own.transfer.to)) return false
     if (refusedForGood(reason)) this.rejected(own, reason)
     return true

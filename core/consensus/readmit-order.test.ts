@@ -66,6 +66,30 @@ describe('readmit order after a view change', () => {
     assert.deepEqual(epoch.readmitOrder().map((c) => c.transfer.id), [kept.id, copied.id])
   })
 
+  it('refusals a member gave before it led: for want of funds only, kept by id and transfer, handed over once', () => {
+    const [paid, other] = [transfer(0, 1, 1n), transfer(0, 2, 1n)]
+    const reused = { ...transfer(0, 2, 9n), id: paid.id }
+    const refusal = (t: Transfer, reason: string) => ({ id: t.id, transfer: hashTransfer(t), reason })
+    const epoch = new Epoch(2n, { balances: [10n, 0n, 0n], deposited: [10n, 10n, 10n] }, 1024, check)
+    // A receiver writes these too (a flood of requests makes an honest one write many): not kept.
+    for (const reason of ['DUPLICATE_ID', 'CAP_REACHED', 'CLOSED', 'NOT_MEMBER']) assert.equal(epoch.refusalAhead(1, refusal(other, reason)), false)
+    assert.equal(epoch.refusalAhead(1, refusal(reused, 'OVERDRAFT')), true)
+    assert.equal(epoch.refusalAhead(1, refusal(paid, 'OVERDRAFT')), true, 'a refusal under a reused id does not stand in for it')
+    assert.deepEqual(epoch.takeRefusalsAhead(1).map((r) => r.transfer), [hashTransfer(reused), hashTransfer(paid)])
+    assert.deepEqual(epoch.takeRefusalsAhead(1), [], 'handed over once')
+  })
+
+  it("a member writing refusals before it leads fills its own share of them, not another's", () => {
+    const epoch = new Epoch(2n, { balances: [10n, 0n, 0n], deposited: [10n, 10n, 10n] }, 2, check)
+    const refusal = () => {
+      const t = transfer(0, 1, 1n)
+      return { id: t.id, transfer: hashTransfer(t), reason: 'OVERDRAFT' }
+    }
+    const kept = Array.from({ length: 5 }, () => epoch.refusalAhead(1, refusal()))
+    assert.deepEqual(kept, [true, true, true, true, false], 'twice the cap of 2')
+    assert.equal(epoch.refusalAhead(2, refusal()), true)
+  })
+
   it('a chain read in reverse is admitted whole; what stays short is refused, nothing admitted twice', () => {
     const paid = chain(12)
     const tooMuch = transfer(1, 2, 50n)
