@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Wallet } from 'ethers'
-import { receiptLeaf } from '../protocol/eip712.js'
+import { hashTransfer, receiptLeaf } from '../protocol/eip712.js'
 import type { Entry } from '../protocol/entries.js'
 import { merkleRoot } from '../protocol/merkle.js'
 import { randomTransferId } from '../protocol/signatures.js'
@@ -156,6 +156,21 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
     // Our own receipt still does.
     payments.receipted(receipt(p.record.transfer, 1), LEADER)
     assert.equal(p.record.status, 'receipted')
+  })
+
+  it('told refused by the leader of a restarted round, yet counted by the checkpoint that lands: shows it paid', async () => {
+    const { payments, pay, receipt } = setup()
+    const p = pay(5n)
+    const ours = receipt(p.record.transfer, 0)
+    payments.receipted(ours, LEADER) // the first round's leader receipted it
+    payments.receiptsVoided(7n) // a view change restarted the epoch
+    assert.ok(payments.refused(p.record.transfer.id, hashTransfer(p.record.transfer), 'OVERDRAFT', () => true)) // its leader refused it
+    assert.equal(p.record.status, 'rejected')
+    // The first round's checkpoint lands after all, counting the receipt.
+    payments.landed(7n, { leader: LEADER, count: 1, root: merkleRoot([receiptLeaf(ours)]) }, new Map([[ours.transfer.id, ours]]))
+    assert.equal(p.record.status, 'checkpointed', 'its sender sees it paid, not refused')
+    assert.equal(p.record.seq, 0)
+    assert.equal(p.record.reason, undefined)
   })
 
   it('known unpaid after its last re-issue, ends refused', async () => {

@@ -214,7 +214,14 @@ export class Payments {
     const { leader, count } = checkpoint
     this.counted.checkpoints.set(epoch, checkpoint)
     for (const r of this.records.values()) {
-      if (r.transfer.epoch !== epoch || r.status === 'checkpointed' || r.status === 'rejected') continue
+      if (r.transfer.epoch !== epoch || r.status === 'checkpointed') continue
+      if (r.status === 'rejected') {
+        // Told refused (by the leader of a round restarted after a view change), yet counted: an earlier round's
+        // receipt of it is in the checkpoint. It was paid, and must show so, as settle does for the same case.
+        const counted = covered && coveredSeq(covered, r.transfer)
+        if (counted !== undefined) this.checkpointed(r, counted, leader)
+        continue
+      }
       const seq = covered
         ? coveredSeq(covered, r.transfer)
         : r.status === 'receipted' && r.receiptLeader === leader && (r.seq ?? count) < count ? r.seq : undefined
