@@ -53,7 +53,7 @@ export class Epoch {
    * room: their senders were told, and one may have paid again, so a restarted round does not admit them. Keyed by
    * both: a refusal of another transfer under a reused id must not stand in for the refusal of this one.
    */
-  private readonly refused = new Set<string>()
+  private readonly refused = new Map<string, Refusal>()
   /** Countersigns seen from each member in this epoch. */
   private readonly countersignsBy = new Map<number, number>()
   /** Countersigns we gave this epoch, counted as we sign (our log brings them into countersignsBy after). */
@@ -249,12 +249,24 @@ export class Epoch {
 
   /** Whether a leader of the epoch refused this transfer for good (its id and its hash both match). */
   refusedForGood(t: Transfer): boolean {
-    return this.refused.size > 0 && this.refused.has(refusalKey(t.id, hashTransfer(t)))
+    return this.refusalOf(t) !== undefined
   }
 
-  /** A leader of one of this epoch's rounds refused transfer `id` (with hash `hash`) for good; at most MAX_COUNT kept. */
-  noteRefusal(id: string, hash: Hex): void {
-    if (this.refused.size < MAX_COUNT) this.refused.add(refusalKey(id, hash))
+  /** A leader of the epoch's refusal for good of this transfer, if one was noted. */
+  refusalOf(t: Transfer): Refusal | undefined {
+    return this.refused.size === 0 ? undefined : this.refused.get(refusalKey(t.id, hashTransfer(t)))
+  }
+
+  /** Transfers both parties signed that a leader of the epoch refused for good: those refusals. */
+  refusedCountersigned(): Refusal[] {
+    if (this.refused.size === 0) return []
+    return [...this.countersigned.values()].flatMap((c) => this.refusalOf(c.transfer) ?? [])
+  }
+
+  /** A leader of one of this epoch's rounds refused a transfer for good; at most MAX_COUNT kept. */
+  noteRefusal(r: Refusal): void {
+    const key = refusalKey(r.id, r.transfer)
+    if (this.refused.size < MAX_COUNT && !this.refused.has(key)) this.refused.set(key, { id: r.id, transfer: r.transfer, reason: r.reason })
   }
 
   /**

@@ -2,7 +2,8 @@
 // from the last checkpoint with every transfer both parties signed; the stopped member comes back and votes;
 // nothing is counted twice, a payment that spends what an earlier one brought is kept whatever order the next
 // member read them in, and one the stopped leader refused stays refused, whether or not the next leader heard it;
-// so does one the next leader refused before its round reached the member that leads after it.
+// so does one the next leader refused before its round reached the member that leads after it, and one the next
+// leader left out before it restarted.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
@@ -262,6 +263,51 @@ describe('leader stops mid-epoch', () => {
       await cluster.untilCheckpoint(2n, 20_000)
       const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
       assert.equal(cp?.leader, 3, 'member 3 checkpointed the epoch')
+      assert.equal(cp.txCount, 1, 'the funding payment only')
+      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
+      assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('a payment a stopped leader refused stays refused when the next leader restarts and reads that leader late', async () => {
+    // Member 2 leads after leader 1 and leaves out the payment leader 1 refused; then member 2 restarts, and reads
+    // leader 1's log only after the view change has handed it the epoch again (its own log and the others' first).
+    let holding = false
+    const held: Array<() => void> = []
+    const late = (t: Transport): Transport => ({
+      ...t,
+      subscribe: (h) =>
+        t.subscribe((author, position, bytes, pushed) => {
+          if (holding && author === 1 && !pushed) held.push(() => h(author, position, bytes))
+          else h(author, position, bytes, pushed)
+        }),
+    })
+    const { f, cluster } = await fourMembers(late, 2, { epochMs: 6000 })
+    try {
+      await untilEpochTwo(cluster)
+      const [p0, , , p3] = cluster.participants
+      assert.ok(p0 && p3)
+      await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
+      const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
+      assert.equal(refused?.status, 'rejected')
+      assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now member 0 could pay it
+      await untilLogged(cluster, 1, 'reject')
+      await cluster.participants[1]!.stop()
+      const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
+      assert.deepEqual([change.from, change.to], [1, 2])
+      await untilLogged(cluster, 2, 'receipt') // member 2 restarted the epoch: the funding payment again
+      holding = true
+      const p2 = await cluster.restart(2)
+      const leaderAt2 = (): number => p2.currentLeader
+      for (const until = Date.now() + 5000; leaderAt2() !== 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(leaderAt2(), 2, 'restarted, member 2 leads the epoch again')
+      await new Promise((r) => setTimeout(r, 300)) // it readmits what both parties signed
+      holding = false
+      for (const deliver of held.splice(0)) deliver()
+      await cluster.restart(1)
+      const cp = await landedByTwo({ f, cluster })
       assert.equal(cp.txCount, 1, 'the funding payment only')
       assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
       assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')

@@ -420,12 +420,24 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // Its answer to a transfer we may have countersigned (Epoch.mayCountersign, shortOfFunds).
     this.epoch.leaderRefused(r.id, r.transfer, r.reason, current)
     // A leader's refusal for good stands for the epoch: a round restarted under another leader leaves it out.
-    if (refusedForGood(r.reason)) this.epoch.noteRefusal(r.id, r.transfer)
+    if (refusedForGood(r.reason)) this.epoch.noteRefusal(r)
   }
 
   private onCountersign(author: number, c: Countersigned): void {
-    if (!this.noteCountersign(author, c, true) || !this.isLeader() || this.epoch.refusedForGood(c.transfer)) return
+    if (!this.noteCountersign(author, c, true) || !this.isLeader()) return
+    const refused = this.epoch.refusalOf(c.transfer)
+    if (refused) return this.refuseAgain([refused])
     if (this.leaderRole.admit(this.round, c, author)) this.closeAtCap()
+  }
+
+  /**
+   * As leader, writes our own refusal of transfers both parties signed that an earlier leader of the epoch refused
+   * for good (each once: OwnLog writes a decision once). Restarted, we read our own log before anyone's, so the
+   * refusal then stands before we admit anything again, even if the leader that gave it is read late.
+   */
+  private refuseAgain(refusals: readonly Refusal[]): void {
+    const epoch = this.round.epoch
+    for (const r of refusals) this.ownLog.append({ type: 'reject', epoch, ...r })
   }
 
   /**
@@ -496,6 +508,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         const e = this.inbox.decode(author, bytes)
         if (e?.type === 'countersign' && !this.blame.muted(author)) this.noteCountersign(author, e, false)
       }
+      this.refuseAgain(this.epoch.refusedCountersigned())
       if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) this.closeAtCap()
     }
     this.timers.start(round, this.timing.epochMs)

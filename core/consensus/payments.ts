@@ -187,6 +187,8 @@ export class Payments {
     const own = this.records.get(id)
     if (!own || own.direction !== 'out' || own.status === 'receipted' || own.status === 'checkpointed') return true
     if (hashTransfer(own.transfer) !== transferHash.toLowerCase()) return true
+    // Heard again (a later leader writes its own refusal of what an earlier one refused: Participant.refuseAgain).
+    if (own.status === 'rejected' && own.reason === reason) return true
     if (!judges(own.transfer.to)) return false
     if (refusedForGood(reason)) this.rejected(own, reason)
     return true

@@ -60,9 +60,11 @@ describe('readmit order after a view change', () => {
     const [kept, refused] = [transfer(0, 1, 1n), transfer(0, 2, 1n)]
     const copied = transfer(1, 2, 1n)
     const epoch = epochWith([], [kept, refused, copied])
-    epoch.noteRefusal(refused.id, hashTransfer(refused))
-    epoch.noteRefusal(copied.id, hashTransfer(transfer(0, 2, 5n)))
-    epoch.noteRefusal(refused.id, hashTransfer(transfer(0, 2, 7n))) // a later word on the id does not undo the first
+    const refusal = (id: Hex, t: Transfer) => ({ id, transfer: hashTransfer(t), reason: 'OVERDRAFT' })
+    epoch.noteRefusal(refusal(refused.id, refused))
+    epoch.noteRefusal(refusal(copied.id, transfer(0, 2, 5n)))
+    epoch.noteRefusal(refusal(refused.id, transfer(0, 2, 7n))) // a later word on the id does not undo the first
+    assert.deepEqual(epoch.refusedCountersigned().map((r) => r.id), [refused.id], 'the refusals of transfers it holds')
     assert.deepEqual(epoch.readmitOrder().map((c) => c.transfer.id), [kept.id, copied.id])
   })
 
