@@ -379,12 +379,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       case 'reject': {
         const thisEpoch = e.epoch === this.epoch.number
         const leads = thisEpoch && this.epoch.rounds.some((r) => r.leader === author)
-        if (leads) this.leaderRefused(e, author === round.leader)
+        // Our own stands whatever round we replay it in after a restart: as leader, or as a receiver refusing what
+        // it never countersigned (so noting that one leaves out nothing a round could admit).
+        const ours = thisEpoch && author === this.index
+        if (leads || ours) this.leaderRefused(e, author === round.leader)
         // From a member that leads no round of the epoch yet, a view change may still make it leader after we read
         // this (its pushes can outrun the votes; a restarted member replays the logs in no fixed order): kept, and
         // taken as its leader's word when its round starts (startRound).
-        // Our own too, replayed after a restart before the view change that made us leader.
-        const ahead = thisEpoch && !leads && this.epoch.refusalAhead(author, e)
+        const ahead = thisEpoch && !leads && !ours && this.epoch.refusalAhead(author, e)
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
         if (!this.payments.refused(e.id, e.transfer, e.reason, judges) && !ahead) this.blame.blame(author, 'rejection of a transfer not its to judge')
         return
@@ -436,8 +438,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
    * refusal then stands before we admit anything again, even if the leader that gave it is read late.
    */
   private refuseAgain(refusals: readonly Refusal[]): void {
-    const epoch = this.round.epoch
-    for (const r of refusals) this.ownLog.append({ type: 'reject', epoch, ...r })
+    const { epoch, ledger } = this.round
+    // Not one our round receipted already (read the earlier refusal too late): our log must not say both.
+    this.ownLog.append(...refusals.filter((r) => !ledger.holdsId(r.id)).map((r) => ({ type: 'reject' as const, epoch, ...r })))
   }
 
   /**

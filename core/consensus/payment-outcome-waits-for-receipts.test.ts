@@ -173,6 +173,20 @@ describe('a payment whose checkpoint landed before its receipts were read', () =
     assert.equal(p.record.reason, undefined)
   })
 
+  it('told refused by the leader of a restarted round, yet counted by the checkpoint of the receipts read before: shows it paid', async () => {
+    const { payments, pay, receipt, someoneElses } = setup()
+    const p = pay(5n)
+    const [held, ours] = [someoneElses(0), receipt(p.record.transfer, 1)]
+    payments.receipted(ours, LEADER) // the first round's leader receipted it, and we read it
+    payments.receiptsVoided(7n)
+    assert.ok(payments.refused(p.record.transfer.id, hashTransfer(p.record.transfer), 'OVERDRAFT', () => true))
+    // Its checkpoint lands, not matched by a round of ours (a majority's we did not vote for): the receipts we read
+    // of its leader tell what it counted.
+    payments.landed(7n, { leader: LEADER, count: 2, root: merkleRoot([held, ours].map(receiptLeaf)) }, undefined, [held, ours])
+    assert.deepEqual(payments.settle(), [], 'never sent again')
+    assert.equal(p.record.status, 'checkpointed', 'it was paid')
+  })
+
   it('known unpaid after its last re-issue, ends refused', async () => {
     const { payments, pay, entry, someoneElses } = setup()
     const p = pay(5n) // epoch 7; re-issued into 8, 9 and 10, its last

@@ -128,6 +128,11 @@ export class EpochLedger {
     }
   }
 
+  /** Whether a receipt in this ledger carries transfer id `id`. */
+  holdsId(id: string): boolean {
+    return this.ids.has(id.toLowerCase())
+  }
+
   /** Receipted transfers in seq order. */
   receipts(): readonly ReceiptedTransfer[] {
     return this.txs
