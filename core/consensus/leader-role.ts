@@ -112,10 +112,7 @@ export class LeaderRole {
       // it before it admits again what this round's members countersigned (our log may reach it only after we
       // crash). One for want of room (the payment goes out again) concerns only its sender and receiver.
       if (refusedForGood(code)) this.d.ownLog.append(refusal)
-      else {
-        const parties = [this.d.members.indexOf(c.transfer.from), this.d.members.indexOf(c.transfer.to)]
-        this.d.ownLog.refuse(refusal, parties.filter((i): i is number => i !== undefined && i !== this.d.me))
-      }
+      else this.d.ownLog.refuse(refusal, this.d.members.parties(c.transfer, this.d.me))
       return 'refused'
     }
     const leaderSig = this.d.sign(this.d.digests.of(r.value.receiptHash)) // the receipt's struct hash is the Merkle leaf

@@ -13,6 +13,7 @@ import { decodeEntry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import { startCluster, untilLogged, type Cluster } from '../testing/cluster.js'
 import type { Transport } from './transport.js'
+import type { Participant, TransferRecord } from './participant.js'
 
 const TIMING = { epochMs: 2500, leaderTimeoutMs: 1000, chainPollMs: 40 }
 
@@ -48,13 +49,29 @@ describe('leader stops mid-epoch', () => {
     assert.equal(cluster.participants[0]!.currentLeader, 1)
   }
 
-  /** The checkpoint of epoch 2, once on chain; it must be the next leader's (member 2). */
-  async function landedByTwo({ f, cluster }: Awaited<ReturnType<typeof fourMembers>>) {
+  /** The checkpoint of epoch 2, once on chain; it must be `leader`'s (by default the next leader, member 2). */
+  async function landedBy({ f, cluster }: Awaited<ReturnType<typeof fourMembers>>, leader = 2) {
     await cluster.untilCheckpoint(2n, 20_000)
     const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
     assert.ok(cp)
-    assert.equal(cp.leader, 2, 'the epoch was checkpointed by the next leader')
+    assert.equal(cp.leader, leader, `the epoch was checkpointed by member ${leader}`)
     return cp
+  }
+
+  /**
+   * Member 0's payment of 1.2 ETH to member 3 was refused and member 3's 0.5 ETH to member 0 went through: the
+   * checkpoint counts the latter only, and member 0 still sees the former refused.
+   */
+  function fundingOnly(cp: { txCount: number; balances: readonly bigint[] }, p0: Participant, refused: TransferRecord): void {
+    assert.equal(cp.txCount, 1, 'the funding payment only')
+    assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
+    assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+  }
+
+  /** Waits (at most 5 s) for `p` to follow `leader`. */
+  async function untilLeader(p: Participant, leader: number, why: string): Promise<void> {
+    for (const until = Date.now() + 5000; p.currentLeader !== leader && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20))
+    assert.equal(p.currentLeader, leader, why)
   }
 
   it('view change, the epoch restarts under the next member, nothing double counted', async () => {
@@ -77,7 +94,7 @@ describe('leader stops mid-epoch', () => {
       assert.deepEqual([change.from, change.to], [1, 2])
       await cluster.restart(1) // it comes back, replays the logs, follows leader 2 and votes
 
-      const cp = await landedByTwo({ f, cluster })
+      const cp = await landedBy({ f, cluster })
       assert.equal(cp.txCount, 12, 'every receipted payment once')
       const expected = f.members.map(() => parseEther('1'))
       for (const r of sent) {
@@ -128,7 +145,7 @@ describe('leader stops mid-epoch', () => {
       assert.deepEqual([change.from, change.to], [1, 2])
       release(1)
       await cluster.restart(1)
-      const cp = await landedByTwo({ f, cluster })
+      const cp = await landedBy({ f, cluster })
       assert.equal(cp.txCount, 2, 'both payments, the funded one too')
       assert.deepEqual(cp.balances, [parseEther('0.3'), parseEther('1'), parseEther('2.2'), parseEther('0.5')])
       const status = (): string | undefined => p0.transfers().find((t) => t.transfer.id === spending.transfer.id)?.status
@@ -160,10 +177,7 @@ describe('leader stops mid-epoch', () => {
       const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
       assert.deepEqual([change.from, change.to], [1, 2])
       await cluster.restart(1)
-      const cp = await landedByTwo({ f, cluster })
-      assert.equal(cp.txCount, 1, 'the funding payment only')
-      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
-      assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+      fundingOnly(await landedBy({ f, cluster }), p0, refused)
     } finally {
       await cluster.stop()
     }
@@ -199,10 +213,7 @@ describe('leader stops mid-epoch', () => {
       await cluster.restart(1)
       // Money for it comes in under the new leader: had the payment been kept waiting, it would now go through.
       assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted')
-      const cp = await landedByTwo({ f, cluster })
-      assert.equal(cp.txCount, 1, 'the payment that came in only')
-      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
-      assert.equal(p0.transfers().find((t) => t.transfer.id === short.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+      fundingOnly(await landedBy({ f, cluster }), p0, short)
       const byNewLeader = Array.from({ length: cluster.bus.length(2) }, (_, i) => decodeEntry(cluster.bus.entry(2, i)))
       const answer = byNewLeader.find((e) => e.type === 'reject' && e.id === short.transfer.id)
       assert.equal(answer?.type === 'reject' && answer.reason, 'OVERDRAFT', 'the new leader refused it when it restarted the epoch')
@@ -250,9 +261,7 @@ describe('leader stops mid-epoch', () => {
       assert.equal(p3.currentLeader, 1, 'member 3 read the refusal before the change')
       holding = false
       for (const deliver of held.splice(0)) deliver()
-      const leaderAt3 = (): number => p3.currentLeader // read afresh, not narrowed by the assertions above
-      for (const until = Date.now() + 5000; leaderAt3() !== 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20))
-      assert.equal(leaderAt3(), 2, 'member 3 follows member 2 once the votes reach it')
+      await untilLeader(p3, 2, 'member 3 follows member 2 once the votes reach it')
 
       assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now member 0 could pay it
       await p2.stop()
@@ -260,12 +269,7 @@ describe('leader stops mid-epoch', () => {
       const [second] = (await once(p3, 'view-change')) as [{ from: number; to: number }]
       assert.deepEqual([second.from, second.to], [2, 3])
       await cluster.restart(2)
-      await cluster.untilCheckpoint(2n, 20_000)
-      const cp = (await f.channel.events()).flatMap((e) => (e.type === 'CheckpointSubmitted' && e.epoch === 2n ? [e] : []))[0]
-      assert.equal(cp?.leader, 3, 'member 3 checkpointed the epoch')
-      assert.equal(cp.txCount, 1, 'the funding payment only')
-      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
-      assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+      fundingOnly(await landedBy({ f, cluster }, 3), p0, refused)
     } finally {
       await cluster.stop()
     }
@@ -300,17 +304,12 @@ describe('leader stops mid-epoch', () => {
       await untilLogged(cluster, 2, 'receipt') // member 2 restarted the epoch: the funding payment again
       holding = true
       const p2 = await cluster.restart(2)
-      const leaderAt2 = (): number => p2.currentLeader
-      for (const until = Date.now() + 5000; leaderAt2() !== 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20))
-      assert.equal(leaderAt2(), 2, 'restarted, member 2 leads the epoch again')
+      await untilLeader(p2, 2, 'restarted, member 2 leads the epoch again')
       await new Promise((r) => setTimeout(r, 300)) // it readmits what both parties signed
       holding = false
       for (const deliver of held.splice(0)) deliver()
       await cluster.restart(1)
-      const cp = await landedByTwo({ f, cluster })
-      assert.equal(cp.txCount, 1, 'the funding payment only')
-      assert.deepEqual(cp.balances, [parseEther('1.5'), parseEther('1'), parseEther('1'), parseEther('0.5')])
-      assert.equal(p0.transfers().find((t) => t.transfer.id === refused.transfer.id)?.status, 'rejected', 'what its sender was told stands')
+      fundingOnly(await landedBy({ f, cluster }), p0, refused)
     } finally {
       await cluster.stop()
     }

@@ -1,5 +1,6 @@
 // The channel's members as the chain lists them: read on demand or polled, and looked up by account.
 import { checksum, fromHex } from '../protocol/bytes.js'
+import type { Transfer } from '../protocol/types.js'
 import { overrideChain, type ChainPort, type ChannelEvent, type MemberRecord } from './chain-port.js'
 
 export class MemberList {
@@ -34,6 +35,11 @@ export class MemberList {
   /** The index of a checksummed account (as decoded entries and the chain give them). */
   indexOf(account: string): number | undefined {
     return this.byAccount.get(account)
+  }
+
+  /** The members transfer `t` is between (its sender and receiver), `except` left out. */
+  parties(t: Pick<Transfer, 'from' | 'to'>, except: number): number[] {
+    return [...new Set([this.indexOf(t.from), this.indexOf(t.to)])].filter((i): i is number => i !== undefined && i !== except)
   }
 
   /** True for a member that left, and for an index that is no member. */

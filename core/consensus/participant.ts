@@ -339,7 +339,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       case 'countersign':
         return others([this.round.leader])
       case 'receipt':
-        return others([this.members.indexOf(e.tx.transfer.from), this.members.indexOf(e.tx.transfer.to)])
+        return this.members.parties(e.tx.transfer, this.index)
       case 'vote':
         return others([e.leader])
       default:
