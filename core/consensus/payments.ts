@@ -242,10 +242,10 @@ export class Payments {
     }
     if (covered) return
     for (const t of seen) this.counted.receipt(leader, t)
-    // One refused by a leader too: a later round's leader refused it, yet this checkpoint may count an earlier
-    // round's receipt of it (settle then shows it paid; it never sends such a one again).
-    const refusedByLeader = (r: TransferRecord): boolean => r.status === 'rejected' && r.reason !== 'EPOCH_ENDED'
-    if ([...this.records.values()].some((r) => r.transfer.epoch === epoch && (isOpen(r) || refusedByLeader(r)))) this.undecided.add(epoch)
+    // One told refused too (not ended with its epoch): a later round's leader may have refused it while this
+    // checkpoint counts an earlier round's receipt of it (settle then shows it paid; it never sends such a one again).
+    const toldRefused = (r: TransferRecord): boolean => r.status === 'rejected' && r.reason !== 'EPOCH_ENDED'
+    if ([...this.records.values()].some((r) => r.transfer.epoch === epoch && (isOpen(r) || toldRefused(r)))) this.undecided.add(epoch)
   }
 
   /** We lost a dispute to `leader` in `epoch`: its checkpoint counted its answer for us, which its receipts do not tell. */
