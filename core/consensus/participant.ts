@@ -398,8 +398,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         return this.memberRole.proposal(round, author, e.checkpoint, e.sig, this.epoch, () => this.timers.leaderSpoke(round))
       case 'vote':
         if (e.leader === round.leader) round.votesSeen.add(author) // for progress; the leader checks the signature
-        if (this.isLeader() && e.leader === this.index) await this.leaderRole.vote(round, author, e.sig, this.epoch.last)
-        return
+        if (e.leader !== this.index) return
+        if (this.isLeader()) return this.leaderRole.vote(round, author, e.sig, this.epoch.last)
+        // For a round of ours we have not started yet: restarted, we read the votes before the view change that made
+        // us leader, and nobody votes twice. Kept for that round (spent if a view change replaced us).
+        return void (this.epoch.excluded.has(this.index) || this.inbox.defer(author, e, round.epoch))
       case 'confirm':
         return void this.watch.read()
       case 'view-change': {
