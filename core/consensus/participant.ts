@@ -355,10 +355,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (author >= this.members.count) await this.members.refresh() // a member that joined since we last looked
     if (author >= this.members.count) return this.blame.blame(author, 'not a member')
     if (e.type === 'receipt') this.epoch.noteReceipt(author, e.tx)
+    const round = this.round
     // A member that sent junk enough this epoch gets no signature work or log write from us until the next; its
     // other entries (receipts it wrote as a leader, past epochs' entries) are still read, as they cost nothing.
-    if (this.blame.muted(author) && costsWork(e)) return this.blame.skip(author)
-    const round = this.round
+    if (this.blame.muted(author) && costsWork(e) && !this.mutedLeaderHeard(round, author, e)) return this.blame.skip(author)
     const when = this.inbox.timing(author, e, round, this.epoch.excluded)
     if (when === 'later' && !this.inbox.defer(author, e, round.epoch)) this.blame.blame(author, 'entry too far ahead, or too many early ones')
     if (when !== 'now') return
@@ -418,6 +418,17 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         this.epoch.exitRequests.add(author)
         return
     }
+  }
+
+  /**
+   * Whether this entry of a muted member is its first proposal as the round's leader: judged all the same, once a
+   * round. A view change never gives a member a second round of an epoch, so when every other member has led one,
+   * nobody can replace this leader, and skipping its proposal would stop the channel for good.
+   */
+  private mutedLeaderHeard(round: Round, author: number, e: Entry): boolean {
+    if (e.type !== 'proposal' || author !== round.leader || round.mutedProposalHeard) return false
+    round.mutedProposalHeard = true
+    return true
   }
 
   /** A refusal by a leader of one of the epoch's rounds (`current`: the running one's). */
