@@ -128,6 +128,21 @@ export class Epoch {
     this.countersigned.set(hashTransfer(c.transfer), c)
   }
 
+  /**
+   * The transfers earlier rounds of the epoch receipted whose countersign we do not keep (skipped from a member muted
+   * for junk, say): each receipt carries both parties' signatures, which stand in for it.
+   */
+  receiptedWithoutCountersign(): Countersigned[] {
+    const missing = new Map<Hex, Countersigned>()
+    for (const round of this.rounds.slice(0, -1)) {
+      for (const { transfer, senderSig, receiverSig } of round.ledger.receipts()) {
+        const hash = hashTransfer(transfer)
+        if (!this.countersigned.has(hash)) missing.set(hash, { transfer, senderSig, receiverSig })
+      }
+    }
+    return [...missing.values()]
+  }
+
   /** Whether this very countersign (the same transfer, the same receiver signature) is kept already. */
   holdsCountersign(c: Countersigned): boolean {
     return this.countersigned.get(hashTransfer(c.transfer))?.receiverSig === c.receiverSig

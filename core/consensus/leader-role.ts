@@ -123,7 +123,8 @@ export class LeaderRole {
     return 'admitted'
   }
 
-  private signedByBoth(c: Countersigned): boolean {
+  /** Whether the transfer's sender and receiver both signed it. */
+  signedByBoth(c: Countersigned): boolean {
     const digest = this.d.digests.transfer(c.transfer)
     const account = (a: string): string | undefined => this.d.members.get(this.d.members.indexOf(a) ?? -1)?.account.toLowerCase()
     return recover(digest, c.senderSig) === account(c.transfer.from) && recover(digest, c.receiverSig) === account(c.transfer.to)

@@ -525,6 +525,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         const e = this.inbox.decode(author, bytes)
         if (e?.type === 'countersign' && !this.blame.muted(author)) this.noteCountersign(author, e, false)
       }
+      // An earlier round's receipt of a transfer whose countersign we skipped (from a member muted for junk since, or
+      // before, if the leader had its push first): its sender was told it is paid. Its signatures checked here, as a
+      // receipt's are not when we read it (a bad one is that leader's doing, not its receiver's).
+      for (const c of this.epoch.receiptedWithoutCountersign()) if (this.leaderRole.signedByBoth(c)) this.epoch.keepCountersigned(c)
       this.refuseAgain(this.epoch.refusedCountersigned())
       if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) this.closeAtCap()
     }
