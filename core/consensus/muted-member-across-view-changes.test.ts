@@ -103,7 +103,7 @@ describe('a member muted for junk across view changes', () => {
       await cluster.restart(2)
       await replace(cluster, 3, JUNK_WRITER, 1)
       await cluster.restart(3)
-        await muteForJunk(cluster, JUNK_WRITER)
+      await muteForJunk(cluster, JUNK_WRITER)
       const paid = await cluster.participants[1]!.send(2, parseEther('0.1')) // receipted by the junk writer
       await cluster.untilCheckpoint(2n, 30_000)
       const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)

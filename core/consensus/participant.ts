@@ -356,8 +356,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (author >= this.members.count) return this.blame.blame(author, 'not a member')
     if (e.type === 'receipt') this.epoch.noteReceipt(author, e.tx)
     const round = this.round
-    // A member that sent junk enough this epoch gets no signature work or log write from us until the next; its
-    // other entries (receipts it wrote as a leader, past epochs' entries) are still read, as they cost nothing.
+    // A member that sent junk enough this epoch gets no signature work or log write from us until the next (but for
+    // its first proposal of a round it leads, see mutedLeaderHeard); its other entries (receipts it wrote as a
+    // leader, past epochs' entries) are still read, as they cost nothing.
     if (this.blame.muted(author) && costsWork(e) && !this.mutedLeaderHeard(round, author, e)) return this.blame.skip(author)
     const when = this.inbox.timing(author, e, round, this.epoch.excluded)
     if (when === 'later' && !this.inbox.defer(author, e, round.epoch)) this.blame.blame(author, 'entry too far ahead, or too many early ones')
@@ -401,7 +402,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         if (e.leader !== this.index) return
         if (this.isLeader()) return this.leaderRole.vote(round, author, e.sig, this.epoch.last)
         // For a round of ours we have not started yet: restarted, we read the votes before the view change that made
-        // us leader, and nobody votes twice. Kept for that round (spent if a view change replaced us).
+        // us leader, and nobody votes twice. Kept for that round, within its author's share of held entries (spent
+        // if a view change replaced us; dropped unblamed past the share, as a vote against a leader is).
         return void (this.epoch.excluded.has(this.index) || this.inbox.defer(author, e, round.epoch))
       case 'confirm':
         return void this.watch.read()
@@ -421,8 +423,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   /**
-   * Whether this entry of a muted member is its first proposal as the round's leader: judged all the same, once a
-   * round. A view change never gives a member a second round of an epoch, so when every other member has led one,
+   * Whether this entry of a muted member is its first proposal as the round's leader: let through all the same,
+   * once a round. A view change never gives a member a second round of an epoch, so when every other member has led one,
    * nobody can replace this leader, and skipping its proposal would stop the channel for good.
    */
   private mutedLeaderHeard(round: Round, author: number, e: Entry): boolean {
@@ -525,10 +527,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         const e = this.inbox.decode(author, bytes)
         if (e?.type === 'countersign' && !this.blame.muted(author)) this.noteCountersign(author, e, false)
       }
-      // An earlier round's receipt of a transfer whose countersign we skipped (from a member muted for junk since, or
-      // before, if the leader had its push first): its sender was told it is paid. Its signatures checked here, as a
-      // receipt's are not when we read it (a bad one is that leader's doing, not its receiver's).
-      for (const c of this.epoch.receiptedWithoutCountersign()) if (this.leaderRole.signedByBoth(c)) this.epoch.keepCountersigned(c)
+      // An earlier round's receipt of a payment to a member muted for junk, whose countersign we dropped or skipped
+      // (read before the muting or after, if that leader had its push first): its sender may have been told it is
+      // paid. The receipt's two signatures stand in for the countersign, checked here, as a receipt's are not when
+      // we read it (a bad one is that leader's doing, not its receiver's). Only for a muted receiver: any other's
+      // countersign is kept or still to come, and no earlier leader's receipts cost us signature work for nothing.
+      for (const c of this.epoch.receiptedWithoutCountersign()) {
+        if (this.blame.muted(this.members.indexOf(c.transfer.to) ?? -1) && this.leaderRole.signedByBoth(c)) this.epoch.keepCountersigned(c)
+      }
       this.refuseAgain(this.epoch.refusedCountersigned())
       if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) this.closeAtCap()
     }

@@ -37,7 +37,7 @@ export class Round {
   voted = false
   /** Members covered by the proposal, once there is one. */
   proposedCount: number | undefined
-  /** Member: a proposal of the leader was judged while the leader was muted for junk (once a round). */
+  /** Member: a proposal of the leader was let through while the leader was muted for junk (once a round). */
   mutedProposalHeard = false
   /** Members whose vote on the proposal we have seen (the leader's proposal counts as its vote). */
   readonly votesSeen = new Set<number>()
