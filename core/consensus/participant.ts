@@ -424,8 +424,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   /**
    * Whether this entry of a muted member is its first proposal as the round's leader: let through all the same,
-   * once a round. A view change never gives a member a second round of an epoch, so when every other member has led one,
-   * nobody can replace this leader, and skipping its proposal would stop the channel for good.
+   * once a round. A view change never gives a member a second round of an epoch, so when every other member has led
+   * one, nobody can replace this leader, and skipping its proposal would stop the channel for good.
    */
   private mutedLeaderHeard(round: Round, author: number, e: Entry): boolean {
     if (e.type !== 'proposal' || author !== round.leader || round.mutedProposalHeard) return false
