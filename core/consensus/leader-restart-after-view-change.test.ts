@@ -2,7 +2,8 @@
 // change is not counted yet (the others' votes are read later), so its own receipts were dropped; it then receipted
 // the same transfers again under new seqs, members refused them and challenged its proposal. Its receipts and
 // proposal are now kept until the round it leads starts. The votes it had read for its proposal were lost the same
-// way (found by the soak: with a member away, no view change could replace it, and the channel stopped).
+// way (found by reading the code after the soak stopped once in CI: with a member away, no view change could replace
+// it, and the channel stopped).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'

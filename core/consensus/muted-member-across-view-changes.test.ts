@@ -1,5 +1,6 @@
-// A member muted for junk while its epoch changes leader (both found by the soak, whose junk writer is muted in any
-// epoch that lasts a few seconds more than usual, as one with a view change does). A muted member gets no signature
+// A member muted for junk while its epoch changes leader (the soak's junk writer is muted in any epoch that lasts a few
+// seconds more than usual, as one with a view change does; the first case is a soak failure, the last was found by
+// reading the code after the soak stopped once in CI). A muted member gets no signature
 // work from the others, but what it did before, and what nobody else can do, still counts:
 // - its countersign of a payment the replaced leader receipted is readmitted by the next leader, whether that one read
 //   it before the muting (it was dropped when the round restarted) or after (a pushed countersign outruns the junk in
@@ -18,7 +19,7 @@ import { decodeEntry } from '../protocol/entries.js'
 import { MUTE_AFTER } from './misbehaviour.js'
 import type { Transport } from './transport.js'
 
-const JUNK_WRITER = 0 // leads epoch 2's last round in the second case: the rotation goes 1, 2, 3, 0
+const JUNK_WRITER = 0 // leads epoch 2's last round in the last case: the rotation goes 1, 2, 3, 0
 
 /** Stops `leader`, which leads the running round, and resolves once member `watcher` follows `next`. */
 async function replace(cluster: Cluster, leader: number, next: number, watcher: number): Promise<void> {
@@ -68,7 +69,8 @@ describe('a member muted for junk across view changes', () => {
         await muteForJunk(cluster, payee)
         while ((cluster.participants[2]!.misbehaviour.get(payee) ?? 0) < MUTE_AFTER) await new Promise((r) => setTimeout(r, 20))
       }
-      // Receipted by leader 1; member 2, which leads next, keeps the payee's countersign as it came.
+      // Receipted by leader 1; member 2, which leads next, keeps the payee's countersign as it came (or, the payee
+      // muted already, skips it).
       const paid = await cluster.participants[0]!.send(payee, parseEther('0.1'))
       const id = paid.transfer.id
       if (!junkFirst) await muteForJunk(cluster, payee)
