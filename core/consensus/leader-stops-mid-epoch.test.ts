@@ -156,6 +156,17 @@ describe('leader stops mid-epoch', () => {
     }
   })
 
+  /** Member 0 pays member 3 more than it holds (leader 1 refuses), then member 3 pays it enough: that payment's record. */
+  async function refuseThenFund(cluster: Cluster): Promise<{ p0: Participant; refused: TransferRecord }> {
+    const [p0, , , p3] = cluster.participants
+    assert.ok(p0 && p3)
+    await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
+    const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
+    assert.equal(refused?.status, 'rejected')
+    assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now member 0 could pay it
+    return { p0, refused }
+  }
+
   /**
    * Member 0 pays member 3 more than it holds (its receiver countersigns, it does not judge funds; leader 1 refuses),
    * then member 3 pays it enough, then leader 1 stops (after `beforeStop`) and member 2 restarts the epoch: the
@@ -165,12 +176,7 @@ describe('leader stops mid-epoch', () => {
     const { f, cluster } = await fourMembers(wrap)
     try {
       await untilEpochTwo(cluster)
-      const [p0, , , p3] = cluster.participants
-      assert.ok(p0 && p3)
-      await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
-      const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
-      assert.equal(refused?.status, 'rejected')
-      assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now it could pay it
+      const { p0, refused } = await refuseThenFund(cluster)
       await beforeStop(cluster)
       await cluster.participants[1]!.stop()
 
@@ -291,12 +297,7 @@ describe('leader stops mid-epoch', () => {
     const { f, cluster } = await fourMembers(late, 2, { epochMs: 6000 })
     try {
       await untilEpochTwo(cluster)
-      const [p0, , , p3] = cluster.participants
-      assert.ok(p0 && p3)
-      await assert.rejects(p0.send(3, parseEther('1.2')), /OVERDRAFT/)
-      const refused = p0.transfers().find((t) => t.transfer.amount === parseEther('1.2'))
-      assert.equal(refused?.status, 'rejected')
-      assert.equal((await p3.send(0, parseEther('0.5'))).status, 'receipted') // now member 0 could pay it
+      const { p0, refused } = await refuseThenFund(cluster)
       await untilLogged(cluster, 1, 'reject')
       await cluster.participants[1]!.stop()
       const [change] = (await once(p0, 'view-change')) as [{ from: number; to: number }]
