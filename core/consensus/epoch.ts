@@ -130,17 +130,23 @@ export class Epoch {
 
   /**
    * The transfers earlier rounds of the epoch receipted whose countersign we do not keep (skipped from a member muted
-   * for junk, say): each receipt carries both parties' signatures, which stand in for it.
+   * for junk, say): each receipt carries both parties' signatures, which stand in for it. From those rounds' ledgers
+   * and from what their leaders wrote that we read only after they were replaced (a restarted member replays the logs
+   * in no fixed order).
    */
   receiptedWithoutCountersign(): Countersigned[] {
     const missing = new Map<Hex, Countersigned>()
-    for (const round of this.rounds.slice(0, -1)) {
-      for (const { transfer, senderSig, receiverSig } of round.ledger.receipts()) {
-        const hash = hashTransfer(transfer)
-        if (!this.countersigned.has(hash)) missing.set(hash, { transfer, senderSig, receiverSig })
-      }
+    const earlier = this.rounds.slice(0, -1)
+    const receipts = [...earlier.map((r) => r.ledger.receipts()), ...[...new Set(earlier.map((r) => r.leader))].map((l) => this.receiptsBy(l))]
+    for (const { transfer, senderSig, receiverSig } of receipts.flat()) {
+      if (!this.keeps(transfer)) missing.set(hashTransfer(transfer), { transfer, senderSig, receiverSig })
     }
     return [...missing.values()]
+  }
+
+  /** Whether a countersign of transfer `t` is kept. */
+  keeps(t: Transfer): boolean {
+    return this.countersigned.has(hashTransfer(t))
   }
 
   /** Whether this very countersign (the same transfer, the same receiver signature) is kept already. */

@@ -5,7 +5,9 @@
 // - its countersign of a payment the replaced leader receipted is readmitted by the next leader, whether that one read
 //   it before the muting (it was dropped when the round restarted) or after (a pushed countersign outruns the junk in
 //   its author's log: it was skipped). The payer, told its payment was receipted, saw it go out again (and, with its
-//   re-issues used up, end unpaid);
+//   re-issues used up, end unpaid). Likewise when the leader of a later round reads the replaced leader's receipt
+//   late (a restarted member replays the logs in no fixed order): after its round started, or after the view change
+//   but before a second one made it leader;
 // - as the last member left to lead the epoch (a view change never gives a member a second round of an epoch, so
 //   nobody can replace it), its proposal is judged once a round: the members skipped it, voted to replace it in vain,
 //   and the channel stopped for good.
@@ -21,11 +23,16 @@ import type { Transport } from './transport.js'
 
 const JUNK_WRITER = 0 // leads epoch 2's last round in the last case: the rotation goes 1, 2, 3, 0
 
+/** Resolves once member `watcher` follows `leader`. */
+async function follows(cluster: Cluster, watcher: number, leader: number): Promise<void> {
+  const w = cluster.participants[watcher]!
+  while (w.currentLeader !== leader) await new Promise((r) => setTimeout(r, 20))
+}
+
 /** Stops `leader`, which leads the running round, and resolves once member `watcher` follows `next`. */
 async function replace(cluster: Cluster, leader: number, next: number, watcher: number): Promise<void> {
   await cluster.participants[leader]!.stop()
-  const w = cluster.participants[watcher]!
-  while (w.currentLeader !== next) await new Promise((r) => setTimeout(r, 20))
+  await follows(cluster, watcher, next)
 }
 
 const decodes = (bytes: Uint8Array): boolean => {
@@ -42,39 +49,78 @@ async function muteForJunk(cluster: Cluster, member: number): Promise<void> {
   await cluster.bus.connect(member).append(Array.from({ length: MUTE_AFTER + 16 }, (_, i) => Buffer.from(`junk ${i}`)))
 }
 
+/**
+ * A transport wrapper that holds back the receipts of epoch 2 written by `leaders` (pushed or read from their logs)
+ * until `release(leader)` hands that leader's over; a leader never released has its receipts never read.
+ */
+function heldReceipts(leaders: readonly number[]): { wrap: (t: Transport) => Transport; release: (leader: number) => void } {
+  const holding = new Set(leaders)
+  const held: Array<{ author: number; deliver: () => void }> = []
+  const release = (leader: number): void => {
+    holding.delete(leader)
+    for (const { deliver } of held.filter((h) => h.author === leader)) deliver()
+  }
+  const wrap = (t: Transport): Transport => ({
+    ...t,
+    subscribe: (h) =>
+      t.subscribe((author, position, bytes, pushed) => {
+        const e = holding.has(author) && decodes(bytes) ? decodeEntry(bytes) : undefined
+        if (e?.type !== 'receipt' || e.tx.transfer.epoch !== 2n) return h(author, position, bytes, pushed)
+        held.push({ author, deliver: () => void h(author, position, bytes, pushed) })
+      }),
+  })
+  return { wrap, release }
+}
+
+/** Resolves once member `by` has muted `member` for junk. */
+async function mutedBy(cluster: Cluster, by: number, member: number): Promise<void> {
+  while ((cluster.participants[by]!.misbehaviour.get(member) ?? 0) < MUTE_AFTER) await new Promise((r) => setTimeout(r, 20))
+}
+
+/** Leader 1 never reads `member`'s junk, as if `member`'s countersign's push outran it. */
+const withoutJunkOf =
+  (member: number) =>
+  (t: Transport): Transport => ({
+    ...t,
+    subscribe: (h) => t.subscribe((author, position, bytes, pushed) => (author === member && !decodes(bytes) ? undefined : h(author, position, bytes, pushed))),
+  })
+
 describe('a member muted for junk across view changes', () => {
   const devnet = useDevnet()
 
   /**
    * Epoch 2: member 0 pays member 3, leader 1 receipts it; member 3 is muted for junk (before its countersign is
    * written, when `junkFirst`; leader 1 then never reads the junk, as if the countersign's push outran it); a view
-   * change hands the epoch to member 2, which must readmit the payment.
+   * change hands the epoch to member 2, which must readmit the payment. With `receiptLate`, member 2 reads leader 1's
+   * receipt only once its own round has started (a restarted member replays the logs in no fixed order).
    */
-  async function receiptedThenReplaced(junkFirst: boolean): Promise<void> {
+  async function receiptedThenReplaced({ junkFirst = false, receiptLate = false }): Promise<void> {
     const payee = 3
     // The muted payee's vote goes unheard: epoch 2 lands with a majority's votes after a short window.
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1'), params: { challengeWindow: 2n } })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const withoutJunk = (t: Transport): Transport => ({
-      ...t,
-      subscribe: (h) => t.subscribe((author, position, bytes, pushed) => (author === payee && !decodes(bytes) ? undefined : h(author, position, bytes, pushed))),
-    })
-    const cluster = await startCluster(f.channel, devnet(), keys, {
-      timing: { epochMs: 4000, leaderTimeoutMs: 1000, chainPollMs: 40 },
-      ...(junkFirst ? { wrapTransport: { 1: withoutJunk } } : {}),
-    })
+    const late = heldReceipts([1])
+    const wrapTransport: Record<number, (t: Transport) => Transport> = {}
+    if (junkFirst) wrapTransport[1] = withoutJunkOf(payee)
+    if (receiptLate) wrapTransport[2] = late.wrap
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 4000, leaderTimeoutMs: 1000, chainPollMs: 40 }, wrapTransport })
     try {
       await startTrading(cluster) // epoch 2, led by member 1
       if (junkFirst) {
         await muteForJunk(cluster, payee)
-        while ((cluster.participants[2]!.misbehaviour.get(payee) ?? 0) < MUTE_AFTER) await new Promise((r) => setTimeout(r, 20))
+        await mutedBy(cluster, 2, payee)
       }
       // Receipted by leader 1; member 2, which leads next, keeps the payee's countersign as it came (or, the payee
       // muted already, skips it).
       const paid = await cluster.participants[0]!.send(payee, parseEther('0.1'))
       const id = paid.transfer.id
       if (!junkFirst) await muteForJunk(cluster, payee)
+      if (receiptLate) await mutedBy(cluster, 2, payee) // else member 2's round would decode the countersign: nothing to stand in for
       await replace(cluster, 1, 2, 0)
+      if (receiptLate) {
+        await follows(cluster, 2, 2)
+        late.release(1)
+      }
       await cluster.restart(1) // its vote makes the majority
       await cluster.untilCheckpoint(2n, 30_000)
       const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
@@ -90,8 +136,49 @@ describe('a member muted for junk across view changes', () => {
     }
   }
 
-  it('its countersign of a payment the replaced leader receipted, read before the muting, is readmitted', () => receiptedThenReplaced(false))
-  it('its countersign of a payment the replaced leader receipted, read after the muting, is readmitted', () => receiptedThenReplaced(true))
+  it('its countersign of a payment the replaced leader receipted, read before the muting, is readmitted', () => receiptedThenReplaced({}))
+  it('its countersign of a payment the replaced leader receipted, read after the muting, is readmitted', () => receiptedThenReplaced({ junkFirst: true }))
+  it('a payment to it the replaced leader receipted is readmitted when the new leader reads that receipt late', () => receiptedThenReplaced({ receiptLate: true }))
+
+  it('a payment to it that a replaced leader receipted, read by a member only after that view change, is readmitted when that member leads', async () => {
+    const payee = JUNK_WRITER
+    const payer = 3 // leads epoch 2's third round
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1'), params: { challengeWindow: 2n } })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    // Member 3 reads leader 1's receipts only once member 2 leads, and leader 2's (which hold the payment again: the
+    // payee was muted before leader 2's round began) never: only what it read late tells it of the payment.
+    const late = heldReceipts([1, 2])
+    // Leader 2 must not propose before it is stopped, after leader 1's restart.
+    const cluster = await startCluster(f.channel, devnet(), keys, {
+      timing: { epochMs: 10_000, leaderTimeoutMs: 1000, chainPollMs: 40 },
+      wrapTransport: { 1: withoutJunkOf(payee), [payer]: late.wrap },
+    })
+    try {
+      await startTrading(cluster) // epoch 2, led by member 1
+      await muteForJunk(cluster, payee)
+      await mutedBy(cluster, payer, payee) // its countersign is skipped
+      // Not told receipted by leader 1: it reads that receipt only after leader 1 was replaced.
+      const paying = cluster.participants[payer]!.send(payee, parseEther('0.1'))
+      while (cluster.participants[1]!.progress().receipts < 1) await new Promise((r) => setTimeout(r, 20))
+      const [sent] = cluster.participants[payer]!.transfers()
+      await replace(cluster, 1, 2, payer)
+      late.release(1)
+      await cluster.restart(1)
+      await replace(cluster, 2, payer, 0)
+      await cluster.restart(2)
+      await cluster.untilCheckpoint(2n, 30_000)
+      const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
+      assert.ok(cp?.type === 'CheckpointSubmitted')
+      assert.equal(cp.leader, payer)
+      assert.equal(cp.txCount, 1, 'the payment is in the checkpoint of the epoch it was receipted in')
+      assert.deepEqual(cp.balances, [parseEther('1.1'), parseEther('1'), parseEther('1'), parseEther('0.9')])
+      const paid = await paying
+      while (paid.status !== 'checkpointed') await new Promise((r) => setTimeout(r, 20))
+      assert.equal(paid.transfer.id, sent?.transfer.id, 'not sent again')
+    } finally {
+      await cluster.stop()
+    }
+  })
 
   it('as the last member left to lead the epoch, its proposal is judged: the epoch lands, with the payment it receipted', async () => {
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })

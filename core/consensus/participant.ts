@@ -362,6 +362,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (this.blame.muted(author) && costsWork(e) && !this.mutedLeaderHeard(round, author, e)) return this.blame.skip(author)
     const when = this.inbox.timing(author, e, round, this.epoch.excluded)
     if (when === 'later' && !this.inbox.defer(author, e, round.epoch)) this.blame.blame(author, 'entry too far ahead, or too many early ones')
+    if (when === 'never' && e.type === 'receipt') return this.lateReceipt(author, round, e.tx)
     if (when !== 'now') return
     switch (e.type) {
       case 'request': {
@@ -431,6 +432,21 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (e.type !== 'proposal' || author !== round.leader || round.mutedProposalHeard) return false
     round.mutedProposalHeard = true
     return true
+  }
+
+  /**
+   * A replaced leader's receipt read after our round started (its log read late): as leader, a payment it receipted
+   * to a member muted for junk whose countersign we do not hold is admitted, as startRound would have (its sender may
+   * have been told it is paid). A receipt its parties did not both sign is blamed on that leader, which is muted in
+   * turn: no leader's made-up receipts cost us signature checks without end.
+   */
+  private lateReceipt(author: number, round: Round, { transfer, senderSig, receiverSig }: ReceiptedTransfer): void {
+    if (!this.isLeader() || transfer.epoch !== round.epoch || this.blame.muted(author) || !this.blame.muted(this.members.indexOf(transfer.to) ?? -1)) return
+    if (this.epoch.keeps(transfer) || round.ledger.holdsId(transfer.id) || this.epoch.refusedForGood(transfer)) return
+    const c = { transfer, senderSig, receiverSig }
+    if (!this.leaderRole.signedByBoth(c)) return this.blame.blame(author, 'receipt of a transfer its parties did not both sign')
+    this.epoch.keepCountersigned(c)
+    if (this.leaderRole.admit(round, c, this.members.indexOf(transfer.to) ?? -1)) this.closeAtCap()
   }
 
   /** A refusal by a leader of one of the epoch's rounds (`current`: the running one's). */
