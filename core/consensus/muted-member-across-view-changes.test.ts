@@ -10,7 +10,8 @@
 //   but before a second one made it leader;
 // - as the last member left to lead the epoch (a view change never gives a member a second round of an epoch, so
 //   nobody can replace it), its proposal is judged once a round: the members skipped it, voted to replace it in vain,
-//   and the channel stopped for good.
+//   and the channel stopped for good. Read before the view change that makes it leader (pushed to all at once), it is
+//   held like anyone's: skipped, that member voted only once a majority's checkpoint went on chain, after a window.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
@@ -200,6 +201,58 @@ describe('a member muted for junk across view changes', () => {
       assert.equal(cp.leader, JUNK_WRITER)
       assert.equal(cp.txCount, 1)
       for (const i of [1, 2, 3]) assert.ok((cluster.participants[i]!.misbehaviour.get(JUNK_WRITER) ?? 0) >= MUTE_AFTER, `member ${i} muted the junk writer`)
+      while (paid.status !== 'checkpointed') await new Promise((r) => setTimeout(r, 20))
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('as the last member left to lead the epoch, its proposal read before the view change to it is held: every member signs, no challenge window', async () => {
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    // Member 2 reads the votes of members 1 and 2 against leader 3 (and what their logs hold after them) only once the
+    // junk writer's log has brought its proposal of epoch 2: until then the junk writer's vote alone is no majority.
+    const proposalFirst = (t: Transport): Transport => ({
+      ...t,
+      subscribe: (h) => {
+        let held: Array<() => void> | undefined = []
+        const holding = new Set<number>()
+        return t.subscribe((author, position, bytes, pushed) => {
+          if (!held) return h(author, position, bytes, pushed)
+          const e = decodes(bytes) ? decodeEntry(bytes) : undefined
+          if (author !== JUNK_WRITER && (holding.has(author) || (e?.type === 'view-change' && e.epoch === 2n && e.leader === 3))) {
+            holding.add(author)
+            return void held.push(() => void h(author, position, bytes, pushed))
+          }
+          const result = h(author, position, bytes, pushed)
+          if (!pushed && author === JUNK_WRITER && e?.type === 'proposal' && e.checkpoint.epoch === 2n) {
+            const release = held
+            held = undefined
+            for (const deliver of release) deliver()
+          }
+          return result
+        })
+      },
+    })
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 4000, leaderTimeoutMs: 1000, chainPollMs: 40 }, wrapTransport: { 2: proposalFirst } })
+    try {
+      await silenceSecondLeader(cluster) // view change from leader 1 to 2
+      await cluster.restart(1)
+      await replace(cluster, 2, 3, 1)
+      await cluster.restart(2)
+      await muteForJunk(cluster, JUNK_WRITER)
+      await mutedBy(cluster, 2, JUNK_WRITER)
+      await replace(cluster, 3, JUNK_WRITER, 1)
+      await cluster.restart(3)
+      const paid = await cluster.participants[1]!.send(3, parseEther('0.1')) // receipted by the junk writer
+      await cluster.untilCheckpoint(2n, 30_000)
+      const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
+      assert.ok(cp?.type === 'CheckpointSubmitted')
+      assert.equal(cp.leader, JUNK_WRITER)
+      assert.equal(cp.txCount, 1)
+      // Skipped, member 2 would vote only once a majority's checkpoint went on chain, which lands after its window.
+      const events = await f.channel.events()
+      assert.ok(!events.some((e) => e.type === 'CheckpointProposed' && e.checkpoint.epoch === 2n), 'signed by every member: no challenge window')
       while (paid.status !== 'checkpointed') await new Promise((r) => setTimeout(r, 20))
     } finally {
       await cluster.stop()

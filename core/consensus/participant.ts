@@ -359,8 +359,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     // A member that sent junk enough this epoch gets no signature work or log write from us until the next (but for
     // its first proposal of a round it leads, see mutedLeaderHeard); its other entries (receipts it wrote as a
     // leader, past epochs' entries) are still read, as they cost nothing.
-    if (this.blame.muted(author) && costsWork(e) && !this.mutedLeaderHeard(round, author, e)) return this.blame.skip(author)
     const when = this.inbox.timing(author, e, round, this.epoch.excluded)
+    if (this.blame.muted(author) && costsWork(e) && !this.mutedLeaderHeard(round, author, e, when)) return this.blame.skip(author)
     if (when === 'later' && !this.inbox.defer(author, e, round.epoch)) this.blame.blame(author, 'entry too far ahead, or too many early ones')
     if (when === 'never' && e.type === 'receipt') return this.lateReceipt(author, round, e.tx)
     if (when !== 'now') return
@@ -426,10 +426,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   /**
    * Whether this entry of a muted member is its first proposal as the round's leader: let through all the same,
    * once a round. A view change never gives a member a second round of an epoch, so when every other member has led
-   * one, nobody can replace this leader, and skipping its proposal would stop the channel for good.
+   * one, nobody can replace this leader, and skipping its proposal would stop the channel for good. One for a round
+   * it does not lead yet (`when`: later) is held like any other's, within its author's share: a view change to it may
+   * reach us after its proposal (pushed to all at once).
    */
-  private mutedLeaderHeard(round: Round, author: number, e: Entry): boolean {
-    if (e.type !== 'proposal' || author !== round.leader || round.mutedProposalHeard) return false
+  private mutedLeaderHeard(round: Round, author: number, e: Entry, when: 'now' | 'later' | 'never'): boolean {
+    if (e.type !== 'proposal') return false
+    if (when === 'later') return true
+    if (author !== round.leader || round.mutedProposalHeard) return false
     round.mutedProposalHeard = true
     return true
   }
