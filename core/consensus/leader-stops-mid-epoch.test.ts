@@ -3,7 +3,8 @@
 // nothing is counted twice, a payment that spends what an earlier one brought is kept whatever order the next
 // member read them in, and one the stopped leader refused stays refused, whether or not the next leader heard it;
 // so does one the next leader refused before its round reached the member that leads after it, and one the next
-// leader left out before it restarted.
+// leader left out before it restarted. A sender that reads the stopped leader's refusal only after the view change
+// does not blame it.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
@@ -311,6 +312,39 @@ describe('leader stops mid-epoch', () => {
       for (const deliver of held.splice(0)) deliver()
       await cluster.restart(1)
       fundingOnly(await landedBy({ f, cluster }), p0, refused)
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it('a sender that reads the stopped leader\'s refusal only after the view change does not blame that leader', async () => {
+    // Member 0 hears leader 1's refusal of its payment (push and log copy) only once it follows member 2, and before
+    // member 2's own refusal of it: a refusal by a leader of an earlier round of the epoch, not junk. (Its payment
+    // stays open: the running leader may not have heard that refusal, so only its own word or the checkpoint tells.)
+    let holding = true
+    const held: Array<() => void> = []
+    const late = (t: Transport): Transport => ({
+      ...t,
+      subscribe: (h) =>
+        t.subscribe((author, position, bytes, pushed) => {
+          if (holding && (author === 1 || author === 2) && decodeEntry(bytes).type === 'reject') held.push(() => h(author, position, bytes, pushed))
+          else h(author, position, bytes, pushed)
+        }),
+    })
+    const { f, cluster } = await fourMembers(late, 0)
+    try {
+      await untilEpochTwo(cluster)
+      const p0 = cluster.participants[0]!
+      p0.send(3, parseEther('1.2')).catch(() => {}) // more than it holds: leader 1 refuses it
+      await untilLogged(cluster, 1, 'reject')
+      await cluster.participants[1]!.stop()
+      await untilLeader(p0, 2, 'member 0 follows member 2')
+      holding = false
+      for (const deliver of held.splice(0)) deliver()
+      await cluster.restart(1)
+      const cp = await landedBy({ f, cluster })
+      assert.equal(cp.txCount, 0)
+      assert.equal(p0.misbehaviour.get(1) ?? 0, 0, 'leader 1 not blamed')
     } finally {
       await cluster.stop()
     }

@@ -390,7 +390,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
         // taken as its leader's word when its round starts (startRound).
         const ahead = thisEpoch && !leads && !ours && this.epoch.refusalAhead(author, e)
         const judges = (to: string): boolean => author === round.leader || author === this.members.indexOf(to)
-        if (!this.payments.refused(e.id, e.transfer, e.reason, judges) && !ahead) this.blame.blame(author, 'rejection of a transfer not its to judge')
+        // A replaced leader's refusal read late is its word in its round (noted above), not the running leader's: our
+        // payment stays open (that leader may not have heard it), and the author is not to blame.
+        if (!this.payments.refused(e.id, e.transfer, e.reason, judges) && !ahead && !leads) this.blame.blame(author, 'rejection of a transfer not its to judge')
         return
       }
       case 'proposal':
