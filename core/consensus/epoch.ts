@@ -130,16 +130,29 @@ export class Epoch {
 
   /**
    * The transfers earlier rounds of the epoch receipted whose countersign we do not keep (skipped from a member muted
-   * for junk, say): each receipt carries both parties' signatures, which stand in for it. From those rounds' ledgers
-   * and from what their leaders wrote that we read only after they were replaced (a restarted member replays the logs
-   * in no fixed order).
+   * for junk, say), each with the leader that receipted it (`by`): each receipt carries both parties' signatures,
+   * which stand in for it. From those rounds' ledgers and from what their leaders wrote that we read only after they
+   * were replaced (a restarted member replays the logs in no fixed order). Only those `wanted` says, and at most the
+   * cap's worth per receiver (no round can admit more): what an earlier leader wrote costs us hashing and signature
+   * checks, and it may have written as many receipts as a checkpoint can count.
    */
-  receiptedWithoutCountersign(): Countersigned[] {
-    const missing = new Map<Hex, Countersigned>()
+  receiptedWithoutCountersign(wanted: (by: number, t: Transfer) => boolean): Array<{ by: number; c: Countersigned }> {
+    const missing = new Map<Hex, { by: number; c: Countersigned }>()
+    const perReceiver = new Map<string, number>()
     const earlier = this.rounds.slice(0, -1)
-    const receipts = [...earlier.map((r) => r.ledger.receipts()), ...[...new Set(earlier.map((r) => r.leader))].map((l) => this.receiptsBy(l))]
-    for (const { transfer, senderSig, receiverSig } of receipts.flat()) {
-      if (!this.keeps(transfer)) missing.set(hashTransfer(transfer), { transfer, senderSig, receiverSig })
+    const sources = [
+      ...earlier.map((r) => ({ by: r.leader, receipts: r.ledger.receipts() })),
+      ...[...new Set(earlier.map((r) => r.leader))].map((by) => ({ by, receipts: this.receiptsBy(by) })),
+    ]
+    for (const { by, receipts } of sources) {
+      for (const { transfer, senderSig, receiverSig } of receipts) {
+        const n = perReceiver.get(transfer.to) ?? 0
+        if (n >= this.txCap || !wanted(by, transfer)) continue
+        const hash = hashTransfer(transfer)
+        if (this.countersigned.has(hash) || missing.has(hash)) continue
+        perReceiver.set(transfer.to, n + 1)
+        missing.set(hash, { by, c: { transfer, senderSig, receiverSig } })
+      }
     }
     return [...missing.values()]
   }

@@ -52,6 +52,14 @@ export class LeaderRole {
   }
 
   /**
+   * Admits a transfer an earlier round's leader `by` receipted (Participant.lateReceipt): a bad signature or a
+   * transfer no honest party signs is blamed on that leader; one its sender cannot pay now is left as it is.
+   */
+  admitReceipted(round: Round, c: Countersigned, by: number): 'admitted' | 'refused' | 'overdrawn' {
+    return this.receipt(round, c, by, true)
+  }
+
+  /**
    * Admits the transfers a restarted epoch keeps, in the order given (Epoch.readmitOrder). One refused for want of
    * funds is tried again once money comes in to its sender from another of them: the order countersigns arrive from
    * different logs is not the order they were paid in, and one may spend what a later-read one brought. What is

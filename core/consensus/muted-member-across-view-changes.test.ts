@@ -24,10 +24,16 @@ import type { Transport } from './transport.js'
 
 const JUNK_WRITER = 0 // leads epoch 2's last round in the last case: the rotation goes 1, 2, 3, 0
 
+/** Resolves once `done` holds; fails, saying `what`, if it does not within 20 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !done(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > deadline) assert.fail(`not within 20 s: ${what}`)
+  }
+}
+
 /** Resolves once member `watcher` follows `leader`. */
 async function follows(cluster: Cluster, watcher: number, leader: number): Promise<void> {
-  const w = cluster.participants[watcher]!
-  while (w.currentLeader !== leader) await new Promise((r) => setTimeout(r, 20))
+  await until(() => cluster.participants[watcher]!.currentLeader === leader, `member ${watcher} follows ${leader}`)
 }
 
 /** Stops `leader`, which leads the running round, and resolves once member `watcher` follows `next`. */
@@ -75,7 +81,7 @@ function heldReceipts(leaders: readonly number[]): { wrap: (t: Transport) => Tra
 
 /** Resolves once member `by` has muted `member` for junk. */
 async function mutedBy(cluster: Cluster, by: number, member: number): Promise<void> {
-  while ((cluster.participants[by]!.misbehaviour.get(member) ?? 0) < MUTE_AFTER) await new Promise((r) => setTimeout(r, 20))
+  await until(() => (cluster.participants[by]!.misbehaviour.get(member) ?? 0) >= MUTE_AFTER, `member ${by} mutes ${member}`)
 }
 
 /** Leader 1 never reads `member`'s junk, as if `member`'s countersign's push outran it. */
@@ -129,7 +135,7 @@ describe('a member muted for junk across view changes', () => {
       assert.equal(cp.leader, 2)
       assert.equal(cp.txCount, 1, 'the payment is in the checkpoint of the epoch it was receipted in')
       assert.deepEqual(cp.balances, [parseEther('0.9'), parseEther('1'), parseEther('1'), parseEther('1.1')])
-      while (paid.status !== 'checkpointed') await new Promise((r) => setTimeout(r, 20))
+      await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
       assert.equal(paid.transfer.id, id, 'not sent again')
       assert.ok((cluster.participants[2]!.misbehaviour.get(payee) ?? 0) >= MUTE_AFTER, 'the new leader muted the payee')
     } finally {
@@ -160,8 +166,8 @@ describe('a member muted for junk across view changes', () => {
       await mutedBy(cluster, payer, payee) // its countersign is skipped
       // Not told receipted by leader 1: it reads that receipt only after leader 1 was replaced.
       const paying = cluster.participants[payer]!.send(payee, parseEther('0.1'))
-      while (cluster.participants[1]!.progress().receipts < 1) await new Promise((r) => setTimeout(r, 20))
-      const [sent] = cluster.participants[payer]!.transfers()
+      await until(() => cluster.participants[1]!.progress().receipts >= 1, 'leader 1 receipts the payment')
+      const sentId = cluster.participants[payer]!.transfers()[0]?.transfer.id // a string: the record's id may change
       await replace(cluster, 1, 2, payer)
       late.release(1)
       await cluster.restart(1)
@@ -174,8 +180,8 @@ describe('a member muted for junk across view changes', () => {
       assert.equal(cp.txCount, 1, 'the payment is in the checkpoint of the epoch it was receipted in')
       assert.deepEqual(cp.balances, [parseEther('1.1'), parseEther('1'), parseEther('1'), parseEther('0.9')])
       const paid = await paying
-      while (paid.status !== 'checkpointed') await new Promise((r) => setTimeout(r, 20))
-      assert.equal(paid.transfer.id, sent?.transfer.id, 'not sent again')
+      await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
+      assert.equal(paid.transfer.id, sentId, 'not sent again')
     } finally {
       await cluster.stop()
     }
@@ -201,7 +207,7 @@ describe('a member muted for junk across view changes', () => {
       assert.equal(cp.leader, JUNK_WRITER)
       assert.equal(cp.txCount, 1)
       for (const i of [1, 2, 3]) assert.ok((cluster.participants[i]!.misbehaviour.get(JUNK_WRITER) ?? 0) >= MUTE_AFTER, `member ${i} muted the junk writer`)
-      while (paid.status !== 'checkpointed') await new Promise((r) => setTimeout(r, 20))
+      await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
     } finally {
       await cluster.stop()
     }
@@ -253,7 +259,7 @@ describe('a member muted for junk across view changes', () => {
       // Skipped, member 2 would vote only once a majority's checkpoint went on chain, which lands after its window.
       const events = await f.channel.events()
       assert.ok(!events.some((e) => e.type === 'CheckpointProposed' && e.checkpoint.epoch === 2n), 'signed by every member: no challenge window')
-      while (paid.status !== 'checkpointed') await new Promise((r) => setTimeout(r, 20))
+      await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
     } finally {
       await cluster.stop()
     }

@@ -9,7 +9,7 @@ import { entryEpoch, peekTransferEntry, type Entry } from '../protocol/entries.j
 import { fromHex } from '../protocol/bytes.js'
 import { recover, sign } from '../protocol/fast-ecdsa.js'
 import { accountOf, ChannelDigests, randomTransferId } from '../protocol/signatures.js'
-import { makeTransfer, MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer } from '../protocol/types.js'
+import { makeTransfer, MAX_AMOUNT_WEI, type Checkpoint, type Hex, type ReceiptedTransfer, type Transfer } from '../protocol/types.js'
 import type { ChannelEvent, CheckpointState } from './chain-port.js'
 import { ChainWatch, checkpointHistory, type LostChallenge } from './chain-watch.js'
 import { honestConduct, type Conduct, type ConductView } from './conduct.js'
@@ -443,16 +443,21 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   /**
    * A replaced leader's receipt read after our round started (its log read late): as leader, a payment it receipted
    * to a member muted for junk whose countersign we do not hold is admitted, as startRound would have (its sender may
-   * have been told it is paid). A receipt its parties did not both sign is blamed on that leader, which is muted in
-   * turn: no leader's made-up receipts cost us signature checks without end.
+   * have been told it is paid). Counted against the receiver's share of countersigns, as its own would have been
+   * (two members colluding cannot make us check signatures without end); the ledger's cheap checks come first, a
+   * receipt its parties did not both sign is blamed on that leader, and one its sender cannot pay now is left, not
+   * refused (what it waits for may still come in).
    */
   private lateReceipt(author: number, round: Round, { transfer, senderSig, receiverSig }: ReceiptedTransfer): void {
-    if (!this.isLeader() || transfer.epoch !== round.epoch || this.blame.muted(author) || !this.blame.muted(this.members.indexOf(transfer.to) ?? -1)) return
+    const to = this.members.indexOf(transfer.to) ?? -1
+    if (!this.isLeader() || transfer.epoch !== round.epoch || this.blame.muted(author) || !this.blame.muted(to)) return
     if (this.epoch.keeps(transfer) || round.ledger.holdsId(transfer.id) || this.epoch.refusedForGood(transfer)) return
+    if (!this.epoch.countersignFrom(to)) return
     const c = { transfer, senderSig, receiverSig }
-    if (!this.leaderRole.signedByBoth(c)) return this.blame.blame(author, 'receipt of a transfer its parties did not both sign')
+    const r = this.leaderRole.admitReceipted(round, c, author)
+    if (r !== 'admitted') return
     this.epoch.keepCountersigned(c)
-    if (this.leaderRole.admit(round, c, this.members.indexOf(transfer.to) ?? -1)) this.closeAtCap()
+    if (round.ledger.capReached) this.closeAtCap()
   }
 
   /** A refusal by a leader of one of the epoch's rounds (`current`: the running one's). */
@@ -552,10 +557,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       // An earlier round's receipt of a payment to a member muted for junk, whose countersign we dropped or skipped
       // (read before the muting or after, if that leader had its push first): its sender may have been told it is
       // paid. The receipt's two signatures stand in for the countersign, checked here, as a receipt's are not when
-      // we read it (a bad one is that leader's doing, not its receiver's). Only for a muted receiver: any other's
-      // countersign is kept or still to come, and no earlier leader's receipts cost us signature work for nothing.
-      for (const c of this.epoch.receiptedWithoutCountersign()) {
-        if (this.blame.muted(this.members.indexOf(c.transfer.to) ?? -1) && this.leaderRole.signedByBoth(c)) this.epoch.keepCountersigned(c)
+      // we read it; a bad one is blamed on the leader that wrote it (muted in turn, its receipts then passed over).
+      // Only for a muted receiver: any other's countersign is kept or still to come, and no earlier leader's
+      // receipts cost us signature work for nothing.
+      const wanted = (by: number, t: Transfer): boolean => this.blame.muted(this.members.indexOf(t.to) ?? -1) && !this.blame.muted(by)
+      for (const { by, c } of this.epoch.receiptedWithoutCountersign(wanted)) {
+        if (this.blame.muted(by)) continue
+        if (this.leaderRole.signedByBoth(c)) this.epoch.keepCountersigned(c)
+        else this.blame.blame(by, 'receipt of a transfer its parties did not both sign')
       }
       this.refuseAgain(this.epoch.refusedCountersigned())
       if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) this.closeAtCap()

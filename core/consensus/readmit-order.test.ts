@@ -68,6 +68,22 @@ describe('readmit order after a view change', () => {
     assert.deepEqual(epoch.readmitOrder().map((c) => c.transfer.id), [kept.id, copied.id])
   })
 
+  it("earlier leaders' receipts standing in for countersigns: those wanted, not kept already, each once, at most the cap per receiver", () => {
+    const epoch = new Epoch(2n, { balances: [10n, 0n, 0n], deposited: [10n, 10n, 10n] }, 3, check)
+    const replaced = epoch.newRound(1, members, 2)
+    const toTwo = Array.from({ length: 5 }, () => transfer(0, 2, 1n))
+    const [toOne, toZero, held] = [transfer(0, 1, 1n), transfer(1, 0, 1n), transfer(1, 2, 1n)]
+    const receipt = (t: Transfer, seq: number) => ({ transfer: t, seq, senderSig: sig, receiverSig: sig, leaderSig: sig })
+    assert.ok(replaced.ledger.applyReceipt(receipt(toTwo[0]!, 0), false).ok) // in the replaced round's ledger, and read
+    ;[...toTwo, toOne, toZero, held].forEach((t, seq) => epoch.noteReceipt(1, receipt(t, seq)))
+    epoch.noteReceipt(0, receipt(transfer(0, 2, 1n), 0)) // by a member that led no round: not a receipt
+    epoch.keepCountersigned({ transfer: held, senderSig: sig, receiverSig: sig })
+    epoch.newRound(2, members, 2)
+    const found = epoch.receiptedWithoutCountersign((by, t) => by === 1 && t.to !== accounts[1])
+    assert.deepEqual(found.map(({ c }) => c.transfer.id), [...toTwo.slice(0, 3), toZero].map((t) => t.id))
+    assert.ok(found.every(({ by }) => by === 1), 'each with the leader that receipted it')
+  })
+
   it('refusals a member gave before it led: for want of funds only, kept by id and transfer, handed over once', () => {
     const [paid, other] = [transfer(0, 1, 1n), transfer(0, 2, 1n)]
     const reused = { ...transfer(0, 2, 9n), id: paid.id }
