@@ -12,13 +12,19 @@
 //   nobody can replace it), its proposal is judged once a round: the members skipped it, voted to replace it in vain,
 //   and the channel stopped for good. Read before the view change that makes it leader (pushed to all at once), it is
 //   held like anyone's: skipped, that member voted only once a majority's checkpoint went on chain, after a window.
+// And a replaced leader cannot use the late-receipt path to cost the next leader signature checks without end: its
+// made-up receipts are blamed on it, and once it is muted they are passed over.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
 import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
 import { silenceSecondLeader, startCluster, startTrading, type Cluster } from '../testing/cluster.js'
-import { decodeEntry } from '../protocol/entries.js'
+import { decodeEntry, encodeEntry } from '../protocol/entries.js'
+import { hashTransfer } from '../protocol/eip712.js'
+import { sign } from '../protocol/fast-ecdsa.js'
+import { randomTransferId } from '../protocol/signatures.js'
+import { makeReceipted, makeTransfer } from '../protocol/types.js'
 import { MUTE_AFTER } from './misbehaviour.js'
 import type { Transport } from './transport.js'
 
@@ -182,6 +188,36 @@ describe('a member muted for junk across view changes', () => {
       const paid = await paying
       await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
       assert.equal(paid.transfer.id, sentId, 'not sent again')
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it("a replaced leader's made-up receipts to it, read late, cost the new leader signature checks until that leader is muted", async () => {
+    const payee = 3
+    const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1') })
+    const keys = f.members.map((m) => m.wallet.privateKey as Hex)
+    const cluster = await startCluster(f.channel, devnet(), keys, { timing: { epochMs: 8000, leaderTimeoutMs: 1000, chainPollMs: 40 } })
+    try {
+      await startTrading(cluster) // epoch 2, led by member 1
+      await muteForJunk(cluster, payee)
+      await mutedBy(cluster, 2, payee)
+      await replace(cluster, 1, 2, 2)
+      // Leader 1's log, after it was replaced: payments from member 0 to the muted payee that neither signed (both
+      // signatures are leader 1's), as many as a flood needs.
+      const fake = MUTE_AFTER * 4
+      const [from, to] = [f.members[0]!.wallet.address, f.members[payee]!.wallet.address]
+      const bogus = Array.from({ length: fake }, (_, seq) => {
+        const t = makeTransfer(randomTransferId(), 2n, from, to, 1n)
+        const s = sign(keys[1]!, hashTransfer(t))
+        return encodeEntry({ type: 'receipt', tx: makeReceipted(t, seq, s, s, s) })
+      })
+      await cluster.bus.connect(1).append(bogus)
+      const p2 = cluster.participants[2]!
+      await until(() => (p2.misbehaviour.get(1) ?? 0) >= fake, 'member 2 reads them all')
+      assert.equal(p2.misbehaviour.get(1), fake)
+      assert.equal(fake - (p2.skipped.get(1) ?? 0), MUTE_AFTER, 'checked until leader 1 was muted, then passed over')
+      assert.equal(p2.progress().receipts, 0, 'none admitted')
     } finally {
       await cluster.stop()
     }

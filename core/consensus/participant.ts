@@ -450,8 +450,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
    */
   private lateReceipt(author: number, round: Round, { transfer, senderSig, receiverSig }: ReceiptedTransfer): void {
     const to = this.members.indexOf(transfer.to) ?? -1
-    if (!this.isLeader() || transfer.epoch !== round.epoch || this.blame.muted(author) || !this.blame.muted(to)) return
+    if (!this.isLeader() || transfer.epoch !== round.epoch || !this.blame.muted(to)) return
     if (this.epoch.keeps(transfer) || round.ledger.holdsId(transfer.id) || this.epoch.refusedForGood(transfer)) return
+    if (this.blame.muted(author)) return this.blame.skip(author)
     if (!this.epoch.countersignFrom(to)) return
     const c = { transfer, senderSig, receiverSig }
     const r = this.leaderRole.admitReceipted(round, c, author)
