@@ -29,6 +29,28 @@ function hidingRefusals(hear: (pushed: boolean | undefined) => boolean): (t: Tra
   })
 }
 
+/**
+ * Wraps a transport so that the entries `hold` picks (told their author, bytes and whether pushed) wait until
+ * `release`, which hands them over in the order they came; nothing is held after it.
+ */
+function holdingBack(hold: (author: number, bytes: Uint8Array, pushed: boolean | undefined) => boolean) {
+  let held: Array<() => void> | undefined = []
+  const wrap = (t: Transport): Transport => ({
+    ...t,
+    subscribe: (h) =>
+      t.subscribe((author, position, bytes, pushed) => {
+        if (held && hold(author, bytes, pushed)) held.push(() => h(author, position, bytes, pushed))
+        else h(author, position, bytes, pushed)
+      }),
+  })
+  const release = (): void => {
+    const waiting = held ?? []
+    held = undefined
+    for (const deliver of waiting) deliver()
+  }
+  return { wrap, release }
+}
+
 describe('leader stops mid-epoch', () => {
   const devnet = useDevnet()
 
@@ -286,16 +308,8 @@ describe('leader stops mid-epoch', () => {
     // Member 2 leads after leader 1 and leaves out the payment leader 1 refused; then member 2 restarts, and reads
     // leader 1's log only after the view change has handed it the epoch again (its own log and the others' first).
     let holding = false
-    const held: Array<() => void> = []
-    const late = (t: Transport): Transport => ({
-      ...t,
-      subscribe: (h) =>
-        t.subscribe((author, position, bytes, pushed) => {
-          if (holding && author === 1 && !pushed) held.push(() => h(author, position, bytes))
-          else h(author, position, bytes, pushed)
-        }),
-    })
-    const { f, cluster } = await fourMembers(late, 2, { epochMs: 6000 })
+    const late = holdingBack((author, _, pushed) => holding && author === 1 && !pushed)
+    const { f, cluster } = await fourMembers(late.wrap, 2, { epochMs: 6000 })
     try {
       await untilEpochTwo(cluster)
       const { p0, refused } = await refuseThenFund(cluster)
@@ -308,8 +322,7 @@ describe('leader stops mid-epoch', () => {
       const p2 = await cluster.restart(2)
       await untilLeader(p2, 2, 'restarted, member 2 leads the epoch again')
       await new Promise((r) => setTimeout(r, 300)) // it readmits what both parties signed
-      holding = false
-      for (const deliver of held.splice(0)) deliver()
+      late.release()
       await cluster.restart(1)
       fundingOnly(await landedBy({ f, cluster }), p0, refused)
     } finally {
@@ -321,17 +334,8 @@ describe('leader stops mid-epoch', () => {
     // Member 0 hears leader 1's refusal of its payment (push and log copy) only once it follows member 2, and before
     // member 2's own refusal of it: a refusal by a leader of an earlier round of the epoch, not junk. (Its payment
     // stays open: the running leader may not have heard that refusal, so only its own word or the checkpoint tells.)
-    let holding = true
-    const held: Array<() => void> = []
-    const late = (t: Transport): Transport => ({
-      ...t,
-      subscribe: (h) =>
-        t.subscribe((author, position, bytes, pushed) => {
-          if (holding && (author === 1 || author === 2) && decodeEntry(bytes).type === 'reject') held.push(() => h(author, position, bytes, pushed))
-          else h(author, position, bytes, pushed)
-        }),
-    })
-    const { f, cluster } = await fourMembers(late, 0)
+    const late = holdingBack((author, bytes) => (author === 1 || author === 2) && decodeEntry(bytes).type === 'reject')
+    const { f, cluster } = await fourMembers(late.wrap, 0)
     try {
       await untilEpochTwo(cluster)
       const p0 = cluster.participants[0]!
@@ -339,8 +343,7 @@ describe('leader stops mid-epoch', () => {
       await untilLogged(cluster, 1, 'reject')
       await cluster.participants[1]!.stop()
       await untilLeader(p0, 2, 'member 0 follows member 2')
-      holding = false
-      for (const deliver of held.splice(0)) deliver()
+      late.release()
       await cluster.restart(1)
       const cp = await landedBy({ f, cluster })
       assert.equal(cp.txCount, 0)

@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseEther } from 'ethers'
-import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
+import { openChannel, useDevnet, type ChannelFixture } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
 import { silenceSecondLeader, startCluster, startTrading, type Cluster } from '../testing/cluster.js'
 import { decodeEntry, encodeEntry } from '../protocol/entries.js'
@@ -98,6 +98,19 @@ const withoutJunkOf =
     subscribe: (h) => t.subscribe((author, position, bytes, pushed) => (author === member && !decodes(bytes) ? undefined : h(author, position, bytes, pushed))),
   })
 
+/**
+ * The checkpoint of epoch 2, once on chain: by `leader`, counting the one payment the case made (in the epoch it was
+ * receipted in).
+ */
+async function epochTwoLanded(f: ChannelFixture, cluster: Cluster, leader: number) {
+  await cluster.untilCheckpoint(2n, 30_000)
+  const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
+  assert.ok(cp?.type === 'CheckpointSubmitted')
+  assert.equal(cp.leader, leader)
+  assert.equal(cp.txCount, 1, 'the payment is in the checkpoint of the epoch it was receipted in')
+  return cp
+}
+
 describe('a member muted for junk across view changes', () => {
   const devnet = useDevnet()
 
@@ -135,11 +148,7 @@ describe('a member muted for junk across view changes', () => {
         late.release(1)
       }
       await cluster.restart(1) // its vote makes the majority
-      await cluster.untilCheckpoint(2n, 30_000)
-      const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
-      assert.ok(cp?.type === 'CheckpointSubmitted')
-      assert.equal(cp.leader, 2)
-      assert.equal(cp.txCount, 1, 'the payment is in the checkpoint of the epoch it was receipted in')
+      const cp = await epochTwoLanded(f, cluster, 2)
       assert.deepEqual(cp.balances, [parseEther('0.9'), parseEther('1'), parseEther('1'), parseEther('1.1')])
       await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
       assert.equal(paid.transfer.id, id, 'not sent again')
@@ -179,11 +188,7 @@ describe('a member muted for junk across view changes', () => {
       await cluster.restart(1)
       await replace(cluster, 2, payer, 0)
       await cluster.restart(2)
-      await cluster.untilCheckpoint(2n, 30_000)
-      const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
-      assert.ok(cp?.type === 'CheckpointSubmitted')
-      assert.equal(cp.leader, payer)
-      assert.equal(cp.txCount, 1, 'the payment is in the checkpoint of the epoch it was receipted in')
+      const cp = await epochTwoLanded(f, cluster, payer)
       assert.deepEqual(cp.balances, [parseEther('1.1'), parseEther('1'), parseEther('1'), parseEther('0.9')])
       const paid = await paying
       await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
@@ -237,11 +242,7 @@ describe('a member muted for junk across view changes', () => {
       await cluster.restart(3)
       await muteForJunk(cluster, JUNK_WRITER)
       const paid = await cluster.participants[1]!.send(2, parseEther('0.1')) // receipted by the junk writer
-      await cluster.untilCheckpoint(2n, 30_000)
-      const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
-      assert.ok(cp?.type === 'CheckpointSubmitted')
-      assert.equal(cp.leader, JUNK_WRITER)
-      assert.equal(cp.txCount, 1)
+      await epochTwoLanded(f, cluster, JUNK_WRITER)
       for (const i of [1, 2, 3]) assert.ok((cluster.participants[i]!.misbehaviour.get(JUNK_WRITER) ?? 0) >= MUTE_AFTER, `member ${i} muted the junk writer`)
       await until(() => paid.status === 'checkpointed', 'its payer sees the payment checkpointed')
     } finally {
@@ -287,11 +288,7 @@ describe('a member muted for junk across view changes', () => {
       await replace(cluster, 3, JUNK_WRITER, 1)
       await cluster.restart(3)
       const paid = await cluster.participants[1]!.send(3, parseEther('0.1')) // receipted by the junk writer
-      await cluster.untilCheckpoint(2n, 30_000)
-      const cp = (await f.channel.events()).find((e) => e.type === 'CheckpointSubmitted' && e.epoch === 2n)
-      assert.ok(cp?.type === 'CheckpointSubmitted')
-      assert.equal(cp.leader, JUNK_WRITER)
-      assert.equal(cp.txCount, 1)
+      await epochTwoLanded(f, cluster, JUNK_WRITER)
       // Skipped, member 2 would vote only once a majority's checkpoint went on chain, which lands after its window.
       const events = await f.channel.events()
       assert.ok(!events.some((e) => e.type === 'CheckpointProposed' && e.checkpoint.epoch === 2n), 'signed by every member: no challenge window')
