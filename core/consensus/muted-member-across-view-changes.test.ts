@@ -20,6 +20,7 @@ import { parseEther } from 'ethers'
 import { openChannel, useDevnet, type ChannelFixture } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
 import { silenceSecondLeader, startCluster, startTrading, type Cluster } from '../testing/cluster.js'
+import { until } from '../testing/until.js'
 import { decodeEntry, encodeEntry } from '../protocol/entries.js'
 import { hashTransfer } from '../protocol/eip712.js'
 import { sign } from '../protocol/fast-ecdsa.js'
@@ -29,13 +30,6 @@ import { MUTE_AFTER } from './misbehaviour.js'
 import type { Transport } from './transport.js'
 
 const JUNK_WRITER = 0 // leads epoch 2's last round in the last case: the rotation goes 1, 2, 3, 0
-
-/** Resolves once `done` holds; fails, saying `what`, if it does not within 20 s. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 20_000; !done(); await new Promise((r) => setTimeout(r, 20))) {
-    if (Date.now() > deadline) assert.fail(`not within 20 s: ${what}`)
-  }
-}
 
 /** Resolves once member `watcher` follows `leader`. */
 async function follows(cluster: Cluster, watcher: number, leader: number): Promise<void> {
