@@ -132,29 +132,33 @@ export class Epoch {
    * The transfers earlier rounds of the epoch receipted whose countersign we do not keep (skipped from a member muted
    * for junk, say), each with the leader that receipted it (`by`): each receipt carries both parties' signatures,
    * which stand in for it. From those rounds' ledgers and from what their leaders wrote that we read only after they
-   * were replaced (a restarted member replays the logs in no fixed order). Only those `wanted` says, and at most the
-   * cap's worth per receiver (no round can admit more): what an earlier leader wrote costs us hashing and signature
-   * checks, and it may have written as many receipts as a checkpoint can count.
+   * were replaced (a restarted member replays the logs in no fixed order), newest round first. Only those `wanted`
+   * says, not refused for good, and at most the cap's worth per leader and receiver (no round can receipt more): what
+   * an earlier leader wrote costs us hashing and signature checks, it may have written as many receipts as a
+   * checkpoint can count, and its made-up ones must not take the room of another leader's.
    */
   receiptedWithoutCountersign(wanted: (by: number, t: Transfer) => boolean): Array<{ by: number; c: Countersigned }> {
     const missing = new Map<Hex, { by: number; c: Countersigned }>()
-    const perReceiver = new Map<string, number>()
-    const earlier = this.rounds.slice(0, -1)
-    const sources = [
-      ...earlier.map((r) => ({ by: r.leader, receipts: r.ledger.receipts() })),
-      ...[...new Set(earlier.map((r) => r.leader))].map((by) => ({ by, receipts: this.receiptsBy(by) })),
-    ]
+    const taken = new Map<string, number>() // by leader and receiver
+    const earlier = this.rounds.slice(0, -1).reverse()
+    const sources = earlier.flatMap((r) => [r.ledger.receipts(), this.receiptsBy(r.leader)].map((receipts) => ({ by: r.leader, receipts })))
     for (const { by, receipts } of sources) {
       for (const { transfer, senderSig, receiverSig } of receipts) {
-        const n = perReceiver.get(transfer.to) ?? 0
+        const key = `${by}:${transfer.to}`
+        const n = taken.get(key) ?? 0
         if (n >= this.txCap || !wanted(by, transfer)) continue
         const hash = hashTransfer(transfer)
-        if (this.countersigned.has(hash) || missing.has(hash)) continue
-        perReceiver.set(transfer.to, n + 1)
+        if (this.countersigned.has(hash) || missing.has(hash) || this.refused.has(refusalKey(transfer.id, hash))) continue
+        taken.set(key, n + 1)
         missing.set(hash, { by, c: { transfer, senderSig, receiverSig } })
       }
     }
     return [...missing.values()]
+  }
+
+  /** Whether `author` may give one more countersign this epoch (see countersignFrom), without counting it. */
+  countersignRoom(author: number): boolean {
+    return (this.countersignsBy.get(author) ?? 0) < COUNTERSIGN_SLACK * this.txCap
   }
 
   /** Whether a countersign of transfer `t` is kept. */

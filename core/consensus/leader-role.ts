@@ -39,6 +39,9 @@ export interface LeaderDeps {
   log(line: string): void
 }
 
+/** What became of a transfer put to the round's ledger (see LeaderRole.receipt). */
+type Admission = 'admitted' | 'refused' | 'overdrawn' | 'junk'
+
 export class LeaderRole {
   constructor(private readonly d: LeaderDeps) {}
 
@@ -55,7 +58,7 @@ export class LeaderRole {
    * Admits a transfer an earlier round's leader `by` receipted (Participant.lateReceipt): a bad signature or a
    * transfer no honest party signs is blamed on that leader; one its sender cannot pay now is left as it is.
    */
-  admitReceipted(round: Round, c: Countersigned, by: number): 'admitted' | 'refused' | 'overdrawn' {
+  admitReceipted(round: Round, c: Countersigned, by: number): Admission {
     return this.receipt(round, c, by, true)
   }
 
@@ -101,8 +104,11 @@ export class LeaderRole {
     return this.d.members.indexOf(c.transfer.to) ?? -1
   }
 
-  /** With `overdraftWaits`, a transfer refused for want of funds is left for the caller to try again. */
-  private receipt(round: Round, c: Countersigned, author: number, overdraftWaits: boolean): 'admitted' | 'refused' | 'overdrawn' {
+  /**
+   * With `overdraftWaits`, a transfer refused for want of funds is left for the caller to try again ('overdrawn').
+   * 'junk': refused without a word and blamed on `author`.
+   */
+  private receipt(round: Round, c: Countersigned, author: number, overdraftWaits: boolean): Admission {
     if (round.disputeOpen || round.proposal) return 'refused'
     const r = round.ledger.admit(c.transfer, c.senderSig, c.receiverSig)
     if (!r.ok) {
@@ -113,7 +119,7 @@ export class LeaderRole {
       // written only for a transfer both parties signed.
       if (honestNever(code) || !this.signedByBoth(c)) {
         this.d.misbehaviour.blame(author, `countersign refused: ${code}`)
-        return 'refused'
+        return 'junk'
       }
       const refusal = { type: 'reject', epoch: round.epoch, id: c.transfer.id, transfer: hashTransfer(c.transfer), reason: code } as const
       // A refusal for good is pushed to every member: whoever leads a round restarted after a view change must know

@@ -444,19 +444,22 @@ export class Participant extends EventEmitter<ParticipantEvents> {
    * A replaced leader's receipt read after our round started (its log read late): as leader, a payment it receipted
    * to a member muted for junk whose countersign we do not hold is admitted, as startRound would have (its sender may
    * have been told it is paid). Counted against the receiver's share of countersigns, as its own would have been
-   * (two members colluding cannot make us check signatures without end); the ledger's cheap checks come first, a
-   * receipt its parties did not both sign is blamed on that leader, and one its sender cannot pay now is left, not
-   * refused (what it waits for may still come in).
+   * (two members colluding cannot make us check signatures without end); the ledger's cheap checks come first, and a
+   * receipt its parties did not both sign is blamed on that leader (muted in turn, its receipts then passed over).
+   * One its sender cannot pay now is kept for a later round of the epoch, not refused: that leader found it paid.
    */
   private lateReceipt(author: number, round: Round, { transfer, senderSig, receiverSig }: ReceiptedTransfer): void {
     const to = this.members.indexOf(transfer.to) ?? -1
-    if (!this.isLeader() || transfer.epoch !== round.epoch || !this.blame.muted(to)) return
-    if (this.epoch.keeps(transfer) || round.ledger.holdsId(transfer.id) || this.epoch.refusedForGood(transfer)) return
+    if (!this.isLeader() || transfer.epoch !== round.epoch || !this.blame.muted(to) || !this.epoch.rounds.some((r) => r.leader === author)) return
+    if (!round.trading(transfer.from, transfer.to) || round.proposal || round.ledger.holdsId(transfer.id)) return
     if (this.blame.muted(author)) return this.blame.skip(author)
-    if (!this.epoch.countersignFrom(to)) return
+    if (this.epoch.keeps(transfer) || this.epoch.refusedForGood(transfer) || !this.epoch.countersignRoom(to)) return
     const c = { transfer, senderSig, receiverSig }
     const r = this.leaderRole.admitReceipted(round, c, author)
-    if (r !== 'admitted') return
+    if (r === 'junk') return // blamed on that leader
+    if (r === 'overdrawn' && !this.leaderRole.signedByBoth(c)) return this.blame.blame(author, 'receipt of a transfer its parties did not both sign')
+    this.epoch.countersignFrom(to)
+    if (r === 'refused') return // answered in our log, as its countersign would have been
     this.epoch.keepCountersigned(c)
     if (round.ledger.capReached) this.closeAtCap()
   }

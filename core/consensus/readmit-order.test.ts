@@ -68,20 +68,29 @@ describe('readmit order after a view change', () => {
     assert.deepEqual(epoch.readmitOrder().map((c) => c.transfer.id), [kept.id, copied.id])
   })
 
-  it("earlier leaders' receipts standing in for countersigns: those wanted, not kept already, each once, at most the cap per receiver", () => {
+  it("earlier leaders' receipts standing in for countersigns: those wanted, not kept or refused, each once, the cap's worth per leader and receiver", () => {
     const epoch = new Epoch(2n, { balances: [10n, 0n, 0n], deposited: [10n, 10n, 10n] }, 3, check)
-    const replaced = epoch.newRound(1, members, 2)
-    const toTwo = Array.from({ length: 5 }, () => transfer(0, 2, 1n))
+    const first = epoch.newRound(1, members, 2)
+    const byOne = Array.from({ length: 6 }, () => transfer(0, 2, 1n))
     const [toOne, toZero, held] = [transfer(0, 1, 1n), transfer(1, 0, 1n), transfer(1, 2, 1n)]
     const receipt = (t: Transfer, seq: number) => ({ transfer: t, seq, senderSig: sig, receiverSig: sig, leaderSig: sig })
-    assert.ok(replaced.ledger.applyReceipt(receipt(toTwo[0]!, 0), false).ok) // in the replaced round's ledger, and read
-    ;[...toTwo, toOne, toZero, held].forEach((t, seq) => epoch.noteReceipt(1, receipt(t, seq)))
-    epoch.noteReceipt(0, receipt(transfer(0, 2, 1n), 0)) // by a member that led no round: not a receipt
+    assert.ok(first.ledger.applyReceipt(receipt(byOne[0]!, 0), false).ok) // in the replaced round's ledger, and read
+    ;[...byOne, toOne, toZero, held].forEach((t, seq) => epoch.noteReceipt(1, receipt(t, seq)))
+    epoch.noteRefusal({ id: byOne[1]!.id, transfer: hashTransfer(byOne[1]!), reason: 'OVERDRAFT' }) // by a later leader
     epoch.keepCountersigned({ transfer: held, senderSig: sig, receiverSig: sig })
+    epoch.newRound(0, members, 2)
+    const byZero = [transfer(1, 2, 1n), byOne[2]!] // its second, leader 1's third receipted again
+    byZero.forEach((t, seq) => epoch.noteReceipt(0, receipt(t, seq)))
+    epoch.noteReceipt(2, receipt(transfer(0, 2, 1n), 0)) // by a member that led no earlier round: not a receipt
     epoch.newRound(2, members, 2)
-    const found = epoch.receiptedWithoutCountersign((by, t) => by === 1 && t.to !== accounts[1])
-    assert.deepEqual(found.map(({ c }) => c.transfer.id), [...toTwo.slice(0, 3), toZero].map((t) => t.id))
-    assert.ok(found.every(({ by }) => by === 1), 'each with the leader that receipted it')
+    const found = epoch.receiptedWithoutCountersign((_, t) => t.to !== accounts[1])
+    // Newest round first: leader 0's two, then leader 1's up to the cap for member 2 (its second refused, its third
+    // taken already), and the one to member 0; never the one to member 1 (not wanted) or the one kept.
+    assert.deepEqual(
+      found.map(({ c }) => c.transfer.id),
+      [...byZero, byOne[0]!, byOne[3]!, byOne[4]!, toZero].map((t) => t.id),
+    )
+    assert.deepEqual(found.map(({ by }) => by), [0, 0, 1, 1, 1, 1], 'each with the leader that receipted it')
   })
 
   it('refusals a member gave before it led: for want of funds only, kept by id and transfer, handed over once', () => {
