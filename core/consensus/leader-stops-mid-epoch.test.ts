@@ -13,6 +13,7 @@ import { openChannel, useDevnet } from '../../contracts/test/fixture.js'
 import { decodeEntry } from '../protocol/entries.js'
 import type { Hex } from '../protocol/types.js'
 import { startCluster, untilLogged, type Cluster } from '../testing/cluster.js'
+import { holdingBack } from '../testing/hold-back.js'
 import type { Transport } from './transport.js'
 import type { Participant, TransferRecord } from './participant.js'
 
@@ -27,28 +28,6 @@ function hidingRefusals(hear: (pushed: boolean | undefined) => boolean): (t: Tra
         if (hear(pushed) || !(author === 1 && decodeEntry(bytes).type === 'reject')) h(author, position, bytes, pushed)
       }),
   })
-}
-
-/**
- * Wraps a transport so that the entries `hold` picks (told their author, bytes and whether pushed) wait until
- * `release`, which hands them over in the order they came; nothing is held after it.
- */
-function holdingBack(hold: (author: number, bytes: Uint8Array, pushed: boolean | undefined) => boolean) {
-  let held: Array<() => void> | undefined = []
-  const wrap = (t: Transport): Transport => ({
-    ...t,
-    subscribe: (h) =>
-      t.subscribe((author, position, bytes, pushed) => {
-        if (held && hold(author, bytes, pushed)) held.push(() => h(author, position, bytes, pushed))
-        else h(author, position, bytes, pushed)
-      }),
-  })
-  const release = (): void => {
-    const waiting = held ?? []
-    held = undefined
-    for (const deliver of waiting) deliver()
-  }
-  return { wrap, release }
 }
 
 describe('leader stops mid-epoch', () => {

@@ -20,6 +20,7 @@ import { parseEther } from 'ethers'
 import { openChannel, useDevnet, type ChannelFixture } from '../../contracts/test/fixture.js'
 import type { Hex } from '../protocol/types.js'
 import { silenceSecondLeader, startCluster, startTrading, type Cluster } from '../testing/cluster.js'
+import { holdingBack } from '../testing/hold-back.js'
 import { until } from '../testing/until.js'
 import { decodeEntry, encodeEntry } from '../protocol/entries.js'
 import { hashTransfer } from '../protocol/eip712.js'
@@ -56,27 +57,12 @@ async function muteForJunk(cluster: Cluster, member: number): Promise<void> {
   await cluster.bus.connect(member).append(Array.from({ length: MUTE_AFTER + 16 }, (_, i) => Buffer.from(`junk ${i}`)))
 }
 
-/**
- * A transport wrapper that holds back the receipts of epoch 2 written by `leaders` (pushed or read from their logs)
- * until `release(leader)` hands that leader's over; a leader never released has its receipts never read.
- */
-function heldReceipts(leaders: readonly number[]): { wrap: (t: Transport) => Transport; release: (leader: number) => void } {
-  const holding = new Set(leaders)
-  const held: Array<{ author: number; deliver: () => void }> = []
-  const release = (leader: number): void => {
-    holding.delete(leader)
-    for (const { deliver } of held.filter((h) => h.author === leader)) deliver()
-  }
-  const wrap = (t: Transport): Transport => ({
-    ...t,
-    subscribe: (h) =>
-      t.subscribe((author, position, bytes, pushed) => {
-        const e = holding.has(author) && decodes(bytes) ? decodeEntry(bytes) : undefined
-        if (e?.type !== 'receipt' || e.tx.transfer.epoch !== 2n) return h(author, position, bytes, pushed)
-        held.push({ author, deliver: () => void h(author, position, bytes, pushed) })
-      }),
+/** Holds back the receipts of epoch 2 `leader` wrote (pushed or read from its log) until `release`. */
+function receiptsOf(leader: number) {
+  return holdingBack((author, bytes) => {
+    const e = author === leader && decodes(bytes) ? decodeEntry(bytes) : undefined
+    return e?.type === 'receipt' && e.tx.transfer.epoch === 2n
   })
-  return { wrap, release }
 }
 
 /** Resolves once member `by` has muted `member` for junk. */
@@ -119,7 +105,7 @@ describe('a member muted for junk across view changes', () => {
     // The muted payee's vote goes unheard: epoch 2 lands with a majority's votes after a short window.
     const f = await openChannel(devnet(), { members: 4, deposit: parseEther('1'), params: { challengeWindow: 2n } })
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
-    const late = heldReceipts([1])
+    const late = receiptsOf(1)
     const wrapTransport: Record<number, (t: Transport) => Transport> = {}
     if (junkFirst) wrapTransport[1] = withoutJunkOf(payee)
     if (receiptLate) wrapTransport[2] = late.wrap
@@ -139,7 +125,7 @@ describe('a member muted for junk across view changes', () => {
       await replace(cluster, 1, 2, 0)
       if (receiptLate) {
         await follows(cluster, 2, 2)
-        late.release(1)
+        late.release()
       }
       await cluster.restart(1) // its vote makes the majority
       const cp = await epochTwoLanded(f, cluster, 2)
@@ -163,11 +149,11 @@ describe('a member muted for junk across view changes', () => {
     const keys = f.members.map((m) => m.wallet.privateKey as Hex)
     // Member 3 reads leader 1's receipts only once member 2 leads, and leader 2's (which hold the payment again: the
     // payee was muted before leader 2's round began) never: only what it read late tells it of the payment.
-    const late = heldReceipts([1, 2])
+    const [late, never] = [receiptsOf(1), receiptsOf(2)]
     // Leader 2 must not propose before it is stopped, after leader 1's restart.
     const cluster = await startCluster(f.channel, devnet(), keys, {
       timing: { epochMs: 10_000, leaderTimeoutMs: 1000, chainPollMs: 40 },
-      wrapTransport: { 1: withoutJunkOf(payee), [payer]: late.wrap },
+      wrapTransport: { 1: withoutJunkOf(payee), [payer]: (t) => late.wrap(never.wrap(t)) },
     })
     try {
       await startTrading(cluster) // epoch 2, led by member 1
@@ -178,7 +164,7 @@ describe('a member muted for junk across view changes', () => {
       await until(() => cluster.participants[1]!.progress().receipts >= 1, 'leader 1 receipts the payment')
       const sentId = cluster.participants[payer]!.transfers()[0]?.transfer.id // a string: the record's id may change
       await replace(cluster, 1, 2, payer)
-      late.release(1)
+      late.release()
       await cluster.restart(1)
       await replace(cluster, 2, payer, 0)
       await cluster.restart(2)

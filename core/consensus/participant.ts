@@ -457,11 +457,18 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     const c = { transfer, senderSig, receiverSig }
     const r = this.leaderRole.admitReceipted(round, c, author)
     if (r === 'junk') return // blamed on that leader
-    if (r === 'overdrawn' && !this.leaderRole.signedByBoth(c)) return this.blame.blame(author, 'receipt of a transfer its parties did not both sign')
+    if (r === 'overdrawn' && !this.receiptSigned(author, c)) return
     this.epoch.countersignFrom(to)
     if (r === 'refused') return // answered in our log, as its countersign would have been
     this.epoch.keepCountersigned(c)
     if (round.ledger.capReached) this.closeAtCap()
+  }
+
+  /** Whether both parties signed the transfer an earlier round's leader `by` receipted; if not, `by` is blamed. */
+  private receiptSigned(by: number, c: Countersigned): boolean {
+    if (this.leaderRole.signedByBoth(c)) return true
+    this.blame.blame(by, 'receipt of a transfer its parties did not both sign')
+    return false
   }
 
   /** A refusal by a leader of one of the epoch's rounds (`current`: the running one's). */
@@ -566,9 +573,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
       // receipts cost us signature work for nothing.
       const wanted = (by: number, t: Transfer): boolean => this.blame.muted(this.members.indexOf(t.to) ?? -1) && !this.blame.muted(by)
       for (const { by, c } of this.epoch.receiptedWithoutCountersign(wanted)) {
-        if (this.blame.muted(by)) continue
-        if (this.leaderRole.signedByBoth(c)) this.epoch.keepCountersigned(c)
-        else this.blame.blame(by, 'receipt of a transfer its parties did not both sign')
+        if (!this.blame.muted(by) && this.receiptSigned(by, c)) this.epoch.keepCountersigned(c)
       }
       this.refuseAgain(this.epoch.refusedCountersigned())
       if (this.leaderRole.readmit(round, this.epoch.readmitOrder())) this.closeAtCap()
